@@ -1,0 +1,61 @@
+"""Pydantic models: the contracts between pipeline steps. No I/O here."""
+
+from .common import InvalidTicker, Provenance, content_hash, normalize_ticker
+from .company import CompanyProfile, CompanyResearch, Document, Filing
+from .financials import METRICS, FinancialFact, Financials, PricePoint, PriceStats
+from .frameworks import (
+    FORCE_LABELS,
+    PESTEL,
+    PESTEL_FACTORS,
+    SWOT,
+    BlueOcean,
+    CanvasFactor,
+    Chunk,
+    Evidence,
+    Force,
+    FrameworkPoint,
+    PorterFiveForces,
+    ReportArtifact,
+    ResearchIndexSummary,
+    RetrievedContext,
+    Synthesis,
+)
+from .trends import MarketTrends, TrendPoint, TrendSeries
+from .report import AssetVersion, ReportInput
+
+__all__ = [
+    "FORCE_LABELS",
+    "METRICS",
+    "PESTEL",
+    "PESTEL_FACTORS",
+    "SWOT",
+    "AssetVersion",
+    "BlueOcean",
+    "ReportInput",
+    "CanvasFactor",
+    "Chunk",
+    "CompanyProfile",
+    "CompanyResearch",
+    "Document",
+    "Evidence",
+    "Filing",
+    "FinancialFact",
+    "Financials",
+    "Force",
+    "FrameworkPoint",
+    "InvalidTicker",
+    "MarketTrends",
+    "PESTEL",
+    "PorterFiveForces",
+    "PricePoint",
+    "PriceStats",
+    "Provenance",
+    "ReportArtifact",
+    "ResearchIndexSummary",
+    "RetrievedContext",
+    "Synthesis",
+    "TrendPoint",
+    "TrendSeries",
+    "content_hash",
+    "normalize_ticker",
+]
