@@ -2,7 +2,7 @@
 
 from .common import InvalidTicker, Provenance, content_hash, normalize_ticker
 from .company import CompanyProfile, CompanyResearch, Document, Filing
-from .financials import METRICS, FinancialFact, Financials, PricePoint, PriceStats
+from .financials import FLOW_METRICS_SET, METRICS, FinancialFact, Financials, PricePoint, PriceStats
 from .frameworks import (
     FORCE_LABELS,
     PESTEL,
@@ -20,10 +20,11 @@ from .frameworks import (
     RetrievedContext,
     Synthesis,
 )
-from .trends import MarketTrends, TrendPoint, TrendSeries
 from .report import AssetVersion, ReportInput
+from .trends import MarketTrends, TrendPoint, TrendSeries
 
 __all__ = [
+    "FLOW_METRICS_SET",
     "FORCE_LABELS",
     "METRICS",
     "PESTEL",

@@ -25,6 +25,7 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 
 FLOW_METRICS = ("revenue", "gross_profit", "operating_income", "net_income", "eps_diluted")
+FLOW_METRICS_SET = frozenset(FLOW_METRICS)
 
 PeriodKind = Literal["annual", "quarterly"]
 

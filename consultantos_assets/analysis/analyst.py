@@ -1,0 +1,59 @@
+"""The Analyst seam: what every analyst (rule-based or LLM) takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..models import (
+    PESTEL,
+    SWOT,
+    BlueOcean,
+    Chunk,
+    CompanyResearch,
+    Evidence,
+    Financials,
+    MarketTrends,
+    PorterFiveForces,
+    Synthesis,
+)
+
+
+@dataclass
+class EvidencePack:
+    """What an analyst sees for one company."""
+
+    research: CompanyResearch
+    trends: MarketTrends
+    financials: Financials
+    evidence: list[Evidence]
+    retrieved: dict[str, list[Chunk]] = field(default_factory=dict)
+
+    @property
+    def ticker(self) -> str:
+        return self.research.ticker
+
+    def by_id(self) -> dict[str, Evidence]:
+        return {e.id: e for e in self.evidence}
+
+
+@dataclass
+class Frameworks:
+    porter: PorterFiveForces
+    swot: SWOT
+    pestel: PESTEL
+    blue_ocean: BlueOcean
+
+
+class Analyst(Protocol):
+    name: str
+
+    def porter(self, pack: EvidencePack) -> PorterFiveForces: ...
+
+    def swot(self, pack: EvidencePack) -> SWOT: ...
+
+    def pestel(self, pack: EvidencePack) -> PESTEL: ...
+
+    def blue_ocean(self, pack: EvidencePack) -> BlueOcean: ...
+
+    def synthesis(self, pack: EvidencePack, frameworks: Frameworks) -> Synthesis: ...

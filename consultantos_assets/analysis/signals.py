@@ -1,0 +1,185 @@
+"""Company signals read off the evidence, each tied to the evidence id that proves it (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ..models import Evidence, TrendSeries
+from .analyst import EvidencePack
+from .industry import prior_for, sector_for
+
+KIND_CONFIDENCE = {
+    "financial": 0.85,
+    "price": 0.75,
+    "trend": 0.6,
+    "filing": 0.7,
+    "document": 0.55,
+    "profile": 0.5,
+}
+PRIOR_CONFIDENCE = 0.4
+
+
+@dataclass(frozen=True)
+class Signal:
+    value: float
+    evidence: Evidence
+
+    @property
+    def id(self) -> str:
+        return self.evidence.id
+
+
+class Signals:
+    """Named, evidence-backed readings of one company's data."""
+
+    def __init__(self, pack: EvidencePack):
+        self.pack = pack
+        self.ev = pack.by_id()
+        fin = pack.financials
+        years = fin.fiscal_years()
+        self.fy: int | None = years[-1] if years else None
+        self.years = years
+        p = pack.research.profile
+        self.name = p.name
+        self.ticker = p.ticker
+        self.sector = sector_for(p.sector, p.sic)
+        self.industry = p.industry or p.sic_description
+        self.prior = prior_for(self.sector)
+
+    # --- lookup helpers -------------------------------------------------
+    def get(self, eid: str) -> Signal | None:
+        e = self.ev.get(eid)
+        if e is None or e.value is None:
+            return None
+        return Signal(e.value, e)
+
+    def fin(self, name: str, fy: int | None = None) -> Signal | None:
+        fy = fy if fy is not None else self.fy
+        return None if fy is None else self.get(f"fin:{name}:FY{fy}")
+
+    @property
+    def profile_id(self) -> str | None:
+        pid = f"doc:{self.ticker}:profile"
+        return pid if pid in self.ev else None
+
+    def first_id(self, kind: str) -> str | None:
+        for e in self.pack.evidence:
+            if e.kind == kind:
+                return e.id
+        return None
+
+    # --- named signals --------------------------------------------------
+    @property
+    def revenue(self) -> Signal | None:
+        return self.fin("revenue")
+
+    @property
+    def growth(self) -> Signal | None:
+        return self.fin("revenue_growth")
+
+    @property
+    def cagr(self) -> Signal | None:
+        for e in self.pack.evidence:
+            if e.id.startswith("fin:revenue_cagr:") and e.value is not None:
+                return Signal(e.value, e)
+        return None
+
+    @property
+    def gross_margin(self) -> Signal | None:
+        return self.fin("gross_margin")
+
+    @property
+    def operating_margin(self) -> Signal | None:
+        return self.fin("operating_margin")
+
+    @property
+    def net_margin(self) -> Signal | None:
+        return self.fin("net_margin")
+
+    def margin_change(self, name: str) -> tuple[Signal, Signal] | None:
+        """(earliest, latest) margin over the covered years, when both exist."""
+        if len(self.years) < 2:
+            return None
+        first = next((self.fin(name, fy) for fy in self.years if self.fin(name, fy)), None)
+        last = self.fin(name)
+        if first is None or last is None or first.id == last.id:
+            return None
+        return first, last
+
+    @property
+    def liabilities_ratio(self) -> Signal | None:
+        return self.fin("liabilities_to_assets")
+
+    @property
+    def cash_to_debt(self) -> Signal | None:
+        return self.fin("cash_to_debt")
+
+    @property
+    def total_assets(self) -> Signal | None:
+        return self.fin("total_assets")
+
+    @property
+    def eps(self) -> Signal | None:
+        return self.fin("eps_diluted")
+
+    def eps_prev(self) -> Signal | None:
+        return None if self.fy is None else self.fin("eps_diluted", self.fy - 1)
+
+    def px(self, name: str) -> Signal | None:
+        return self.get(f"px:{name}")
+
+    # --- trends ---------------------------------------------------------
+    def trend_series(self) -> list[TrendSeries]:
+        return [s for s in self.pack.trends.series if s.evidence_id in self.ev]
+
+    def brand_trend(self) -> TrendSeries | None:
+        """The series for the company's own name, else the ticker, else the first."""
+        series = self.trend_series()
+        short = self.pack.research.profile.keywords[:1]
+        for s in series:
+            if short and s.keyword.lower() == short[0].lower():
+                return s
+        for s in series:
+            if s.keyword.upper() == self.ticker:
+                return s
+        return series[0] if series else None
+
+    def product_trends(self) -> list[TrendSeries]:
+        brand = self.brand_trend()
+        skip = {self.ticker.lower()}
+        out = []
+        for s in self.trend_series():
+            k = s.keyword.lower()
+            if brand and s.keyword == brand.keyword or k in skip:
+                continue
+            if "stock" in k or "earnings" in k:
+                continue
+            out.append(s)
+        return out
+
+    # --- filings --------------------------------------------------------
+    def recent_8k(self, days: int = 365) -> int:
+        filings = self.pack.research.filings
+        if not filings:
+            return 0
+        newest = max(f.filing_date for f in filings)
+        return sum(1 for f in filings if f.form == "8-K" and f.filing_date >= newest - timedelta(days=days))
+
+    @property
+    def filings_id(self) -> str | None:
+        for suffix in ("8k", "filings"):
+            eid = f"doc:{self.ticker}:{suffix}"
+            if eid in self.ev:
+                return eid
+        return None
+
+
+def confidence_for(ids: list[str], ev: dict[str, Evidence]) -> float:
+    """Point confidence from the kinds of evidence it cites."""
+    vals = [KIND_CONFIDENCE.get(ev[i].kind, 0.5) for i in ids if i in ev]
+    if not vals:
+        return PRIOR_CONFIDENCE
+    # more independent evidence raises confidence a little, capped
+    bonus = min(0.1, 0.03 * (len(vals) - 1))
+    return round(min(0.95, sum(vals) / len(vals) + bonus), 2)

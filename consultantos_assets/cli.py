@@ -1,0 +1,246 @@
+"""`consultantos`: add companies, build reports, inspect stored values, list what exists.
+
+It uses the same Dagster instance as the UI: DAGSTER_HOME, by default <storage root>/dagster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster.yaml"
+ASSET_ORDER = [
+    "company_research", "market_trends", "financials", "research_index",
+    "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "report_pdf",
+]
+
+
+class CliError(Exception):
+    """An error the user can act on; printed without a traceback."""
+
+
+def ensure_instance_home() -> Path:
+    """Point DAGSTER_HOME at the storage root's instance, creating it with the repo's dagster.yaml."""
+    from .settings import dagster_home
+
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    target = home / "dagster.yaml"
+    if not target.exists() and REPO_INSTANCE_CONFIG.exists():
+        shutil.copyfile(REPO_INSTANCE_CONFIG, target)
+    return home
+
+
+def _instance():
+    import dagster as dg
+
+    ensure_instance_home()
+    return dg.DagsterInstance.get()
+
+
+def _tickers(raw: list[str]) -> list[str]:
+    from .defs.partitions import validated
+    from .models import InvalidTicker
+
+    try:
+        return validated(raw)
+    except InvalidTicker as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _check_known(tickers: list[str]) -> None:
+    """Refuse companies no source knows before any partition is created."""
+    from .defs.resources import build_resources
+    from .sources.base import SourceError
+
+    sources = build_resources()["sources"]
+    for t in tickers:
+        try:
+            sources.serve("directory", lambda d, t=t: d.profile(t))
+        except SourceError as exc:
+            raise CliError(str(exc)) from exc
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from .defs.partitions import add_companies
+
+    tickers = _tickers(args.tickers)
+    _check_known(tickers)
+    new = add_companies(_instance(), tickers)
+    for t in tickers:
+        print(f"{t}: {'added' if t in new else 'already present'}")
+    return 0
+
+
+def _run_with_progress(instance, job, ticker: str) -> tuple[bool, str]:
+    from dagster import DagsterEventType
+
+    run_id = str(uuid.uuid4())
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(
+                run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+                instance=instance, partition_key=ticker, run_id=run_id, raise_on_error=False,
+            )
+        except Exception as exc:  # surfaced below as a failed run
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, daemon=True)
+    start = time.monotonic()
+    worker.start()
+    cursor = None
+    done = 0
+    total = len(ASSET_ORDER)
+    wanted = {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE,
+              DagsterEventType.ASSET_CHECK_EVALUATION}
+    while True:
+        alive = worker.is_alive()
+        conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=wanted)
+        cursor = conn.cursor if conn.records else cursor
+        for rec in conn.records:
+            ev = rec.event_log_entry.dagster_event
+            elapsed = time.monotonic() - start
+            if ev.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                done += 1
+                name = ev.asset_key.to_user_string()
+                print(f"[{done:>2}/{total}] {name:<20} materialized  {elapsed:6.1f}s", flush=True)
+            elif ev.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                data = ev.event_specific_data
+                state = "passed" if data.passed else "FAILED"
+                print(f"        check {data.asset_check_key.name:<20} {state}", flush=True)
+            else:
+                msg = ev.event_specific_data.error.message.strip().splitlines()[-1] if ev.event_specific_data and \
+                    ev.event_specific_data.error else "step failed"
+                print(f"[fail ] {ev.step_key}: {msg}", file=sys.stderr, flush=True)
+        if not alive:
+            break
+        time.sleep(0.2)
+    if "error" in outcome:
+        return False, f"run {run_id} crashed: {outcome['error']}"
+    result = outcome["result"]
+    return bool(result.success), run_id
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .defs import build_definitions
+    from .defs.io_manager import load_value
+    from .defs.partitions import add_companies
+    from .settings import storage_root
+
+    [ticker] = _tickers([args.ticker])
+    _check_known([ticker])
+    instance = _instance()
+    add_companies(instance, [ticker])
+    job = build_definitions().resolve_job_def("company_report")
+    print(f"Building the report for {ticker} (instance: {os.environ['DAGSTER_HOME']})", flush=True)
+    ok, run = _run_with_progress(instance, job, ticker)
+    if not ok:
+        raise CliError(f"the run for {ticker} failed ({run}); see the messages above or the Dagster UI")
+    artifact = load_value(storage_root() / "assets", "report_pdf", ticker)
+    print(artifact.path)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .defs.io_manager import load_value
+    from .settings import storage_root
+
+    [ticker] = _tickers([args.ticker])
+    if args.asset not in ASSET_ORDER:
+        raise CliError(f"unknown asset {args.asset!r}; one of: {', '.join(ASSET_ORDER)}")
+    try:
+        value = load_value(storage_root() / "assets", args.asset, ticker)
+    except FileNotFoundError as exc:
+        raise CliError(f"{args.asset} has not been materialized for {ticker}: run `consultantos report "
+                       f"{ticker}` first") from exc
+    data = value.model_dump(mode="json", by_alias=True)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        for key, val in data.items():
+            text = json.dumps(val, ensure_ascii=False)
+            print(f"{key}: {text[:150]}{'...' if len(text) > 150 else ''}")
+    return 0
+
+
+def _age(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    secs = max(0, int(time.time() - ts))
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= n:
+            return f"{secs // n}{unit}"
+    return f"{secs}s"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from .defs.partitions import companies
+
+    instance = _instance()
+    tickers = sorted(instance.get_dynamic_partitions(companies.name))
+    if not tickers:
+        print("No companies yet: `consultantos add AAPL` or `consultantos report AAPL`.")
+        return 0
+    short = {"company_research": "research", "market_trends": "trends", "financials": "financials",
+             "research_index": "index", "porter_five_forces": "porter", "swot": "swot", "pestel": "pestel",
+             "blue_ocean": "blue_ocean", "synthesis": "synthesis", "report_pdf": "report"}
+    print("ticker  " + " ".join(f"{short[a]:>10}" for a in ASSET_ORDER))
+    for t in tickers:
+        cells = []
+        for a in ASSET_ORDER:
+            res = instance.fetch_materializations(dg.AssetRecordsFilter(dg.AssetKey(a), asset_partitions=[t]),
+                                                  limit=1)
+            cells.append(_age(res.records[0].timestamp if res.records else None))
+        print(f"{t:<7} " + " ".join(f"{c:>10}" for c in cells))
+    print(f"(ages as of {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; '-' = never materialized)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="consultantos", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("add", help="validate tickers and add them as company partitions")
+    a.add_argument("tickers", nargs="+")
+    a.set_defaults(func=cmd_add)
+    r = sub.add_parser("report", help="materialize the whole graph for a company; prints the PDF path last")
+    r.add_argument("ticker")
+    r.set_defaults(func=cmd_report)
+    s = sub.add_parser("show", help="print an asset's stored value")
+    s.add_argument("ticker")
+    s.add_argument("asset", help=", ".join(ASSET_ORDER))
+    s.add_argument("--json", action="store_true", help="the full value as JSON")
+    s.set_defaults(func=cmd_show)
+    lst = sub.add_parser("list", help="companies with the age of each asset")
+    lst.set_defaults(func=cmd_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from .settings import ConfigError
+
+        try:
+            return args.func(args)
+        except ConfigError as exc:
+            raise CliError(str(exc)) from exc
+    except CliError as exc:
+        print(f"consultantos: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""The company asset graph. Assets stay thin: load inputs, call a resource or analysis function,
+return a model with metadata."""
+
+
+import json
+import warnings
+
+import dagster as dg
+
+from ..analysis.analyst import EvidencePack, Frameworks
+from ..analysis.evidence import build_evidence
+from ..analysis.metrics import price_stats
+from ..analysis.quality import financials_problems
+from ..index.chunking import research_chunks
+from ..models import (
+    PESTEL,
+    SWOT,
+    BlueOcean,
+    CompanyProfile,
+    CompanyResearch,
+    Financials,
+    InvalidTicker,
+    MarketTrends,
+    PorterFiveForces,
+    Provenance,
+    ResearchIndexSummary,
+    Synthesis,
+    content_hash,
+    normalize_ticker,
+)
+from ..sources.base import NoData, SourceError
+from .partitions import companies
+from .resources import AnalystResource, IndexResource, SourcesResource
+
+# Output(data_version=...) is marked beta; it is how sources report content-hash versions.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*data_version.*")
+
+VOLATILE = {"provenance": {"retrieved_at"}}
+
+
+def ticker_of(context: dg.AssetExecutionContext) -> str:
+    try:
+        return normalize_ticker(context.partition_key)
+    except InvalidTicker as exc:
+        raise dg.Failure(description=f"partition {context.partition_key!r} is not a usable ticker: {exc}") from exc
+
+
+def _fail(exc: SourceError) -> dg.Failure:
+    return dg.Failure(description=f"{type(exc).__name__}: {exc}")
+
+
+def _profile(sources: SourcesResource, ticker: str) -> tuple[CompanyProfile, str]:
+    try:
+        served = sources.serve("directory", lambda d: d.profile(ticker))
+    except SourceError as exc:
+        raise _fail(exc) from exc
+    return served.value, served.provider
+
+
+def _provenance_metadata(p: Provenance) -> dict[str, object]:
+    return {
+        "provider": p.provider,
+        "mode": p.mode,
+        "as_of": p.as_of.isoformat() if p.as_of else "unknown",
+        "location": p.location or "",
+        "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in p.notes) or "none"),
+    }
+
+
+def _versioned(value, metadata: dict[str, object]) -> dg.Output:
+    version = content_hash(value, exclude=VOLATILE)
+    return dg.Output(value, data_version=dg.DataVersion(version), metadata={**metadata, "data_version": version})
+
+
+# ------------------------------------------------------------------------------------------- sources
+@dg.asset(
+    partitions_def=companies,
+    group_name="sources",
+    kinds={"python"},
+    code_version="1",
+    description="Documents about the company: profile and filing history written from SEC facts, "
+    "the user's own documents, and web research when live.",
+)
+def company_research(context: dg.AssetExecutionContext, sources: SourcesResource) -> dg.Output[CompanyResearch]:
+    ticker = ticker_of(context)
+    profile, _ = _profile(sources, ticker)
+    try:
+        filings = sources.serve("directory", lambda d: d.filings(profile)).value
+        served = sources.serve("research", lambda r: r.research(profile, filings))
+    except SourceError as exc:
+        raise _fail(exc) from exc
+    research: CompanyResearch = served.value
+    research.provenance.notes.extend(served.notes)
+    for w in research.warnings:
+        context.log.warning(w)
+    return _versioned(research, {
+        **_provenance_metadata(research.provenance),
+        "company": profile.name,
+        "documents": len(research.documents),
+        "user_documents": sum(1 for d in research.documents if d.kind == "user"),
+        "filings": len(filings),
+        "warnings": len(research.warnings),
+    })
+
+
+@dg.asset(
+    partitions_def=companies,
+    group_name="sources",
+    kinds={"python"},
+    code_version="1",
+    description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
+)
+def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -> dg.Output[MarketTrends]:
+    ticker = ticker_of(context)
+    profile, _ = _profile(sources, ticker)
+    keywords = list(dict.fromkeys([*profile.keywords, ticker]))
+    try:
+        served = sources.serve("trends", lambda t: t.trends(ticker, keywords))
+        trends: MarketTrends = served.value
+        trends.provenance.notes.extend(served.notes)
+    except NoData as exc:
+        context.log.warning(str(exc))
+        trends = MarketTrends(
+            ticker=ticker, keywords=keywords, missing=keywords,
+            provenance=Provenance(provider="none", mode="offline", notes=[str(exc)]),
+        )
+    except SourceError as exc:
+        raise _fail(exc) from exc
+    best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
+    return _versioned(trends, {
+        **_provenance_metadata(trends.provenance),
+        "keywords": len(trends.keywords),
+        "series": len(trends.series),
+        "missing": ", ".join(trends.missing) or "none",
+        "top_momentum": f"{best.keyword}: {best.momentum:+.1%}" if best else "n/a",
+    })
+
+
+@dg.asset(
+    partitions_def=companies,
+    group_name="sources",
+    kinds={"python"},
+    code_version="1",
+    description="Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and "
+    "accessions, plus price statistics from daily closes.",
+    check_specs=[dg.AssetCheckSpec("fiscal_periods_sane", asset="financials", blocking=True,
+                                   description="One value per metric and year, annual durations of "
+                                   "350-380 days, quarters of 80-100 days, years in order.")],
+)
+def financials(context: dg.AssetExecutionContext, sources: SourcesResource):
+    ticker = ticker_of(context)
+    profile, _ = _profile(sources, ticker)
+    notes: list[str] = []
+    try:
+        served = sources.serve("financials", lambda f: f.financials(profile))
+        fin: Financials = served.value
+        notes += served.notes
+    except NoData as exc:
+        context.log.warning(str(exc))
+        fin = Financials(
+            ticker=ticker, cik=profile.cik, entity_name=profile.name,
+            gaps=[f"Financial statements are missing for {ticker}: {exc}"],
+            provenance=Provenance(provider="none", mode="offline", notes=[str(exc)]),
+        )
+    except SourceError as exc:
+        raise _fail(exc) from exc
+    try:
+        px = sources.serve("prices", lambda p: p.daily_closes(ticker))
+        points, price_prov = px.value
+        shares = fin.latest("shares_outstanding")
+        fin.prices = price_stats(points, shares.value if shares else None)
+        price_prov.notes.extend(px.notes)
+        fin.price_provenance = price_prov
+    except NoData as exc:
+        context.log.warning(str(exc))
+        fin.gaps.append(f"No price history for {ticker}: {exc}")
+    except SourceError as exc:
+        raise _fail(exc) from exc
+    fin.provenance.notes.extend(notes)
+    latest_rev = fin.latest("revenue")
+    yield _versioned(fin, {
+        **_provenance_metadata(fin.provenance),
+        "fiscal_years": ", ".join(str(y) for y in fin.fiscal_years()) or "none",
+        "annual_facts": len(fin.annual),
+        "quarterly_facts": len(fin.quarterly),
+        "latest_revenue_usd": latest_rev.value if latest_rev else "n/a",
+        "price_as_of": fin.prices.last_date.isoformat() if fin.prices else "n/a",
+        "price_provider": fin.price_provenance.provider if fin.price_provenance else "none",
+        "gaps": dg.MetadataValue.md("\n".join(f"- {g}" for g in fin.gaps) or "none"),
+    })
+    problems = financials_problems(fin)
+    yield dg.AssetCheckResult(
+        check_name="fiscal_periods_sane",
+        passed=not problems,
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+                  "years_checked": len(fin.fiscal_years())},
+    )
+
+
+# ------------------------------------------------------------------------------------------- index
+@dg.asset(
+    partitions_def=companies,
+    group_name="index",
+    kinds={"lancedb"},
+    code_version="1",
+    description="The company's research documents and filing facts as embedded chunks in LanceDB "
+    "(content-hash ids; a company's rows are replaced in one commit).",
+)
+def research_index(
+    context: dg.AssetExecutionContext,
+    index: IndexResource,
+    company_research: CompanyResearch,
+    financials: Financials,
+) -> dg.Output[ResearchIndexSummary]:
+    ticker = ticker_of(context)
+    store = index.store()
+    chunks = research_chunks(company_research, financials)
+    embedded, reused = store.replace_company(ticker, chunks)
+    by_kind: dict[str, int] = {}
+    for c in chunks:
+        by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
+    summary = ResearchIndexSummary(
+        ticker=ticker, table=store.table_name, uri=store.uri, embedder=store.embedder.name,
+        dimension=store.embedder.dimension, rows_for_company=store.count(ticker),
+        chunks_embedded=embedded, chunks_reused=reused, by_kind=dict(sorted(by_kind.items())),
+    )
+    return dg.Output(summary, metadata={
+        "rows_for_company": summary.rows_for_company, "chunks_embedded": embedded, "chunks_reused": reused,
+        "embedder": summary.embedder, "table": f"{store.uri}/{store.table_name}",
+    })
+
+
+# ------------------------------------------------------------------------------------------- frameworks
+def _pack(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> EvidencePack:
+    return EvidencePack(research=research, trends=trends, financials=fin,
+                        evidence=build_evidence(research, trends, fin))
+
+
+def _framework_metadata(result, n_points: int) -> dict[str, object]:
+    return {"analyst": result.analyst, "confidence": result.confidence, "points": n_points,
+            "data_gaps": len(result.data_gaps)}
+
+
+def _framework_asset(name: str, method: str, description: str, count):
+    @dg.asset(
+        name=name,
+        partitions_def=companies,
+        group_name="frameworks",
+        kinds={"python"},
+        code_version="1",
+        description=description,
+        deps=["research_index"],
+    )
+    def _asset(
+        context: dg.AssetExecutionContext,
+        analyst: AnalystResource,
+        company_research: CompanyResearch,
+        market_trends: MarketTrends,
+        financials: Financials,
+    ):
+        ticker_of(context)
+        result = getattr(analyst.get(), method)(_pack(company_research, market_trends, financials))
+        return dg.Output(result, metadata=_framework_metadata(result, count(result)))
+
+    return _asset
+
+
+porter_five_forces = _framework_asset(
+    "porter_five_forces", "porter",
+    "Porter's five forces rated 1-5 with evidence-cited reasons.",
+    lambda r: sum(len(f.points) for f in r.forces))
+swot = _framework_asset(
+    "swot", "swot", "Strengths, weaknesses, opportunities and threats with evidence.",
+    lambda r: len(r.strengths) + len(r.weaknesses) + len(r.opportunities) + len(r.threats))
+pestel = _framework_asset(
+    "pestel", "pestel", "Political, economic, social, technological, environmental and legal factors.",
+    lambda r: sum(len(getattr(r, f)) for f in ("political", "economic", "social", "technological",
+                                                "environmental", "legal")))
+blue_ocean = _framework_asset(
+    "blue_ocean", "blue_ocean", "Blue Ocean ERRC grid and strategy canvas.",
+    lambda r: len(r.eliminate) + len(r.reduce) + len(r.raise_) + len(r.create))
+
+
+@dg.asset(
+    partitions_def=companies,
+    group_name="synthesis",
+    kinds={"python"},
+    code_version="1",
+    description="Executive summary, key findings, recommendations, risks, data gaps and an overall "
+    "confidence computed from evidence coverage.",
+)
+def synthesis(
+    context: dg.AssetExecutionContext,
+    analyst: AnalystResource,
+    company_research: CompanyResearch,
+    market_trends: MarketTrends,
+    financials: Financials,
+    porter_five_forces: PorterFiveForces,
+    swot: SWOT,
+    pestel: PESTEL,
+    blue_ocean: BlueOcean,
+) -> dg.Output[Synthesis]:
+    ticker_of(context)
+    fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
+    result = analyst.get().synthesis(_pack(company_research, market_trends, financials), fw)
+    return dg.Output(result, metadata={
+        **_framework_metadata(result, len(result.key_findings) + len(result.recommendations)),
+        "coverage": json.dumps(result.confidence_breakdown),
+        "summary": dg.MetadataValue.md(result.executive_summary),
+    })

@@ -1,0 +1,72 @@
+"""Stores each asset value (a pydantic model) as JSON under the storage root, written atomically."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+from pydantic import BaseModel
+
+_ALLOWED_PREFIX = "consultantos_assets.models"
+
+
+def value_path(base_dir: str | Path, asset: str, partition: str) -> Path:
+    return Path(base_dir) / asset / f"{partition}.json"
+
+
+def write_json_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_value(base_dir: str | Path, asset: str, partition: str) -> BaseModel:
+    path = value_path(base_dir, asset, partition)
+    if not path.exists():
+        raise FileNotFoundError(f"no stored value for {asset} [{partition}] at {path}")
+    envelope = json.loads(path.read_text(encoding="utf-8"))
+    module, _, name = envelope["type"].rpartition(".")
+    if not module.startswith(_ALLOWED_PREFIX):
+        raise ValueError(f"refusing to load type {envelope['type']!r} from {path}")
+    cls = getattr(importlib.import_module(module), name)
+    return cls.model_validate(envelope["value"])
+
+
+class ModelJsonIOManager(dg.ConfigurableIOManager):
+    """One JSON file per asset and company: readable, diffable, and shared by the CLI and the UI."""
+
+    base_dir: str
+
+    def _key(self, context: dg.OutputContext | dg.InputContext) -> tuple[str, str]:
+        asset = "/".join(context.asset_key.path)
+        partition = context.asset_partition_key if context.has_asset_partitions else "__all__"
+        return asset, partition
+
+    def handle_output(self, context: dg.OutputContext, obj: BaseModel) -> None:
+        if not isinstance(obj, BaseModel):
+            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a model")
+        asset, partition = self._key(context)
+        cls = type(obj)
+        envelope = {
+            "type": f"{cls.__module__}.{cls.__qualname__}",
+            "value": obj.model_dump(mode="json", by_alias=True),
+        }
+        path = value_path(self.base_dir, asset, partition)
+        write_json_atomic(path, json.dumps(envelope, indent=1, ensure_ascii=False, sort_keys=False))
+        context.add_output_metadata({"stored_at": dg.MetadataValue.path(str(path))})
+
+    def load_input(self, context: dg.InputContext) -> BaseModel:
+        asset, partition = self._key(context)
+        return load_value(self.base_dir, asset, partition)

@@ -1,0 +1,116 @@
+"""Resources: the only way assets reach providers, analysts, the index and report storage."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from ..analysis.analyst import Analyst
+from ..analysis.rules import RuleBasedAnalyst
+from ..index.embedders import make_embedder
+from ..index.store import ChunkStore
+from ..settings import Settings, parse_mode, resolve_snapshot_dir, storage_root
+from ..sources.registry import Served, plan_providers, serve
+
+
+@functools.cache
+def _plans(settings: Settings):
+    return plan_providers(settings)
+
+
+@functools.cache
+def _provider(settings: Settings, key: str, live: bool):
+    """Providers are built once per process (they cache parsed snapshot indexes)."""
+    plan = _plans(settings)[key]
+    return plan.live() if live else plan.offline()
+
+
+class SourcesResource(dg.ConfigurableResource):
+    """Which providers serve each source: CONSULTANTOS_MODE, the snapshot and the keys."""
+
+    mode: str = "auto"
+    snapshot_dir: str | None = None
+    tavily_api_key: str | None = None
+    edgar_identity: str | None = None
+
+    def settings(self) -> Settings:
+        return Settings(
+            mode=parse_mode(self.mode),
+            snapshot_dir=resolve_snapshot_dir(self.snapshot_dir),
+            home=storage_root(),
+            tavily_api_key=self.tavily_api_key or None,
+            edgar_identity=self.edgar_identity or None,
+        )
+
+    def serve(self, key: str, call) -> Served:
+        settings = self.settings()
+        plan = _plans(settings)[key]
+        cached = type(plan)(
+            plan.source,
+            functools.partial(_provider, settings, key, False),
+            functools.partial(_provider, settings, key, True) if plan.live else None,
+            plan.has_key,
+            plan.host,
+        )
+        return serve(settings.mode, cached, call)
+
+
+class AnalystResource(dg.ConfigurableResource):
+    """Selects the analyst. Only the rule-based analyst exists offline."""
+
+    kind: str = "auto"
+
+    def get(self) -> Analyst:
+        if self.kind in ("auto", "rules"):
+            return RuleBasedAnalyst()
+        raise ValueError(f"analyst kind {self.kind!r} is not available: use auto or rules")
+
+
+class IndexResource(dg.ConfigurableResource):
+    """The LanceDB research index."""
+
+    uri: str
+    embedder: str = "auto"
+
+    def store(self) -> ChunkStore:
+        return ChunkStore(self.uri, make_embedder(self.embedder))
+
+
+class ReportStore(dg.ConfigurableResource):
+    """Where PDFs and their exports are written."""
+
+    directory: str
+
+    def path_for(self, ticker: str) -> Path:
+        d = Path(self.directory) / ticker
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+
+def _optional_env(name: str, *alternatives: str):
+    """An EnvVar reference when the variable is set (so the secret never lands in config), else None."""
+    for n in (name, *alternatives):
+        if os.environ.get(n):
+            return dg.EnvVar(n)
+    return None
+
+
+def build_resources(home: Path | None = None) -> dict[str, object]:
+    from .io_manager import ModelJsonIOManager
+
+    home = home or storage_root()
+    return {
+        "io_manager": ModelJsonIOManager(base_dir=str(home / "assets")),
+        "sources": SourcesResource(
+            mode=os.environ.get("CONSULTANTOS_MODE", "auto"),
+            snapshot_dir=os.environ.get("CONSULTANTOS_SNAPSHOT_DIR") or None,
+            tavily_api_key=_optional_env("TAVILY_API_KEY"),
+            edgar_identity=_optional_env("EDGAR_IDENTITY"),
+        ),
+        "analyst": AnalystResource(kind=os.environ.get("CONSULTANTOS_ANALYST", "auto")),
+        "index": IndexResource(uri=str(home / "lancedb"), embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto")),
+        "reports": ReportStore(directory=str(home / "reports")),
+    }

@@ -1,0 +1,584 @@
+"""What the report says, computed once from a ReportInput and shared by every renderer.
+
+Everything here is plain data (strings and numbers, not yet escaped); the PDF and markdown
+renderers only decide how it looks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from consultantos_assets.models import (
+    FORCE_LABELS,
+    METRICS,
+    PESTEL_FACTORS,
+    FrameworkPoint,
+    Provenance,
+    ReportInput,
+)
+
+from .formatting import (
+    NA,
+    fmt_conf,
+    fmt_date,
+    fmt_num,
+    fmt_pct,
+    fmt_price,
+    fmt_usd,
+    fmt_value,
+)
+
+# section key -> title; the order is the order of the report
+SECTIONS: dict[str, str] = {
+    "summary": "Executive summary",
+    "dashboard": "Key metrics dashboard",
+    "financials": "Financial performance",
+    "trends": "Market trends",
+    "porter": "Porter's five forces",
+    "swot": "SWOT analysis",
+    "pestel": "PESTEL analysis",
+    "blue_ocean": "Blue Ocean strategy",
+    "risks": "Risks and data gaps",
+    "changes": "What changed",
+    "sources": "Sources",
+    "methodology": "Methodology and provenance",
+}
+
+SWOT_QUADRANTS = (
+    ("strengths", "Strengths"),
+    ("weaknesses", "Weaknesses"),
+    ("opportunities", "Opportunities"),
+    ("threats", "Threats"),
+)
+ERRC = (
+    ("eliminate", "Eliminate"),
+    ("reduce", "Reduce"),
+    ("raise_", "Raise"),
+    ("create", "Create"),
+)
+SYNTHESIS_LISTS = (
+    ("key_findings", "Key findings"),
+    ("recommendations", "Recommendations"),
+    ("risks", "Risks"),
+)
+
+
+def section_keys(report: ReportInput) -> list[str]:
+    keys = list(SECTIONS)
+    if report.previous is None:
+        keys.remove("changes")
+    return keys
+
+
+def company_name(report: ReportInput) -> str:
+    name = (report.research.profile.name or "").strip()
+    return name or (report.financials.entity_name or "").strip() or report.ticker
+
+
+def missing_financials_message(report: ReportInput) -> str:
+    return f"Financial statements are missing for {report.ticker}: no SEC company facts were found"
+
+
+def fy_label(year: int) -> str:
+    return f"FY{year}"
+
+
+# ----------------------------------------------------------------------------------------- sources
+
+
+@dataclass
+class SourceStatus:
+    name: str
+    provider: str
+    mode: str
+    as_of: str
+    retrieved: str
+    location: str
+    notes: str
+
+
+def source_statuses(report: ReportInput) -> list[SourceStatus]:
+    items: list[tuple[str, Provenance | None]] = [
+        ("Company research", report.research.provenance),
+        ("Market trends", report.trends.provenance),
+        ("Financial statements", report.financials.provenance),
+        ("Share prices", report.financials.price_provenance),
+    ]
+    out = []
+    for name, prov in items:
+        if prov is None:
+            continue
+        out.append(
+            SourceStatus(
+                name=name,
+                provider=prov.provider,
+                mode=prov.mode,
+                as_of=fmt_date(prov.as_of),
+                retrieved=fmt_date(prov.retrieved_at),
+                location=prov.location or "",
+                notes="; ".join(prov.notes),
+            )
+        )
+    return out
+
+
+def mode_summary(report: ReportInput) -> str:
+    statuses = source_statuses(report)
+    modes = {s.mode for s in statuses}
+    if modes == {"offline"}:
+        return "Offline (snapshot data)"
+    if modes == {"live"}:
+        return "Live (provider APIs)"
+    live = ", ".join(s.name.lower() for s in statuses if s.mode == "live")
+    return f"Mixed: live for {live}; snapshot for the rest"
+
+
+# ------------------------------------------------------------------------------------- financials
+
+
+def margin(report: ReportInput, metric: str, year: int) -> float | None:
+    fin = report.financials
+    num, rev = fin.value(metric, year), fin.value("revenue", year)
+    if num is None or rev is None or not rev.value:
+        return None
+    return num.value / rev.value
+
+
+def growth(report: ReportInput, metric: str, year: int) -> float | None:
+    fin = report.financials
+    cur, prev = fin.value(metric, year), fin.value(metric, year - 1)
+    if cur is None or prev is None or not prev.value:
+        return None
+    return cur.value / prev.value - 1
+
+
+def report_years(report: ReportInput, limit: int = 5) -> list[int]:
+    return report.financials.fiscal_years()[-limit:]
+
+
+@dataclass
+class TableData:
+    header: list[str]
+    rows: list[list[str]]
+    numeric_from: int = 1  # first right-aligned column
+
+
+def financial_table(report: ReportInput) -> TableData:
+    years = report_years(report)
+    fin = report.financials
+    rows = []
+    for key, (label, unit) in METRICS.items():
+        cells = []
+        for y in years:
+            f = fin.value(key, y)
+            cells.append(fmt_value(f.value, f.unit or unit) if f else NA)
+        rows.append([label, *cells])
+    return TableData(header=["Metric", *[fy_label(y) for y in years]], rows=rows)
+
+
+def ratio_table(report: ReportInput) -> TableData:
+    years = report_years(report)
+    rows = [
+        ["Revenue growth", *[fmt_pct(growth(report, "revenue", y), signed=True) for y in years]],
+        ["Gross margin", *[fmt_pct(margin(report, "gross_profit", y)) for y in years]],
+        ["Operating margin", *[fmt_pct(margin(report, "operating_income", y)) for y in years]],
+        ["Net margin", *[fmt_pct(margin(report, "net_income", y)) for y in years]],
+        ["Net income growth", *[fmt_pct(growth(report, "net_income", y), signed=True) for y in years]],
+    ]
+    return TableData(header=["Ratio", *[fy_label(y) for y in years]], rows=rows)
+
+
+def financial_headline(report: ReportInput) -> str:
+    fin = report.financials
+    if not fin.has_statements:
+        return missing_financials_message(report) + "."
+    years = report_years(report)
+    rev = fin.latest("revenue")
+    parts = []
+    if rev is not None:
+        first = fin.value("revenue", years[0]) if years else None
+        if first is not None and first.fiscal_year != rev.fiscal_year and first.value > 0 and rev.value > 0:
+            n = rev.fiscal_year - first.fiscal_year
+            cagr = (rev.value / first.value) ** (1 / n) - 1
+            parts.append(
+                f"Revenue reached {fmt_usd(rev.value)} in {fy_label(rev.fiscal_year)}, "
+                f"a {fmt_pct(cagr)} compound annual rate since {fy_label(first.fiscal_year)}"
+            )
+        else:
+            parts.append(f"Revenue was {fmt_usd(rev.value)} in {fy_label(rev.fiscal_year)}")
+        nm = margin(report, "net_income", rev.fiscal_year)
+        if nm is not None:
+            parts.append(f"net margin {fmt_pct(nm)}")
+    return "; ".join(parts) + "." if parts else "Reported financial facts are summarised below."
+
+
+@dataclass
+class Kpi:
+    label: str
+    value: str
+    note: str = ""
+
+
+def kpis(report: ReportInput) -> list[Kpi]:
+    fin = report.financials
+    out: list[Kpi] = []
+    rev = fin.latest("revenue")
+    if rev is not None:
+        y = rev.fiscal_year
+        g = growth(report, "revenue", y)
+        out.append(Kpi("Revenue", fmt_usd(rev.value), f"{fy_label(y)} · {fmt_pct(g, signed=True)} YoY"))
+        ni = fin.value("net_income", y)
+        out.append(Kpi("Net income", fmt_usd(ni.value) if ni else NA, fy_label(y)))
+        out.append(Kpi("Gross margin", fmt_pct(margin(report, "gross_profit", y)), fy_label(y)))
+        out.append(Kpi("Operating margin", fmt_pct(margin(report, "operating_income", y)), fy_label(y)))
+        out.append(Kpi("Net margin", fmt_pct(margin(report, "net_income", y)), fy_label(y)))
+    elif fin.has_statements:
+        out.append(Kpi("Revenue", NA, "not reported"))
+    eps = fin.latest("eps_diluted")
+    if eps is not None:
+        out.append(Kpi("Diluted EPS", fmt_price(eps.value), fy_label(eps.fiscal_year)))
+    p = fin.prices
+    if p is not None:
+        out.append(Kpi("Last close", fmt_price(p.last_close), fmt_date(p.last_date)))
+        out.append(Kpi("1-year return", fmt_pct(p.return_1y, signed=True), "total price change"))
+        out.append(Kpi("Volatility", fmt_pct(p.volatility_annual), "annualised"))
+        out.append(Kpi("Max drawdown", fmt_pct(p.max_drawdown), _drawdown_note(p)))
+        if p.market_cap:
+            out.append(Kpi("Market cap", fmt_usd(p.market_cap), "close x shares outstanding"))
+    out.append(Kpi("Confidence", fmt_conf(report.synthesis.confidence), "overall, 0-1"))
+    return out
+
+
+def _drawdown_note(p) -> str:
+    if p.max_drawdown_peak and p.max_drawdown_trough:
+        return f"{fmt_date(p.max_drawdown_peak)} to {fmt_date(p.max_drawdown_trough)}"
+    return "peak to trough"
+
+
+def drawdown_series(report: ReportInput) -> list[tuple[dt.date, float]]:
+    p = report.financials.prices
+    if p is None:
+        return []
+    out, peak = [], None
+    for pt in sorted(p.series, key=lambda x: x.date):
+        peak = pt.close if peak is None else max(peak, pt.close)
+        out.append((pt.date, pt.close / peak - 1 if peak else 0.0))
+    return out
+
+
+def price_table(report: ReportInput) -> TableData | None:
+    p = report.financials.prices
+    if p is None:
+        return None
+    rows = [
+        ["Last close", f"{fmt_price(p.last_close)} ({fmt_date(p.last_date)})"],
+        ["52-week range", f"{fmt_price(p.low_52w)} - {fmt_price(p.high_52w)}"],
+        ["1-year / 3-year return", f"{fmt_pct(p.return_1y, True)} / {fmt_pct(p.return_3y, True)}"],
+        ["Annualised volatility", fmt_pct(p.volatility_annual)],
+        ["Maximum drawdown", f"{fmt_pct(p.max_drawdown)} ({_drawdown_note(p)})"],
+        ["Market capitalisation", fmt_usd(p.market_cap) if p.market_cap else NA],
+        ["Observations", f"{p.observations:,} daily closes, {fmt_date(p.first_date)} to {fmt_date(p.last_date)}"],
+    ]
+    return TableData(header=["Price statistic", "Value"], rows=rows)
+
+
+# ----------------------------------------------------------------------------------------- trends
+
+
+def trend_table(report: ReportInput) -> TableData:
+    rows = []
+    for s in report.trends.series:
+        rows.append(
+            [
+                s.keyword,
+                fmt_num(s.latest, 0),
+                fmt_num(s.mean_12w, 1),
+                fmt_num(s.mean_52w, 1),
+                fmt_pct(s.momentum, signed=True),
+                fmt_pct(s.change_yoy, signed=True),
+                f"{fmt_num(s.peak_value, 0)} ({fmt_date(s.peak_date)})" if s.peak_date else NA,
+            ]
+        )
+    return TableData(
+        header=["Keyword", "Latest", "12-wk mean", "52-wk mean", "Momentum", "YoY", "Peak"], rows=rows
+    )
+
+
+def trends_headline(report: ReportInput) -> str:
+    series = [s for s in report.trends.series if s.momentum is not None]
+    if not series:
+        if report.trends.series:
+            return "Search interest is shown below; there is not enough history to compute momentum."
+        return "No search-interest data was available for this company's keywords."
+    best = max(series, key=lambda s: s.momentum or 0)
+    worst = min(series, key=lambda s: s.momentum or 0)
+    text = f"Strongest momentum: '{best.keyword}' ({fmt_pct(best.momentum, True)} 12-week vs 52-week mean)"
+    if worst.keyword != best.keyword:
+        text += f"; weakest: '{worst.keyword}' ({fmt_pct(worst.momentum, True)})"
+    return text + "."
+
+
+# ---------------------------------------------------------------------------------------- points
+
+
+@dataclass
+class PointGroup:
+    framework: str
+    group: str
+    points: list[FrameworkPoint]
+
+
+def point_groups(report: ReportInput) -> list[PointGroup]:
+    """Every framework point of the report, grouped as it is rendered."""
+    out = []
+    syn = report.synthesis
+    for attr, label in SYNTHESIS_LISTS:
+        out.append(PointGroup("Synthesis", label, list(getattr(syn, attr))))
+    for force in report.porter.forces:
+        out.append(PointGroup("Porter", FORCE_LABELS.get(force.name, force.name), list(force.points)))
+    for attr, label in SWOT_QUADRANTS:
+        out.append(PointGroup("SWOT", label, list(getattr(report.swot, attr))))
+    for factor in PESTEL_FACTORS:
+        out.append(PointGroup("PESTEL", factor.capitalize(), list(getattr(report.pestel, factor))))
+    for attr, label in ERRC:
+        out.append(PointGroup("Blue Ocean", label, list(getattr(report.blue_ocean, attr))))
+    return out
+
+
+def cited_ids(report: ReportInput) -> list[str]:
+    """Evidence ids cited anywhere in the report, in order of first citation."""
+    seen: dict[str, None] = {}
+    for g in point_groups(report):
+        for p in g.points:
+            for e in p.evidence:
+                seen.setdefault(e, None)
+    for c in report.blue_ocean.canvas:
+        for e in c.evidence:
+            seen.setdefault(e, None)
+    return list(seen)
+
+
+@dataclass
+class SourceRow:
+    id: str
+    source: str
+    reference: str
+    date: str
+    text: str
+    found: bool
+
+
+def source_rows(report: ReportInput) -> list[SourceRow]:
+    by_id = report.evidence_by_id()
+    rows = []
+    for eid in sorted(cited_ids(report)):
+        ev = by_id.get(eid)
+        if ev is None:
+            rows.append(SourceRow(eid, "not in the evidence set", "", "", "cited but not found", False))
+        else:
+            rows.append(SourceRow(eid, ev.source, ev.reference or "", fmt_date(ev.date), ev.text, True))
+    return rows
+
+
+# ---------------------------------------------------------------------------------- risks & gaps
+
+
+def data_gaps(report: ReportInput) -> list[tuple[str, str]]:
+    """(origin, gap) for every known gap, in a stable order, duplicates removed."""
+    out: list[tuple[str, str]] = []
+    fin = report.financials
+    if not fin.has_statements:
+        out.append(("Financials", missing_financials_message(report)))
+    out += [("Financials", g) for g in fin.gaps]
+    if fin.prices is None:
+        out.append(("Prices", f"No share-price history for {report.ticker}"))
+    out += [("Market trends", f"No search-interest data for keyword '{k}'") for k in report.trends.missing]
+    out += [("Research", w) for w in report.research.warnings]
+    for label, meta in (
+        ("Porter's five forces", report.porter),
+        ("SWOT", report.swot),
+        ("PESTEL", report.pestel),
+        ("Blue Ocean", report.blue_ocean),
+        ("Synthesis", report.synthesis),
+    ):
+        out += [(label, g) for g in meta.data_gaps]
+    missing_ev = [r.id for r in source_rows(report) if not r.found]
+    if missing_ev:
+        out.append(("Evidence", "Cited ids without evidence: " + ", ".join(missing_ev)))
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for item in out:
+        if item not in seen:
+            seen.add(item)
+            unique.append(item)
+    return unique
+
+
+# ---------------------------------------------------------------------------------- what changed
+
+
+@dataclass
+class Changes:
+    previous_as_of: dt.date
+    values: list[list[str]] = field(default_factory=list)  # item, previous, current, change
+    ratings: list[list[str]] = field(default_factory=list)  # item, previous, current, change
+    added: list[tuple[str, str]] = field(default_factory=list)  # (where, text)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.values or self.ratings or self.added or self.removed)
+
+
+def _delta(prev: float | None, cur: float | None, kind: str) -> str:
+    if prev is None or cur is None:
+        return "new" if prev is None and cur is not None else ("dropped" if cur is None else NA)
+    if kind == "rel" and prev:
+        return fmt_pct(cur / prev - 1, signed=True)
+    return f"{cur - prev:+.2f}"
+
+
+def changes(report: ReportInput) -> Changes | None:
+    prev = report.previous
+    if prev is None:
+        return None
+    ch = Changes(previous_as_of=prev.as_of)
+    # metric values: every (metric, fiscal year) in either report
+    cur_f = {(f.metric, f.fiscal_year): f for f in report.financials.annual}
+    old_f = {(f.metric, f.fiscal_year): f for f in prev.financials.annual}
+    for key in sorted(set(cur_f) | set(old_f), key=lambda k: (list(METRICS).index(k[0])
+                                                               if k[0] in METRICS else 99, k[1])):
+        a, b = old_f.get(key), cur_f.get(key)
+        if a is not None and b is not None and a.value == b.value:
+            continue
+        metric, year = key
+        unit = (b or a).unit
+        label = f"{METRICS.get(metric, (metric, unit))[0]} {fy_label(year)}"
+        ch.values.append(
+            [
+                label,
+                fmt_value(a.value, unit) if a else "-",
+                fmt_value(b.value, unit) if b else "-",
+                _delta(a.value if a else None, b.value if b else None, "rel"),
+            ]
+        )
+    p0, p1 = prev.financials.prices, report.financials.prices
+    for label, get, fmt in (
+        ("Last close", lambda p: p.last_close, fmt_price),
+        ("Market cap", lambda p: p.market_cap, fmt_usd),
+        ("1-year return", lambda p: p.return_1y, lambda v: fmt_pct(v, True)),
+    ):
+        a = get(p0) if p0 else None
+        b = get(p1) if p1 else None
+        if a != b:
+            kind = "abs" if label == "1-year return" else "rel"
+            delta = _delta(a, b, kind)
+            if kind == "abs" and a is not None and b is not None:
+                delta = f"{(b - a) * 100:+.1f} pts"
+            ch.values.append([label, fmt(a) if a is not None else "-", fmt(b) if b is not None else "-", delta])
+    # ratings and confidences
+    old_forces = {f.name: f.rating for f in prev.porter.forces}
+    for f in report.porter.forces:
+        a = old_forces.get(f.name)
+        if a != f.rating:
+            ch.ratings.append([f"Porter: {FORCE_LABELS.get(f.name, f.name)}", fmt_num(a) if a else "-",
+                               fmt_num(f.rating), _delta(a, f.rating, "abs")])
+    rating_pairs = [
+        ("Porter: overall intensity", prev.porter.overall_intensity, report.porter.overall_intensity),
+        ("Overall confidence", prev.synthesis.confidence, report.synthesis.confidence),
+        ("Porter confidence", prev.porter.confidence, report.porter.confidence),
+        ("SWOT confidence", prev.swot.confidence, report.swot.confidence),
+        ("PESTEL confidence", prev.pestel.confidence, report.pestel.confidence),
+        ("Blue Ocean confidence", prev.blue_ocean.confidence, report.blue_ocean.confidence),
+    ]
+    old_canvas = {c.factor: c.company for c in prev.blue_ocean.canvas}
+    for c in report.blue_ocean.canvas:
+        if c.factor in old_canvas:
+            rating_pairs.append((f"Canvas: {c.factor}", old_canvas[c.factor], c.company))
+    old_mom = {s.keyword: s.momentum for s in prev.trends.series}
+    for s in report.trends.series:
+        if s.keyword in old_mom and old_mom[s.keyword] is not None and s.momentum is not None:
+            a, b = old_mom[s.keyword], s.momentum
+            if round(a, 4) != round(b, 4):
+                ch.ratings.append([f"Trend momentum: {s.keyword}", fmt_pct(a, True), fmt_pct(b, True),
+                                   f"{(b - a) * 100:+.1f} pts"])
+    for label, a, b in rating_pairs:
+        if a != b:
+            ch.ratings.append([label, fmt_num(a, 2), fmt_num(b, 2), _delta(a, b, "abs")])
+    # points added / removed per group
+    old_groups = {(g.framework, g.group): {p.text for p in g.points} for g in point_groups(prev)}
+    for g in point_groups(report):
+        where = f"{g.framework}: {g.group}"
+        old = old_groups.get((g.framework, g.group), set())
+        cur = [p.text for p in g.points]
+        ch.added += [(where, t) for t in cur if t not in old]
+        ch.removed += [(where, t) for t in sorted(old - set(cur))]
+    return ch
+
+
+# ---------------------------------------------------------------------------------- methodology
+
+
+def analyst_rows(report: ReportInput) -> list[list[str]]:
+    return [
+        ["Porter's five forces", report.porter.analyst, fmt_conf(report.porter.confidence)],
+        ["SWOT", report.swot.analyst, fmt_conf(report.swot.confidence)],
+        ["PESTEL", report.pestel.analyst, fmt_conf(report.pestel.confidence)],
+        ["Blue Ocean", report.blue_ocean.analyst, fmt_conf(report.blue_ocean.confidence)],
+        ["Synthesis", report.synthesis.analyst, fmt_conf(report.synthesis.confidence)],
+    ]
+
+
+def version_rows(report: ReportInput) -> list[list[str]]:
+    return [[v.asset, v.data_version or NA, v.provider or NA] for v in report.versions]
+
+
+METHODOLOGY_TEXT = (
+    "Evidence is gathered from three families of sources: research documents about the company, "
+    "search-interest series for its keywords, and financial facts from SEC XBRL company facts together "
+    "with share-price history. Every fact becomes a citable evidence item with a stable id. Four "
+    "strategy frameworks (Porter's five forces, SWOT, PESTEL and Blue Ocean) are produced "
+    "independently from that evidence; each point cites the evidence ids it rests on and carries a "
+    "confidence between 0 and 1. The executive synthesis combines the frameworks, and its overall "
+    "confidence is computed from how much evidence of each family exists."
+)
+
+
+def key_figures(report: ReportInput) -> dict[str, object]:
+    """Machine-readable headline numbers (used by the JSON export)."""
+    fin = report.financials
+    figures: dict[str, object] = {
+        "ticker": report.ticker,
+        "company": company_name(report),
+        "as_of": report.as_of.isoformat(),
+        "mode": mode_summary(report),
+        "confidence": report.synthesis.confidence,
+        "has_financial_statements": fin.has_statements,
+        "fiscal_years": fin.fiscal_years(),
+        "latest": {},
+        "prices": None,
+        "sections": [SECTIONS[k] for k in section_keys(report)],
+        "cited_evidence": len(cited_ids(report)),
+    }
+    for key, (_label, unit) in METRICS.items():
+        f = fin.latest(key)
+        if f is not None:
+            figures["latest"][key] = {
+                "value": f.value,
+                "unit": f.unit or unit,
+                "display": fmt_value(f.value, f.unit or unit),
+                "fiscal_year": f.fiscal_year,
+                "evidence_id": f.evidence_id,
+            }
+    if fin.prices is not None:
+        p = fin.prices
+        figures["prices"] = {
+            "last_close": p.last_close,
+            "last_date": p.last_date.isoformat(),
+            "return_1y": p.return_1y,
+            "volatility_annual": p.volatility_annual,
+            "max_drawdown": p.max_drawdown,
+            "market_cap": p.market_cap,
+        }
+    return figures

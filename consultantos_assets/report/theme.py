@@ -1,0 +1,89 @@
+"""The report's look: one palette, one type scale, page geometry. Defined once, used everywhere."""
+
+from __future__ import annotations
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+
+from .markup import BASE_FONT, BASE_FONT_BOLD, BASE_FONT_ITALIC
+
+
+class Palette:
+    NAVY = colors.HexColor("#0B2545")
+    NAVY_2 = colors.HexColor("#13315C")
+    TEAL = colors.HexColor("#0F9D8F")
+    TEAL_LIGHT = colors.HexColor("#8FD3CB")
+    TEAL_PALE = colors.HexColor("#E6F5F3")
+    SKY = colors.HexColor("#4F8FC0")
+    AMBER = colors.HexColor("#D99A3D")
+    RED = colors.HexColor("#B8463F")
+    SLATE = colors.HexColor("#5B6B7C")
+    INK = colors.HexColor("#1E2A36")
+    MUTED = colors.HexColor("#8593A3")
+    RULE = colors.HexColor("#D6DDE4")
+    PANEL = colors.HexColor("#F3F6F9")
+    WHITE = colors.white
+
+    # chart series, in order of use
+    SERIES = (NAVY, TEAL, SKY, AMBER, colors.HexColor("#7C6FB0"), SLATE)
+
+
+P = Palette
+
+PAGE_SIZE = A4
+PAGE_W, PAGE_H = PAGE_SIZE
+MARGIN_L = MARGIN_R = 2.0 * cm
+MARGIN_T = 2.4 * cm
+MARGIN_B = 2.1 * cm
+FRAME_W = PAGE_W - MARGIN_L - MARGIN_R
+FRAME_H = PAGE_H - MARGIN_T - MARGIN_B
+
+
+def _style(name: str, **kw) -> ParagraphStyle:
+    base = dict(
+        fontName=BASE_FONT,
+        fontSize=9.5,
+        leading=13.5,
+        textColor=P.INK,
+        splitLongWords=1,
+        alignment=TA_LEFT,
+    )
+    base.update(kw)
+    return ParagraphStyle(name, **base)
+
+
+class Styles:
+    body = _style("body", spaceAfter=6)
+    lead = _style("lead", fontSize=11, leading=16, textColor=P.NAVY, spaceAfter=10)
+    h1 = _style("h1", fontName=BASE_FONT_BOLD, fontSize=20, leading=24, textColor=P.NAVY, spaceAfter=2)
+    kicker = _style("kicker", fontName=BASE_FONT_BOLD, fontSize=8, leading=10, textColor=P.TEAL)
+    headline = _style(
+        "headline", fontName=BASE_FONT_ITALIC, fontSize=10.5, leading=14.5, textColor=P.SLATE, spaceAfter=12
+    )
+    h2 = _style(
+        "h2", fontName=BASE_FONT_BOLD, fontSize=12, leading=15, textColor=P.NAVY, spaceBefore=10, spaceAfter=5
+    )
+    h3 = _style("h3", fontName=BASE_FONT_BOLD, fontSize=10, leading=13, textColor=P.NAVY, spaceAfter=3)
+    point = _style("point", fontSize=9, leading=12.5, leftIndent=10, bulletIndent=0, spaceAfter=1)
+    cite = _style("cite", fontSize=6.8, leading=8.8, textColor=P.MUTED, leftIndent=10, spaceAfter=5)
+    small = _style("small", fontSize=7.5, leading=10, textColor=P.SLATE)
+    caption = _style("caption", fontSize=7.5, leading=10, textColor=P.MUTED, spaceBefore=2, spaceAfter=10)
+    cell = _style("cell", fontSize=8, leading=10.5)
+    cell_small = _style("cell_small", fontSize=7, leading=9)
+    cell_num = _style("cell_num", fontSize=8, leading=10.5, alignment=TA_RIGHT)
+    cell_head = _style("cell_head", fontName=BASE_FONT_BOLD, fontSize=8, leading=10.5, textColor=P.WHITE)
+    cell_head_num = _style(
+        "cell_head_num", fontName=BASE_FONT_BOLD, fontSize=8, leading=10.5, textColor=P.WHITE, alignment=TA_RIGHT
+    )
+    kpi_label = _style("kpi_label", fontName=BASE_FONT_BOLD, fontSize=7, leading=9, textColor=P.SLATE)
+    kpi_value = _style("kpi_value", fontName=BASE_FONT_BOLD, fontSize=17, leading=21, textColor=P.NAVY)
+    kpi_note = _style("kpi_note", fontSize=7, leading=9, textColor=P.MUTED)
+    callout = _style("callout", fontName=BASE_FONT_BOLD, fontSize=10, leading=14, textColor=P.RED)
+    toc0 = _style("toc0", fontSize=11, leading=22, textColor=P.NAVY)
+    cover_kicker = _style("cover_kicker", fontName=BASE_FONT_BOLD, fontSize=9, leading=12, textColor=P.TEAL_LIGHT)
+    cover_title = _style("cover_title", fontName=BASE_FONT_BOLD, fontSize=30, leading=35, textColor=P.WHITE)
+    cover_sub = _style("cover_sub", fontSize=12, leading=17, textColor=P.WHITE)
+    cover_meta = _style("cover_meta", fontSize=9, leading=13, textColor=P.INK)

@@ -1,0 +1,547 @@
+"""Company directories: ticker -> CompanyProfile and SEC filing history.
+
+`SnapshotDirectory` reads a snapshot directory (company metadata CSVs, the SEC ticker map and
+SEC submissions payloads); `EdgarDirectory` asks SEC EDGAR live through edgartools.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..models import CompanyProfile, Filing, InvalidTicker, normalize_ticker
+from .base import MissingKey, ServiceUnavailable, UnknownCompany
+
+log = logging.getLogger(__name__)
+
+SOURCE = "company-directory"
+
+# Columns recognised in any company_metadata/*.csv, in order of preference per field.
+TICKER_COLUMNS = ("ticker", "Ticker", "Symbol", "symbol")
+FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "Name", "Security", "Company", "company", "longName", "shortName", "short_name"),
+    "cik": ("cik", "CIK", "Cik"),
+    "sector": ("sector", "Sector", "GICS Sector"),
+    "industry": ("industry", "Industry", "GICS Sub-Industry"),
+    "headquarters": ("headquarters", "Headquarters Location", "Headquarters"),
+    "employees": ("employees", "fullTimeEmployees", "Employees", "full_time_employees"),
+    "website": ("website", "Website"),
+    "founded": ("founded", "Founded"),
+}
+CITY_COLUMNS = ("city", "City", "hq_city")
+STATE_COLUMNS = ("state", "State", "hq_state")
+# Fields only the project's own companies.csv provides (other tables use other meanings).
+OWN_TABLE_FIELDS = (
+    "sic",
+    "sic_description",
+    "state_of_incorporation",
+    "fiscal_year_end",
+    "exchange",
+    "keywords",
+)
+
+_CLASS_SUFFIX = re.compile(r"\s*\((?:class|series)\s+[a-z0-9]+\)\s*$", re.IGNORECASE)
+_NAME_NOISE = re.compile(
+    r"\b(?:inc|incorporated|corp|corporation|co|company|holdings?|plc|ltd|limited|llc|lp|sa|ag|nv|"
+    r"group|the|class\s+[a-z])\b\.?",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Record:
+    """Facts about one ticker from one table (all values as text)."""
+
+    origin: str
+    values: dict[str, str]
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or text.lower() in {"nan", "none", "null", "n/a"}:
+        return None
+    return text
+
+
+def _to_int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(float(value.replace(",", "")))
+    except ValueError:
+        return None
+
+
+def _pick(row: dict[str, str], columns: Iterable[str]) -> str | None:
+    for column in columns:
+        value = _clean(row.get(column))
+        if value:
+            return value
+    return None
+
+
+def short_name(name: str) -> str:
+    """Company name without legal suffixes, class designations or punctuation: 'Apple Inc.' -> 'Apple'."""
+    text = _CLASS_SUFFIX.sub("", name)
+    text = re.sub(r"\(.*?\)", " ", text)
+    text = re.sub(r"\.com\b", "", text, flags=re.IGNORECASE)
+    text = text.replace("&", " ")
+    text = _NAME_NOISE.sub(" ", text)
+    text = re.sub(r"[^\w\s'-]", " ", text)
+    text = re.sub(r"\s+", " ", text).strip(" -'")
+    return text or name.strip()
+
+
+def _display_name(name: str) -> str:
+    """Name as shown: class designation dropped, 'Coca-Cola Company (The)' -> 'The Coca-Cola Company'."""
+    text = _CLASS_SUFFIX.sub("", name).strip()
+    if text.lower().endswith("(the)"):
+        text = "The " + text[: -len("(the)")].strip()
+    return text
+
+
+def _parse_date(value: Any) -> date | None:
+    text = _clean(value)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        key = item.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(item.strip())
+    return out
+
+
+def _split_items(value: Any) -> list[str]:
+    text = _clean(value)
+    return [part.strip() for part in text.split(",") if part.strip()] if text else []
+
+
+def rows_from_columns(columns: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
+    """Turn SEC's column arrays (filings.recent) into row dicts; ragged columns are cut short."""
+    keys = [k for k, v in columns.items() if isinstance(v, list)]
+    if "accessionNumber" not in keys:
+        return
+    length = min(len(columns[k]) for k in keys)
+    for i in range(length):
+        yield {k: columns[k][i] for k in keys}
+
+
+def filing_from_row(row: dict[str, Any]) -> Filing | None:
+    """One models.Filing from a submissions row; None when the row is malformed."""
+    form = _clean(row.get("form"))
+    accession = _clean(row.get("accessionNumber"))
+    filed = _parse_date(row.get("filingDate"))
+    if not (form and accession and filed):
+        return None
+    return Filing(
+        form=form,
+        filing_date=filed,
+        report_date=_parse_date(row.get("reportDate")),
+        accession=accession,
+        primary_document=_clean(row.get("primaryDocument")),
+        description=_clean(row.get("primaryDocDescription")),
+    )
+
+
+class SnapshotDirectory:
+    """Company profiles and filings from a snapshot directory (no network)."""
+
+    name = "snapshot"
+
+    def __init__(self, snapshot_dir: str | Path):
+        self.snapshot_dir = Path(snapshot_dir)
+        self._records: dict[str, list[_Record]] | None = None
+        self._submissions_by_ticker: dict[str, Path] | None = None
+        self._submissions_cache: dict[Path, dict[str, Any]] = {}
+        self._trend_keywords: list[str] | None = None
+
+    # ---- index -----------------------------------------------------------------------------
+    @property
+    def _metadata_dir(self) -> Path:
+        return self.snapshot_dir / "company_metadata"
+
+    @property
+    def _submissions_dir(self) -> Path:
+        return self.snapshot_dir / "sec_edgar" / "submissions"
+
+    def _index(self) -> dict[str, list[_Record]]:
+        if self._records is None:
+            records: dict[str, list[_Record]] = {}
+            for origin, ticker, values in self._iter_tables():
+                records.setdefault(ticker, []).append(_Record(origin, values))
+            self._records = records
+            log.debug("company index for %s: %d tickers", self.snapshot_dir, len(records))
+        return self._records
+
+    def _iter_tables(self) -> Iterator[tuple[str, str, dict[str, str]]]:
+        own = self._metadata_dir / "companies.csv"
+        yield from self._read_metadata_csv(own, own_table=True)
+        if self._metadata_dir.is_dir():
+            for path in sorted(self._metadata_dir.glob("*.csv")):
+                if path.name not in {"companies.csv", "tickers.csv"}:
+                    yield from self._read_metadata_csv(path, own_table=False)
+        yield from self._read_ticker_csv(self._metadata_dir / "tickers.csv")
+        yield from self._read_sec_ticker_map(self.snapshot_dir / "sec_edgar" / "reference" / "company_tickers.json")
+
+    def _read_metadata_csv(self, path: Path, own_table: bool) -> Iterator[tuple[str, str, dict[str, str]]]:
+        for row in _read_csv(path):
+            raw_ticker = _pick(row, TICKER_COLUMNS)
+            if not raw_ticker:
+                continue
+            values = {field: v for field, cols in FIELD_COLUMNS.items() if (v := _pick(row, cols))}
+            if "headquarters" not in values:
+                city, state = _pick(row, CITY_COLUMNS), _pick(row, STATE_COLUMNS)
+                if city:
+                    values["headquarters"] = f"{city}, {state}" if state else city
+            if own_table:
+                values.update({f: v for f in OWN_TABLE_FIELDS if (v := _clean(row.get(f)))})
+            elif "name" in values:
+                values["name"] = _display_name(values["name"])
+            yield ("companies.csv" if own_table else "metadata"), raw_ticker.upper(), values
+
+    def _read_ticker_csv(self, path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+        for row in _read_csv(path):
+            ticker = _pick(row, TICKER_COLUMNS)
+            if ticker:
+                values = {k: v for k in ("cik", "name") if (v := _clean(row.get(k)))}
+                yield "sec-map", ticker.upper(), values
+
+    def _read_sec_ticker_map(self, path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+        payload = _read_json(path)
+        entries = payload.values() if isinstance(payload, dict) else []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            ticker, cik, title = _clean(entry.get("ticker")), _clean(entry.get("cik_str")), _clean(entry.get("title"))
+            if ticker:
+                values = {k: v for k, v in (("cik", cik), ("name", title)) if v}
+                yield "sec-map", ticker.upper(), values
+
+    # ---- submissions -------------------------------------------------------------------------
+    def _submissions_path_for_cik(self, cik: int) -> Path | None:
+        path = self._submissions_dir / f"CIK{cik:010d}.json"
+        return path if path.is_file() else None
+
+    def _load_submissions(self, path: Path) -> dict[str, Any]:
+        if path not in self._submissions_cache:
+            payload = _read_json(path)
+            self._submissions_cache[path] = payload if isinstance(payload, dict) else {}
+        return self._submissions_cache[path]
+
+    def _scan_submissions(self) -> dict[str, Path]:
+        """ticker -> submissions file, by reading every main submissions file once."""
+        if self._submissions_by_ticker is None:
+            found: dict[str, Path] = {}
+            if self._submissions_dir.is_dir():
+                for path in sorted(self._submissions_dir.glob("CIK*.json")):
+                    if "-submissions-" in path.name:
+                        continue
+                    for ticker in self._load_submissions(path).get("tickers") or []:
+                        if isinstance(ticker, str):
+                            found.setdefault(ticker.upper(), path)
+            self._submissions_by_ticker = found
+        return self._submissions_by_ticker
+
+    def _find_submissions(self, ticker: str, candidate_ciks: Iterable[int]) -> dict[str, Any] | None:
+        for cik in candidate_ciks:
+            path = self._submissions_path_for_cik(cik)
+            if path is None:
+                continue
+            payload = self._load_submissions(path)
+            tickers = [t.upper() for t in payload.get("tickers") or [] if isinstance(t, str)]
+            if not tickers or ticker in tickers:
+                return payload
+        path = self._scan_submissions().get(ticker)
+        return self._load_submissions(path) if path else None
+
+    # ---- public ------------------------------------------------------------------------------
+    def known_tickers(self) -> list[str]:
+        return sorted(self._index())
+
+    def profile(self, ticker: str) -> CompanyProfile:
+        symbol = _safe_ticker(ticker)
+        records = self._index().get(symbol, [])
+        ciks = _candidate_ciks(records)
+        submissions = self._find_submissions(symbol, ciks)
+        if not records and submissions is None:
+            raise UnknownCompany(
+                f"unknown company {symbol!r}: not in the snapshot's company metadata or SEC ticker list "
+                f"({self.snapshot_dir})",
+                source=SOURCE,
+            )
+        return self._merge(symbol, records, submissions or {}, ciks)
+
+    def _merge(
+        self, ticker: str, records: list[_Record], subs: dict[str, Any], ciks: list[int]
+    ) -> CompanyProfile:
+        def first(field: str, origins: Sequence[str] = ("companies.csv", "metadata", "sec-map")) -> str | None:
+            for origin in origins:
+                for record in records:
+                    if record.origin == origin and record.values.get(field):
+                        return record.values[field]
+            return None
+
+        own_cik = _to_int(first("cik", ("companies.csv",)))
+        cik = own_cik or _to_int(_clean(subs.get("cik"))) or (ciks[0] if ciks else None)
+        name = first("name") or _clean(subs.get("name")) or ticker
+        own_exchanges = [e.strip() for e in (first("exchange", ("companies.csv",)) or "").split(";")]
+        exchanges = _dedupe([*own_exchanges, *[e for e in subs.get("exchanges") or [] if isinstance(e, str)]])
+        profile = CompanyProfile(
+            ticker=ticker,
+            name=name,
+            cik=cik,
+            sector=first("sector"),
+            industry=first("industry"),
+            sic=_to_int(first("sic", ("companies.csv",))) or _to_int(_clean(subs.get("sic"))),
+            sic_description=first("sic_description", ("companies.csv",)) or _clean(subs.get("sicDescription")),
+            headquarters=first("headquarters") or _business_city(subs),
+            state_of_incorporation=first("state_of_incorporation", ("companies.csv",))
+            or _clean(subs.get("stateOfIncorporation")),
+            fiscal_year_end=first("fiscal_year_end", ("companies.csv",)) or _clean(subs.get("fiscalYearEnd")),
+            exchanges=exchanges,
+            employees=_to_int(first("employees")),
+            website=first("website") or _clean(subs.get("website")),
+            founded=first("founded"),
+        )
+        own_keywords = first("keywords", ("companies.csv",))
+        profile.keywords = (
+            _dedupe(own_keywords.split(";")) if own_keywords else self._default_keywords(name, ticker)
+        )
+        return profile
+
+    def _default_keywords(self, name: str, ticker: str) -> list[str]:
+        base = short_name(name)
+        stems = {base.lower()}
+        first_word = base.split()[0] if base.split() else base
+        available = self._snapshot_trend_keywords()
+        if any(k.lower() == first_word.lower() for k in available):
+            stems.add(first_word.lower())  # 'Meta Platforms' also matches the 'Meta' series
+        related = [k for k in available if any(_starts_with_word(k, stem) for stem in stems)]
+        related.sort(key=lambda k: (k.lower() != base.lower(), len(k), k.lower()))
+        return _dedupe([base, ticker, *related])
+
+    def _snapshot_trend_keywords(self) -> list[str]:
+        if self._trend_keywords is None:
+            from .trends import SnapshotTrends  # local import: trends imports nothing from here
+
+            self._trend_keywords = SnapshotTrends(self.snapshot_dir).keywords()
+        return self._trend_keywords
+
+    def filings(self, profile: CompanyProfile, limit: int = 200, forms: Sequence[str] | None = None) -> list[Filing]:
+        """Filings newest first from the snapshot's submissions file (and any older pages present)."""
+        wanted = {f.upper() for f in forms} if forms else None
+        rows = [
+            filing
+            for row in self._filing_rows(profile)
+            if (filing := filing_from_row(row)) and (wanted is None or filing.form.upper() in wanted)
+        ]
+        rows.sort(key=lambda f: f.filing_date, reverse=True)
+        return rows[: max(limit, 0)]
+
+    def filing_items(self, profile: CompanyProfile) -> dict[str, list[str]]:
+        """accession -> 8-K item codes (e.g. ['2.02', '9.01']) from the submissions file."""
+        return {
+            str(row["accessionNumber"]): items
+            for row in self._filing_rows(profile)
+            if (items := _split_items(row.get("items")))
+        }
+
+    def _filing_rows(self, profile: CompanyProfile) -> Iterator[dict[str, Any]]:
+        if profile.cik is None:
+            return
+        path = self._submissions_path_for_cik(profile.cik)
+        if path is None:
+            log.info("no submissions file for CIK %s in %s", profile.cik, self._submissions_dir)
+            return
+        payload = self._load_submissions(path)
+        filings = payload.get("filings") if isinstance(payload.get("filings"), dict) else {}
+        recent = filings.get("recent")
+        if isinstance(recent, dict):
+            yield from rows_from_columns(recent)
+        for page in filings.get("files") or []:
+            page_name = page.get("name") if isinstance(page, dict) else None
+            page_path = self._submissions_dir / page_name if isinstance(page_name, str) else None
+            if page_path and page_path.parent == self._submissions_dir and page_path.is_file():
+                yield from rows_from_columns(self._load_submissions(page_path))
+
+
+def _starts_with_word(keyword: str, stem: str) -> bool:
+    text = keyword.lower()
+    return text == stem or text.startswith(stem + " ")
+
+
+def _safe_ticker(ticker: str) -> str:
+    try:
+        return normalize_ticker(ticker)
+    except InvalidTicker as exc:
+        raise UnknownCompany(str(exc), source=SOURCE) from exc
+
+
+def _candidate_ciks(records: list[_Record]) -> list[int]:
+    order = ("companies.csv", "sec-map", "metadata")
+    ciks = [_to_int(r.values.get("cik")) for origin in order for r in records if r.origin == origin]
+    return list(dict.fromkeys(c for c in ciks if c))
+
+
+def _business_city(subs: dict[str, Any]) -> str | None:
+    addresses = subs.get("addresses") if isinstance(subs.get("addresses"), dict) else {}
+    business = addresses.get("business") if isinstance(addresses.get("business"), dict) else {}
+    city = _clean(business.get("city"))
+    if not city:
+        return None
+    region = _clean(business.get("stateOrCountryDescription")) or _clean(business.get("stateOrCountry"))
+    return f"{city.title()}, {region}" if region else city.title()
+
+
+def _read_csv(path: Path) -> Iterator[dict[str, str]]:
+    if not path.is_file():
+        return
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+            yield from csv.DictReader(handle)
+    except (OSError, csv.Error) as exc:
+        log.warning("could not read %s: %s", path, exc)
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("could not read %s: %s", path, exc)
+        return None
+
+
+# ---- live ----------------------------------------------------------------------------------------
+
+
+class EdgarDirectory:
+    """Company profiles and filings from SEC EDGAR through edgartools (network)."""
+
+    name = "sec-edgar"
+
+    def __init__(self, identity: str | None):
+        self.identity = (identity or "").strip() or None
+        self._items: dict[int, dict[str, list[str]]] = {}
+
+    def _company(self, key: str | int) -> Any:
+        if not self.identity:
+            raise MissingKey(
+                "SEC EDGAR needs an identity: set EDGAR_IDENTITY='Your Name your@email' "
+                "(SEC asks every client to identify itself)",
+                source=self.name,
+            )
+        try:
+            import edgar
+            from edgar.exceptions import CompanyNotFoundError
+
+            edgar.set_identity(self.identity)
+        except Exception as exc:  # pragma: no cover - import/config failure
+            raise ServiceUnavailable(f"edgartools could not start: {exc}", source=self.name) from exc
+        try:
+            company = edgar.Company(key)
+            not_found = company.not_found  # loads the submissions data
+        except CompanyNotFoundError as exc:
+            raise UnknownCompany(f"unknown company {key!r}: SEC EDGAR does not know it", source=self.name) from exc
+        except Exception as exc:
+            raise ServiceUnavailable(
+                f"SEC EDGAR did not answer for {key!r} ({type(exc).__name__}); check the network or use the "
+                "offline snapshot",
+                source=self.name,
+            ) from exc
+        if not_found:
+            raise UnknownCompany(f"unknown company {key!r}: SEC EDGAR has no submissions for it", source=self.name)
+        return company
+
+    def profile(self, ticker: str) -> CompanyProfile:
+        symbol = _safe_ticker(ticker)
+        company = self._company(symbol)
+        data = company.data
+        name = _clean(company.name) or symbol
+        return CompanyProfile(
+            ticker=symbol,
+            name=name,
+            cik=_to_int(_clean(company.cik)),
+            sic=_to_int(_clean(getattr(data, "sic", None))),
+            sic_description=_clean(getattr(company, "industry", None)),
+            headquarters=_address_city(company),
+            state_of_incorporation=_clean(getattr(data, "state_of_incorporation", None)),
+            fiscal_year_end=_clean(getattr(company, "fiscal_year_end", None)),
+            exchanges=_dedupe(str(e) for e in (company.get_exchanges() or []) if e),
+            website=_clean(getattr(data, "website", None)),
+            keywords=_dedupe([short_name(name), symbol]),
+        )
+
+    def filings(self, profile: CompanyProfile, limit: int = 200, forms: Sequence[str] | None = None) -> list[Filing]:
+        if profile.cik is None:
+            return []
+        company = self._company(profile.cik)
+        wanted = {f.upper() for f in forms} if forms else None
+        out: list[Filing] = []
+        items: dict[str, list[str]] = {}
+        try:
+            for entry in company.get_filings(trigger_full_load=False):
+                filing = _filing_from_entity(entry)
+                if filing is None or (wanted is not None and filing.form.upper() not in wanted):
+                    continue
+                out.append(filing)
+                if codes := _split_items(getattr(entry, "items", None)):
+                    items[filing.accession] = codes
+                if len(out) >= limit:
+                    break
+        except Exception as exc:
+            raise ServiceUnavailable(
+                f"SEC EDGAR filings for CIK {profile.cik} could not be read ({type(exc).__name__})",
+                source=self.name,
+            ) from exc
+        self._items[profile.cik] = items
+        out.sort(key=lambda f: f.filing_date, reverse=True)
+        return out
+
+    def filing_items(self, profile: CompanyProfile) -> dict[str, list[str]]:
+        """8-K item codes seen by the last filings() call for this company."""
+        return dict(self._items.get(profile.cik or -1, {}))
+
+
+def _address_city(company: Any) -> str | None:
+    try:
+        address = company.business_address()
+    except Exception:  # noqa: BLE001 - optional detail
+        return None
+    city = _clean(getattr(address, "city", None))
+    if not city:
+        return None
+    region = _clean(getattr(address, "state_or_country", None))
+    return f"{city.title()}, {region}" if region else city.title()
+
+
+def _filing_from_entity(entry: Any) -> Filing | None:
+    row = {
+        "form": getattr(entry, "form", None),
+        "accessionNumber": getattr(entry, "accession_no", None),
+        "filingDate": str(getattr(entry, "filing_date", "") or ""),
+        "reportDate": str(getattr(entry, "report_date", "") or ""),
+        "primaryDocument": getattr(entry, "primary_document", None),
+        "primaryDocDescription": getattr(entry, "primary_doc_description", None),
+    }
+    return filing_from_row(row)

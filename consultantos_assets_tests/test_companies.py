@@ -1,0 +1,212 @@
+"""Company directory: profiles and filings from snapshot directories (offline)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from consultantos_assets.sources.base import MissingKey, UnknownCompany
+from consultantos_assets.sources.companies import EdgarDirectory, SnapshotDirectory, short_name
+
+SHARED = Path("/work/shared/data")
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared real payloads not present")
+
+
+@pytest.fixture(scope="module")
+def shared() -> SnapshotDirectory:
+    return SnapshotDirectory(SHARED)
+
+
+@needs_shared
+def test_aapl_profile_merges_sec_and_metadata(shared: SnapshotDirectory) -> None:
+    p = shared.profile("aapl")
+    assert p.ticker == "AAPL"
+    assert p.cik == 320193
+    assert p.sic == 3571
+    assert p.sic_description == "Electronic Computers"
+    assert p.fiscal_year_end == "0926"
+    assert p.state_of_incorporation == "CA"
+    assert p.exchanges == ["Nasdaq"]
+    assert p.sector == "Information Technology"  # S&P 500 table
+    assert p.headquarters == "Cupertino, California"
+    assert p.employees == 150000  # Yahoo table
+    assert p.keywords[:2] == ["Apple", "AAPL"]
+    assert "Apple Vision Pro" in p.keywords  # a trends series in the snapshot
+
+
+@needs_shared
+def test_googl_resolves_without_submissions(shared: SnapshotDirectory) -> None:
+    p = shared.profile("GOOGL")
+    assert p.cik == 1652044
+    assert p.name == "Alphabet Inc."  # "(Class A)" dropped
+    assert p.sector == "Communication Services"
+    assert p.sic is None  # no submissions file for Alphabet in the snapshot
+    assert shared.filings(p) == []
+
+
+@needs_shared
+def test_sec_ticker_map_cik_beats_wrong_metadata_cik(shared: SnapshotDirectory) -> None:
+    # the S&P table says 2115436 for XOM; SEC's own ticker map says 34088
+    assert shared.profile("XOM").cik == 34088
+
+
+@needs_shared
+def test_unknown_ticker_raises(shared: SnapshotDirectory) -> None:
+    with pytest.raises(UnknownCompany, match="unknown company 'ZZZZ'"):
+        shared.profile("ZZZZ")
+    with pytest.raises(UnknownCompany):
+        shared.profile("../etc")
+
+
+@needs_shared
+def test_filings_newest_first_with_real_accessions(shared: SnapshotDirectory) -> None:
+    p = shared.profile("AAPL")
+    filings = shared.filings(p, limit=300)
+    assert len(filings) == 300
+    dates = [f.filing_date for f in filings]
+    assert dates == sorted(dates, reverse=True)
+    tenk = shared.filings(p, limit=3, forms=["10-K"])
+    assert [f.form for f in tenk] == ["10-K"] * 3
+    assert tenk[0].accession == "0000320193-25-000079"
+    assert tenk[0].filing_date == date(2025, 10, 31)
+    assert tenk[0].report_date == date(2025, 9, 27)
+    items = shared.filing_items(p)
+    assert items["0000320193-26-000005"] == ["2.02", "9.01"]
+
+
+@needs_shared
+def test_older_submission_pages_are_read(shared: SnapshotDirectory) -> None:
+    p = shared.profile("TSLA")
+    filings = shared.filings(p, limit=100_000)
+    assert filings[-1].filing_date.year <= 2011  # older page CIK0001318605-submissions-001.json
+
+
+def _write_snapshot(root: Path) -> Path:
+    meta = root / "company_metadata"
+    meta.mkdir(parents=True)
+    (meta / "companies.csv").write_text(
+        "ticker,cik,name,sector,industry,sic,sic_description,headquarters,state_of_incorporation,"
+        "fiscal_year_end,exchange,employees,website,founded,keywords\n"
+        "ACME,123,Acme Widgets Corp.,Industrials,Machinery,3560,General Industrial Machinery,"
+        '"Springfield, Ohio",DE,1231,NYSE,"1,200",https://acme.test,1950,Acme;Acme widgets\n',
+        encoding="utf-8",
+    )
+    (meta / "tickers.csv").write_text("ticker,cik,name\nACME,999,ACME WIDGETS\nBETA,456,Beta Holdings plc\n")
+    (meta / "other.csv").write_text("Symbol,Security,GICS Sector\nBETA,Beta (Class B),Health Care\n")
+    subs = root / "sec_edgar" / "submissions"
+    subs.mkdir(parents=True)
+    payload = {
+        "cik": "0000000456",
+        "name": "BETA HOLDINGS PLC",
+        "tickers": ["BETA"],
+        "exchanges": ["NYSE", "NYSE"],
+        "sic": "2834",
+        "sicDescription": "Pharmaceutical Preparations",
+        "stateOfIncorporation": "X0",
+        "fiscalYearEnd": "0630",
+        "addresses": {"business": {"city": "LONDON", "stateOrCountry": "X0", "stateOrCountryDescription": "United Kingdom"}},
+        "filings": {
+            "recent": {
+                "accessionNumber": ["a-1", "a-2", "a-3", "a-4"],
+                "filingDate": ["2024-01-05", "not a date", "2025-03-01", "2023-07-07"],
+                "reportDate": ["2023-12-31", "", "", ""],
+                "form": ["10-K", "8-K", "8-K", ""],
+                "primaryDocument": ["k.htm", "x.htm", "e.htm", "z.htm"],
+                "items": ["", "", "2.02,9.01", ""],
+            },
+            "files": [{"name": "../../escape.json"}],
+        },
+    }
+    (subs / "CIK0000000456.json").write_text(json.dumps(payload))
+    trends = root / "google_trends" / "deeper"
+    trends.mkdir(parents=True)
+    (trends / "x.csv").write_text("date,Beta stock price\n2024-01-07,10\n")
+    (trends / "y.csv").write_text("date,Betamax\n2024-01-07,10\n")
+    return root
+
+
+def test_own_table_wins_and_keywords_come_from_it(tmp_path: Path) -> None:
+    d = SnapshotDirectory(_write_snapshot(tmp_path))
+    p = d.profile("ACME")
+    assert p.cik == 123  # companies.csv beats tickers.csv
+    assert p.name == "Acme Widgets Corp."
+    assert p.employees == 1200
+    assert p.exchanges == ["NYSE"]
+    assert p.keywords == ["Acme", "Acme widgets"]
+
+
+def test_submissions_found_and_malformed_rows_skipped(tmp_path: Path) -> None:
+    d = SnapshotDirectory(_write_snapshot(tmp_path))
+    p = d.profile("BETA")
+    assert p.name == "Beta"  # metadata table first, class designation dropped
+    assert p.sector == "Health Care"
+    assert p.sic == 2834 and p.fiscal_year_end == "0630"
+    assert p.exchanges == ["NYSE"]
+    assert p.headquarters == "London, United Kingdom"
+    assert p.keywords == ["Beta", "Beta stock price"]  # ticker BETA is the same search; not "Betamax"
+    filings = d.filings(p)
+    assert [f.accession for f in filings] == ["a-3", "a-1"]  # bad date and empty form skipped
+    assert d.filing_items(p) == {"a-3": ["2.02", "9.01"]}
+
+
+def test_empty_snapshot_unknown(tmp_path: Path) -> None:
+    with pytest.raises(UnknownCompany, match=str(tmp_path).replace("\\", "\\\\")):
+        SnapshotDirectory(tmp_path).profile("AAPL")
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("Apple Inc.", "Apple"),
+        ("JPMorgan Chase & Co.", "JPMorgan Chase"),
+        ("Alphabet Inc. (Class A)", "Alphabet"),
+        ("Amazon.com, Inc.", "Amazon"),
+        ("Coca-Cola Company (The)", "Coca-Cola"),
+        ("Berkshire Hathaway Inc. Class B", "Berkshire Hathaway"),
+    ],
+)
+def test_short_name(name: str, short: str) -> None:
+    assert short_name(name) == short
+
+
+def test_edgar_needs_identity() -> None:
+    with pytest.raises(MissingKey, match="EDGAR_IDENTITY"):
+        EdgarDirectory(None).profile("AAPL")
+
+
+@needs_shared
+def test_edgar_directory_on_local_sec_payloads(tmp_path: Path) -> None:
+    """EdgarDirectory through real edgartools, reading a copy of the SEC payloads (its local mode).
+
+    Run in a subprocess: edgartools keeps its data-directory settings in process-wide state.
+    """
+    sec = tmp_path / "sec_edgar"
+    for part in ("submissions", "reference"):
+        shutil.copytree(SHARED / "sec_edgar" / part, sec / part, ignore=shutil.ignore_patterns("*.parquet"))
+    script = textwrap.dedent(
+        """
+        import json
+        from consultantos_assets.sources.companies import EdgarDirectory
+        d = EdgarDirectory("ConsultantOS tests tests@example.com")
+        p = d.profile("AAPL")
+        f = d.filings(p, limit=5, forms=["10-K"])
+        print(json.dumps({"cik": p.cik, "sic": p.sic, "forms": [x.form for x in f],
+                          "first": f[0].accession, "dates": [x.filing_date.isoformat() for x in f]}))
+        """
+    )
+    env = {**os.environ, "EDGAR_USE_LOCAL_DATA": "1", "EDGAR_LOCAL_DATA_DIR": str(sec)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["cik"] == 320193 and result["sic"] == 3571
+    assert result["forms"] == ["10-K"] * 5
+    assert result["first"] == "0000320193-25-000079"
+    assert result["dates"] == sorted(result["dates"], reverse=True)
