@@ -112,7 +112,9 @@ def _write_snapshot(root: Path) -> Path:
         "sicDescription": "Pharmaceutical Preparations",
         "stateOfIncorporation": "X0",
         "fiscalYearEnd": "0630",
-        "addresses": {"business": {"city": "LONDON", "stateOrCountry": "X0", "stateOrCountryDescription": "United Kingdom"}},
+        "addresses": {
+            "business": {"city": "LONDON", "stateOrCountry": "X0", "stateOrCountryDescription": "United Kingdom"}
+        },
         "filings": {
             "recent": {
                 "accessionNumber": ["a-1", "a-2", "a-3", "a-4"],

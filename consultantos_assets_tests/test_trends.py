@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -64,8 +64,9 @@ def test_parse_interest() -> None:
 def test_snapshot_trends_reads_nested_csvs(tmp_path: Path) -> None:
     folder = tmp_path / "google_trends" / "weekly"
     folder.mkdir(parents=True)
-    rows = "\n".join(f"{(date(2024, 1, 7) + timedelta(weeks=i)).isoformat()},{v}" for i, v in enumerate(
-        ["<1", "3", "", "5"]))  # fmt: skip
+    rows = "\n".join(
+        f"{(date(2024, 1, 7) + timedelta(weeks=i)).isoformat()},{v}" for i, v in enumerate(["<1", "3", "", "5"])
+    )
     (folder / "whatever_name.csv").write_text(f"date,Acme Widgets\n{rows}\n")
     (folder / "broken.csv").write_text("not,a,trends file\n")
     provider = SnapshotTrends(tmp_path)
@@ -160,7 +161,7 @@ def _recorded(name: str) -> str:
 def _expected_points(body: str) -> list[tuple[date, float]]:
     timeline = json.loads(body[5:])["default"]["timelineData"]
     return [
-        (datetime.fromtimestamp(int(row["time"]), tz=timezone.utc).date(), float(row["value"][0]))
+        (datetime.fromtimestamp(int(row["time"]), tz=UTC).date(), float(row["value"][0]))
         for row in timeline
         if not row.get("isPartial")
     ]
@@ -177,7 +178,11 @@ def test_pytrends_parses_recorded_weekly_response(fake_google: type[FakeGoogle])
     assert [(p.date, p.value) for p in series.points] == expected
     assert series.momentum is not None and series.change_yoy is not None
     assert result.provenance.mode == "live" and result.provenance.as_of == expected[-1][0]
-    assert fake_google.seen[:3] == ["GET /trends/explore/", "POST /trends/api/explore", "GET /trends/api/widgetdata/multiline"]
+    assert fake_google.seen[:3] == [
+        "GET /trends/explore/",
+        "POST /trends/api/explore",
+        "GET /trends/api/widgetdata/multiline",
+    ]
 
 
 @needs_shared

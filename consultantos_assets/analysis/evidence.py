@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from ..models import (
     METRICS,
@@ -181,6 +182,8 @@ def trend_evidence(trends: MarketTrends) -> list[Evidence]:
         if s.change_yoy is not None:
             parts.append(f"and {pct(s.change_yoy, signed=True)} against the same weeks a year earlier")
         text = " ".join(parts)
+        if s.latest is not None:
+            text += f"; the latest week reads {s.latest:,.0f} of 100"
         if s.peak_date:
             text += f"; it peaked at {s.peak_value:,.0f} of 100 in the week of {s.peak_date.isoformat()}"
         out.append(
@@ -196,6 +199,21 @@ def trend_evidence(trends: MarketTrends) -> list[Evidence]:
             )
         )
     return out
+
+
+def filing_evidence(research: CompanyResearch, days: int = 365) -> list[Evidence]:
+    """Counts of current reports (8-K) in the year to the newest filing."""
+    if not research.filings:
+        return []
+    newest = max(f.filing_date for f in research.filings)
+    start = newest - timedelta(days=days)
+    eights = [f for f in research.filings if f.form == "8-K" and f.filing_date > start]
+    return [Evidence(
+        id="filing:8k_last_year", kind="filing", label="Current reports (8-K) in the latest year",
+        text=f"{len(eights)} current reports (8-K) were filed in the year to {newest.isoformat()}.",
+        value=float(len(eights)), unit="count", source="SEC EDGAR submissions",
+        reference=", ".join(f.accession for f in eights[:3]) or None, date=newest,
+    )]
 
 
 def document_evidence(research: CompanyResearch) -> list[Evidence]:
@@ -225,6 +243,7 @@ def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financi
         + derived_financial_evidence(fin)
         + price_evidence(fin)
         + trend_evidence(trends)
+        + filing_evidence(research)
         + document_evidence(research)
     )
     seen: dict[str, Evidence] = {}

@@ -243,9 +243,9 @@ class RuleBasedAnalyst:
                 continue
             bench = typical.get(key)
             if bench is not None and sig.value >= bench:
-                st.add(f"A {label} margin of {pct(sig.value)} is above what the sector typically earns.", sig)
+                st.add(f"{'An' if label[0] in 'aeiou' else 'A'} {label} margin of {pct(sig.value)} is above what the sector typically earns.", sig)
             elif bench is not None:
-                wk.add(f"A {label} margin of {pct(sig.value)} is below what the sector typically earns.", sig)
+                wk.add(f"{'An' if label[0] in 'aeiou' else 'A'} {label} margin of {pct(sig.value)} is below what the sector typically earns.", sig)
         ch = s.margin_change("operating_margin")
         if ch and ch[1].value - ch[0].value < -0.03:
             wk.add(f"Operating margin fell from {pct(ch[0].value)} to {pct(ch[1].value)} over the period.", *ch)
@@ -287,8 +287,9 @@ class RuleBasedAnalyst:
             th.add(f"The shares fell {pct(-dd.value)} from peak to trough in the period: the market has doubted "
                    "the story before.", dd)
         n8k = s.recent_8k()
-        if n8k >= 12 and s.filings_id:
-            th.add(f"{n8k} current reports (8-K) in the latest year signal frequent material events.", s.filings_id)
+        if n8k is not None and n8k.value >= 12:
+            th.add(f"{n8k.value:,.0f} current reports (8-K) in the latest year signal frequent material events.",
+                   n8k)
         if not s.pack.financials.has_statements:
             wk.add(f"No SEC financial statements were available for {s.ticker}, so strengths and weaknesses "
                    "rest on market data and industry structure only.", s.profile_id)
@@ -332,9 +333,9 @@ class RuleBasedAnalyst:
                                          "its 52-week average, a read on adoption of the product generation.",
                                          t.evidence_id)
         n8k = s.recent_8k()
-        if s.filings_id and n8k:
-            out["legal"].add(f"{n8k} current reports (8-K) filed in the latest year keep disclosure obligations "
-                             "in view.", s.filings_id)
+        if n8k is not None and n8k.value:
+            out["legal"].add(f"{n8k.value:,.0f} current reports (8-K) filed in the latest year keep disclosure "
+                             "obligations in view.", n8k, f"doc:{s.ticker}:8k")
         items = {f: pts.items for f, pts in out.items()}
         allpts = [x for v in items.values() for x in v]
         return PESTEL(ticker=s.ticker, analyst=NAME, confidence=_framework_confidence(allpts, pack),
@@ -421,8 +422,10 @@ class RuleBasedAnalyst:
         strongest = max(fw.porter.forces, key=lambda f: f.rating)
         sentences.append(
             f"Competitive intensity scores {fw.porter.overall_intensity:.1f} of 5, led by "
-            f"{FORCE_LABELS[strongest.name].lower()}; the SWOT finds {len(fw.swot.strengths)} strengths against "
-            f"{len(fw.swot.weaknesses)} weaknesses.")
+            f"{FORCE_LABELS[strongest.name].lower()}; "
+            + ("documented strengths outnumber weaknesses." if len(fw.swot.strengths) > len(fw.swot.weaknesses)
+               else "weaknesses weigh as much as strengths." if len(fw.swot.strengths) == len(fw.swot.weaknesses)
+               else "documented weaknesses outnumber strengths."))
         findings = _top([*fw.swot.strengths, *fw.swot.weaknesses, *[x for f in fw.porter.forces for x in f.points]],
                         5)
         recs = self._recommendations(s, fw)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from ..models import Evidence, TrendSeries
 from .analyst import EvidencePack
@@ -134,12 +133,16 @@ class Signals:
         return [s for s in self.pack.trends.series if s.evidence_id in self.ev]
 
     def brand_trend(self) -> TrendSeries | None:
-        """The series for the company's own name, else the ticker, else the first."""
-        series = self.trend_series()
-        short = self.pack.research.profile.keywords[:1]
-        for s in series:
-            if short and s.keyword.lower() == short[0].lower():
-                return s
+        """The series for the company's own name (or main brand), else the ticker's, else the first."""
+        series = [s for s in self.trend_series() if not _is_market_keyword(s.keyword)]
+        name = self.name.lower()
+        named = [s for s in series if name.startswith(s.keyword.lower()) and s.keyword.upper() != self.ticker]
+        if named:
+            return min(named, key=lambda s: len(s.keyword))
+        for kw in self.pack.research.profile.keywords:
+            for s in series:
+                if s.keyword.lower() == kw.lower() and kw.upper() != self.ticker:
+                    return s
         for s in series:
             if s.keyword.upper() == self.ticker:
                 return s
@@ -153,26 +156,20 @@ class Signals:
             k = s.keyword.lower()
             if brand and s.keyword == brand.keyword or k in skip:
                 continue
-            if "stock" in k or "earnings" in k:
+            if _is_market_keyword(k):
                 continue
             out.append(s)
         return out
 
     # --- filings --------------------------------------------------------
-    def recent_8k(self, days: int = 365) -> int:
-        filings = self.pack.research.filings
-        if not filings:
-            return 0
-        newest = max(f.filing_date for f in filings)
-        return sum(1 for f in filings if f.form == "8-K" and f.filing_date >= newest - timedelta(days=days))
+    def recent_8k(self) -> Signal | None:
+        return self.get("filing:8k_last_year")
 
-    @property
-    def filings_id(self) -> str | None:
-        for suffix in ("8k", "filings"):
-            eid = f"doc:{self.ticker}:{suffix}"
-            if eid in self.ev:
-                return eid
-        return None
+
+
+def _is_market_keyword(keyword: str) -> bool:
+    k = keyword.lower()
+    return "stock" in k or "earnings" in k
 
 
 def confidence_for(ids: list[str], ev: dict[str, Evidence]) -> float:

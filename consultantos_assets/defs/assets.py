@@ -9,14 +9,12 @@ import dagster as dg
 
 from ..analysis.analyst import EvidencePack, Frameworks
 from ..analysis.evidence import build_evidence
-from ..analysis.metrics import price_stats
 from ..analysis.quality import financials_problems
 from ..index.chunking import research_chunks
 from ..models import (
     PESTEL,
     SWOT,
     BlueOcean,
-    CompanyProfile,
     CompanyResearch,
     Financials,
     InvalidTicker,
@@ -28,14 +26,15 @@ from ..models import (
     content_hash,
     normalize_ticker,
 )
-from ..sources.base import NoData, SourceError
+from ..sources import collect
+from ..sources.base import SourceError
 from .partitions import companies
 from .resources import AnalystResource, IndexResource, SourcesResource
 
 # Output(data_version=...) is marked beta; it is how sources report content-hash versions.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*data_version.*")
 
-VOLATILE = {"provenance": {"retrieved_at"}}
+VOLATILE = {"provenance": {"retrieved_at"}, "price_provenance": {"retrieved_at"}}
 
 
 def ticker_of(context: dg.AssetExecutionContext) -> str:
@@ -43,18 +42,6 @@ def ticker_of(context: dg.AssetExecutionContext) -> str:
         return normalize_ticker(context.partition_key)
     except InvalidTicker as exc:
         raise dg.Failure(description=f"partition {context.partition_key!r} is not a usable ticker: {exc}") from exc
-
-
-def _fail(exc: SourceError) -> dg.Failure:
-    return dg.Failure(description=f"{type(exc).__name__}: {exc}")
-
-
-def _profile(sources: SourcesResource, ticker: str) -> tuple[CompanyProfile, str]:
-    try:
-        served = sources.serve("directory", lambda d: d.profile(ticker))
-    except SourceError as exc:
-        raise _fail(exc) from exc
-    return served.value, served.provider
 
 
 def _provenance_metadata(p: Provenance) -> dict[str, object]:
@@ -73,6 +60,13 @@ def _versioned(value, metadata: dict[str, object]) -> dg.Output:
 
 
 # ------------------------------------------------------------------------------------------- sources
+def _collect(fn, *args):
+    try:
+        return fn(*args)
+    except SourceError as exc:
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc}") from exc
+
+
 @dg.asset(
     partitions_def=companies,
     group_name="sources",
@@ -82,15 +76,8 @@ def _versioned(value, metadata: dict[str, object]) -> dg.Output:
     "the user's own documents, and web research when live.",
 )
 def company_research(context: dg.AssetExecutionContext, sources: SourcesResource) -> dg.Output[CompanyResearch]:
-    ticker = ticker_of(context)
-    profile, _ = _profile(sources, ticker)
-    try:
-        filings = sources.serve("directory", lambda d: d.filings(profile)).value
-        served = sources.serve("research", lambda r: r.research(profile, filings))
-    except SourceError as exc:
-        raise _fail(exc) from exc
-    research: CompanyResearch = served.value
-    research.provenance.notes.extend(served.notes)
+    profile = _collect(collect.profile, sources.serve, ticker_of(context))
+    research, n_filings = _collect(collect.research, sources.serve, profile)
     for w in research.warnings:
         context.log.warning(w)
     return _versioned(research, {
@@ -98,7 +85,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
         "company": profile.name,
         "documents": len(research.documents),
         "user_documents": sum(1 for d in research.documents if d.kind == "user"),
-        "filings": len(filings),
+        "filings": n_filings,
         "warnings": len(research.warnings),
     })
 
@@ -111,21 +98,8 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
 )
 def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -> dg.Output[MarketTrends]:
-    ticker = ticker_of(context)
-    profile, _ = _profile(sources, ticker)
-    keywords = list(dict.fromkeys([*profile.keywords, ticker]))
-    try:
-        served = sources.serve("trends", lambda t: t.trends(ticker, keywords))
-        trends: MarketTrends = served.value
-        trends.provenance.notes.extend(served.notes)
-    except NoData as exc:
-        context.log.warning(str(exc))
-        trends = MarketTrends(
-            ticker=ticker, keywords=keywords, missing=keywords,
-            provenance=Provenance(provider="none", mode="offline", notes=[str(exc)]),
-        )
-    except SourceError as exc:
-        raise _fail(exc) from exc
+    profile = _collect(collect.profile, sources.serve, ticker_of(context))
+    trends = _collect(collect.trends, sources.serve, profile)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
     return _versioned(trends, {
         **_provenance_metadata(trends.provenance),
@@ -148,35 +122,10 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -
                                    "350-380 days, quarters of 80-100 days, years in order.")],
 )
 def financials(context: dg.AssetExecutionContext, sources: SourcesResource):
-    ticker = ticker_of(context)
-    profile, _ = _profile(sources, ticker)
-    notes: list[str] = []
-    try:
-        served = sources.serve("financials", lambda f: f.financials(profile))
-        fin: Financials = served.value
-        notes += served.notes
-    except NoData as exc:
-        context.log.warning(str(exc))
-        fin = Financials(
-            ticker=ticker, cik=profile.cik, entity_name=profile.name,
-            gaps=[f"Financial statements are missing for {ticker}: {exc}"],
-            provenance=Provenance(provider="none", mode="offline", notes=[str(exc)]),
-        )
-    except SourceError as exc:
-        raise _fail(exc) from exc
-    try:
-        px = sources.serve("prices", lambda p: p.daily_closes(ticker))
-        points, price_prov = px.value
-        shares = fin.latest("shares_outstanding")
-        fin.prices = price_stats(points, shares.value if shares else None)
-        price_prov.notes.extend(px.notes)
-        fin.price_provenance = price_prov
-    except NoData as exc:
-        context.log.warning(str(exc))
-        fin.gaps.append(f"No price history for {ticker}: {exc}")
-    except SourceError as exc:
-        raise _fail(exc) from exc
-    fin.provenance.notes.extend(notes)
+    profile = _collect(collect.profile, sources.serve, ticker_of(context))
+    fin = _collect(collect.financials, sources.serve, profile)
+    for gap in fin.gaps:
+        context.log.warning(gap)
     latest_rev = fin.latest("revenue")
     yield _versioned(fin, {
         **_provenance_metadata(fin.provenance),

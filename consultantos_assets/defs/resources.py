@@ -13,19 +13,14 @@ from ..analysis.rules import RuleBasedAnalyst
 from ..index.embedders import make_embedder
 from ..index.store import ChunkStore
 from ..settings import Settings, parse_mode, resolve_snapshot_dir, storage_root
-from ..sources.registry import Served, plan_providers, serve
+from ..sources.collect import settings_serve
+from ..sources.registry import Served
 
 
 @functools.cache
-def _plans(settings: Settings):
-    return plan_providers(settings)
-
-
-@functools.cache
-def _provider(settings: Settings, key: str, live: bool):
-    """Providers are built once per process (they cache parsed snapshot indexes)."""
-    plan = _plans(settings)[key]
-    return plan.live() if live else plan.offline()
+def _serve_for(settings: Settings):
+    """One provider set per process and configuration: providers cache their parsed snapshot indexes."""
+    return settings_serve(settings)
 
 
 class SourcesResource(dg.ConfigurableResource):
@@ -46,16 +41,7 @@ class SourcesResource(dg.ConfigurableResource):
         )
 
     def serve(self, key: str, call) -> Served:
-        settings = self.settings()
-        plan = _plans(settings)[key]
-        cached = type(plan)(
-            plan.source,
-            functools.partial(_provider, settings, key, False),
-            functools.partial(_provider, settings, key, True) if plan.live else None,
-            plan.has_key,
-            plan.host,
-        )
-        return serve(settings.mode, cached, call)
+        return _serve_for(self.settings())(key, call)
 
 
 class AnalystResource(dg.ConfigurableResource):

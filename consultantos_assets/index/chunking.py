@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..models import Chunk, CompanyResearch, Financials
 from ..analysis.evidence import _fact_evidence
+from ..models import Chunk, CompanyResearch, Financials
 
 _WORD = re.compile(r"\S+")
 

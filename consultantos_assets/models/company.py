@@ -37,10 +37,7 @@ class Filing(Model):
     accession: str
     primary_document: str | None = None
     description: str | None = None
-
-    @property
-    def url(self) -> str | None:
-        return None
+    items: list[str] = Field(default_factory=list, description="8-K item codes, e.g. 2.02")
 
 
 class Document(Model):

@@ -290,9 +290,7 @@ class SnapshotDirectory:
             )
         return self._merge(symbol, records, submissions or {}, ciks)
 
-    def _merge(
-        self, ticker: str, records: list[_Record], subs: dict[str, Any], ciks: list[int]
-    ) -> CompanyProfile:
+    def _merge(self, ticker: str, records: list[_Record], subs: dict[str, Any], ciks: list[int]) -> CompanyProfile:
         def first(field: str, origins: Sequence[str] = ("companies.csv", "metadata", "sec-map")) -> str | None:
             for origin in origins:
                 for record in records:
@@ -323,9 +321,7 @@ class SnapshotDirectory:
             founded=first("founded"),
         )
         own_keywords = first("keywords", ("companies.csv",))
-        profile.keywords = (
-            _dedupe(own_keywords.split(";")) if own_keywords else self._default_keywords(name, ticker)
-        )
+        profile.keywords = _dedupe(own_keywords.split(";")) if own_keywords else self._default_keywords(name, ticker)
         return profile
 
     def _default_keywords(self, name: str, ticker: str) -> list[str]:

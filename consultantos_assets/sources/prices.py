@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import logging
 import math
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,12 @@ class YahooPrices:
         import yfinance
 
         try:
-            return yfinance.Ticker(ticker).history(period=self.period, auto_adjust=True, raise_errors=True)
+            # raise_errors makes this call raise instead of logging and returning an empty frame,
+            # without flipping yfinance's process-wide yf.config.debug.hide_exceptions
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return yfinance.Ticker(ticker).history(period=self.period, auto_adjust=True,
+                                                       raise_errors=True)
         except Exception as exc:
             if _looks_empty(exc):
                 raise NoData(f"Yahoo Finance has no price history for {ticker} ({exc})",

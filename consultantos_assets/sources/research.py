@@ -12,7 +12,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -75,9 +75,19 @@ EIGHT_K_ITEMS: dict[str, str] = {
 }
 
 MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 class ItemSource(Protocol):
@@ -202,8 +212,14 @@ def filing_history_document(profile: CompanyProfile, filings: Sequence[Filing]) 
         f"The SEC filing record of {profile.name} ({profile.ticker}) available here holds {len(filings)} "
         f"filings from {oldest.isoformat()} to {newest.isoformat()}."
     ]
-    lines += [s for s in (_report_sentence("annual", _latest(filings, ANNUAL_FORMS)),
-                          _report_sentence("quarterly", _latest(filings, QUARTERLY_FORMS))) if s]  # fmt: skip
+    lines += [
+        s
+        for s in (
+            _report_sentence("annual", _latest(filings, ANNUAL_FORMS)),
+            _report_sentence("quarterly", _latest(filings, QUARTERLY_FORMS)),
+        )
+        if s
+    ]
     lines += _year_counts(filings, years)
     if cadence := _cadence(filings, years):
         lines.append(cadence)
@@ -228,15 +244,17 @@ def _items_text(codes: list[str]) -> str:
 def eight_k_document(
     profile: CompanyProfile, filings: Sequence[Filing], items: dict[str, list[str]]
 ) -> Document | None:
-    recent = sorted((f for f in filings if f.form.upper() in {"8-K", "8-K/A"}), key=lambda f: f.filing_date,
-                    reverse=True)[:RECENT_8K]  # fmt: skip
+    recent = sorted(
+        (f for f in filings if f.form.upper() in {"8-K", "8-K/A"}), key=lambda f: f.filing_date, reverse=True
+    )[:RECENT_8K]
     if not recent:
         return None
     lines = [f"The {len(recent)} most recent current reports (Form 8-K) of {profile.name} ({profile.ticker}):"]
     for f in recent:
         lines.append(
             f"On {f.filing_date.isoformat()} it filed {_article(f.form)} {f.form} reporting "
-            f"{_items_text(items.get(f.accession, []))} (accession {f.accession})."
+            f"{_items_text(items.get(f.accession) or list(getattr(f, 'items', None) or []))} "
+            f"(accession {f.accession})."
         )
     return Document(
         id=f"doc:{profile.ticker}:8k",
@@ -350,7 +368,7 @@ class UserDocumentReader:
             title=shown,
             kind="user",
             source=shown,
-            published=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc).date(),
+            published=datetime.fromtimestamp(stat.st_mtime, tz=UTC).date(),
             text=text.strip(),
         ), None
 
@@ -379,8 +397,7 @@ class SnapshotResearch:
 
     name = "snapshot"
 
-    def __init__(self, snapshot_dir: str | Path, max_document_bytes: int = 5_000_000,
-                 directory: Any | None = None):  # fmt: skip
+    def __init__(self, snapshot_dir: str | Path, max_document_bytes: int = 5_000_000, directory: Any | None = None):
         from .companies import SnapshotDirectory
 
         self.snapshot_dir = Path(snapshot_dir)
@@ -526,7 +543,7 @@ class TavilyResearch:
 
     def web_documents(self, profile: CompanyProfile) -> tuple[list[Document], list[str]]:
         client = self._client()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         docs: dict[str, Document] = {}
         warnings: list[str] = []
         for query, topic in _queries(profile):
@@ -559,7 +576,7 @@ class TavilyResearch:
                 provider=self.name,
                 mode="live",
                 as_of=_as_of(docs),
-                retrieved_at=datetime.now(timezone.utc),
+                retrieved_at=datetime.now(UTC),
                 location=self.api_base_url or "https://api.tavily.com",
             ),
             warnings=warnings,

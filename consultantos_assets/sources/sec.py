@@ -8,8 +8,9 @@ among the parsed facts:
   the *filing*, so a 10-K's comparative years carry the filing's ``fy``);
 * annual flows are ~one-year durations (350-380 days) from 10-K / 10-K/A, balances are instants
   at the fiscal year end; quarterly flows are 80-100 day durations from 10-Q / 10-Q/A;
-* when several filings report the same period the most recently filed one wins (restatements);
-  within one filing the concept priority of :data:`CONCEPTS` decides.
+* concepts are tried in the priority order of :data:`CONCEPTS`, period by period (companies switch
+  concepts over time); when several filings report the chosen concept for the same period, the most
+  recently filed one wins (restatements, split-adjusted per-share figures).
 """
 
 from __future__ import annotations
@@ -161,18 +162,19 @@ def _normalise(facts: Iterable[Any]) -> list[_Fact]:
     return out
 
 
-def _newest(candidates: list[_Fact], priority: tuple[str, ...]) -> _Fact | None:
-    """Most recently filed fact; within one filing the highest-priority concept."""
-    if not candidates:
-        return None
-    rank = {c: i for i, c in enumerate(priority)}
-    return max(candidates, key=lambda f: (f.filed, f.accession, -rank.get(f.concept, len(rank))))
+def _newest(candidates: list[_Fact]) -> _Fact | None:
+    """The fact from the most recently filed report (restated values win)."""
+    return max(candidates, key=lambda f: (f.filed, f.accession)) if candidates else None
 
 
 def _pick(index: dict[tuple[str, dt.date], list[_Fact]], concepts: tuple[str, ...], end: dt.date,
           unit: str) -> _Fact | None:
-    candidates = [f for c in concepts for f in index.get((c, end), []) if f.unit == unit]
-    return _newest(candidates, concepts)
+    """First concept (by priority) reported for this period end; its most recently filed value."""
+    for concept in concepts:
+        fact = _newest([f for f in index.get((concept, end), []) if f.unit == unit])
+        if fact is not None:
+            return fact
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,21 +232,24 @@ def _document_periods(facts: list[_Fact]) -> dict[str, dt.date]:
 # one period's figures
 
 
-def _flow(index, metric: str, end: dt.date, unit: str) -> tuple[_Fact | None, str | None]:
+_Index = dict[tuple[str, dt.date], list[_Fact]]
+
+
+def _flow(index: _Index, metric: str, end: dt.date, unit: str) -> _Fact | None:
+    """A flow for the period ending ``end``; gross profit falls back to revenue - cost of revenue."""
     fact = _pick(index, CONCEPTS[metric], end, unit)
     if fact is not None or metric != "gross_profit":
-        return fact, None
+        return fact
     revenue = _pick(index, CONCEPTS["revenue"], end, "USD")
     cost = _pick(index, COST_CONCEPTS, end, "USD")
-    if revenue is None or cost is None:
-        return None, None
+    if revenue is None or cost is None or revenue.start != cost.start:
+        return None
     base = revenue if revenue.filed >= cost.filed else cost
-    derived = _Fact(f"derived: {revenue.concept} - {cost.concept}", revenue.value - cost.value, "USD",
-                    revenue.start, end, base.form, base.accession, base.filed)
-    return derived, None
+    return _Fact(f"derived: {revenue.concept} - {cost.concept}", revenue.value - cost.value, "USD",
+                 revenue.start, end, base.form, base.accession, base.filed)
 
 
-def _balance(index, metric: str, end: dt.date, unit: str) -> _Fact | None:
+def _balance(index: _Index, metric: str, end: dt.date, unit: str) -> _Fact | None:
     fact = _pick(index, CONCEPTS[metric], end, unit)
     if fact is not None or metric != "total_liabilities":
         return fact
@@ -281,12 +286,12 @@ def _to_model(metric: str, fact: _Fact, fiscal_year: int, fiscal_period: str) ->
     )
 
 
-def _period_figures(index, cover: dict[dt.date, _Fact], end: dt.date, fiscal_year: int,
+def _period_figures(index: _Index, cover: dict[dt.date, _Fact], end: dt.date, fiscal_year: int,
                     fiscal_period: str) -> list[FinancialFact]:
     out: list[FinancialFact] = []
     for metric, (_, unit) in METRICS.items():
         if metric in FLOW_METRICS:
-            fact, _ = _flow(index, metric, end, unit)
+            fact = _flow(index, metric, end, unit)
         elif metric == "shares_outstanding":
             fact = cover.get(end) or _balance(index, metric, end, unit)
         else:

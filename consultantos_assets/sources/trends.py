@@ -7,7 +7,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +223,7 @@ class PyTrendsTrends:
             provider=self.name,
             mode="live",
             as_of=_as_of(series),
-            retrieved_at=datetime.now(timezone.utc),
+            retrieved_at=datetime.now(UTC),
             location="trends.google.com",
             notes=notes,
         )
@@ -262,4 +262,3 @@ def _service_error(exc: BaseException, source: str) -> ServiceUnavailable:
 def _short(exc: BaseException, limit: int = 160) -> str:
     text = str(exc).replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "..."
-
