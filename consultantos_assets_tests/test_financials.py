@@ -318,3 +318,43 @@ def test_edgar_provider_maps_results_and_failures(monkeypatch) -> None:
     assert fin.provenance.provider == "sec-edgar" and fin.provenance.mode == "live"
     with pytest.raises(ServiceUnavailable, match="SEC EDGAR did not answer for AAPL"):
         EdgarFinancials("Jane Doe jane@example.com").financials(profile("AAPL"))
+
+
+def _edgar_fact(concept: str, value: float, start: str | None, end: str, form: str, accn: str, filed: str,
+                unit: str = "USD"):
+    from types import SimpleNamespace
+
+    day = dt.date.fromisoformat
+    return SimpleNamespace(concept=concept, numeric_value=value, unit=unit, form_type=form, accession=accn,
+                           period_start=day(start) if start else None, period_end=day(end),
+                           filing_date=day(filed))
+
+
+def test_derived_liabilities_and_january_year_end_on_synthetic_facts() -> None:
+    # a retailer whose 53-week year ends 2023-01-01 (fiscal 2022) and whose 10-K omits Liabilities
+    k1, k2, q = "0000000001-23-000001", "0000000001-24-000001", "0000000001-23-000002"
+    facts = [
+        _edgar_fact("us-gaap:Revenues", 1000, "2021-12-27", "2023-01-01", "10-K", k1, "2023-02-20"),
+        _edgar_fact("us-gaap:Revenues", 1010, "2021-12-27", "2023-01-01", "10-K", k2, "2024-02-20"),  # restated
+        _edgar_fact("us-gaap:Revenues", 1200, "2023-01-02", "2023-12-31", "10-K", k2, "2024-02-20"),
+        _edgar_fact("us-gaap:Revenues", 700, "2023-01-02", "2023-07-02", "10-Q", q, "2023-08-01"),  # YTD
+        _edgar_fact("us-gaap:Revenues", 300, "2023-04-03", "2023-07-02", "10-Q", q, "2023-08-01"),
+        _edgar_fact("us-gaap:CostOfRevenue", 900, "2023-01-02", "2023-12-31", "10-K", k2, "2024-02-20"),
+        _edgar_fact("us-gaap:LiabilitiesAndStockholdersEquity", 5000, None, "2023-12-31", "10-K", k2,
+                    "2024-02-20"),
+        _edgar_fact("us-gaap:StockholdersEquity", 1500, None, "2023-12-31", "10-K", k2, "2024-02-20"),
+        _edgar_fact("dei:EntityCommonStockSharesOutstanding", 42, None, "2024-02-10", "10-K", k2,
+                    "2024-02-20", unit="shares"),
+    ]
+    annual, quarterly, gaps = select_financials("RTL", 1, "Retailer", facts)
+    by = {(f.metric, f.fiscal_year): f for f in annual}
+    assert by[("revenue", 2022)].value == 1010 and by[("revenue", 2022)].accession == k2
+    assert by[("revenue", 2023)].value == 1200
+    assert by[("gross_profit", 2023)].value == 300
+    assert by[("gross_profit", 2023)].concept == "derived: Revenues - CostOfRevenue"
+    liabilities = by[("total_liabilities", 2023)]
+    assert liabilities.value == 3500 and liabilities.concept.startswith("derived: LiabilitiesAndStockholdersEquity")
+    assert (by[("shares_outstanding", 2023)].value, by[("shares_outstanding", 2023)].fiscal_year) == (42, 2023)
+    assert [(f.fiscal_year, f.fiscal_period, f.value) for f in quarterly] == [(2023, "Q2", 300)]
+    assert "long-term debt not reported for FY2023" in gaps and "cash and equivalents not reported for FY2023" in gaps
+    assert not any("revenue" in g for g in gaps)

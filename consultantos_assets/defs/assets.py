@@ -9,7 +9,7 @@ import dagster as dg
 
 from ..analysis.analyst import EvidencePack, Frameworks
 from ..analysis.evidence import build_evidence
-from ..analysis.quality import financials_problems
+from ..analysis.quality import financials_problems, report_as_of
 from ..index.chunking import research_chunks
 from ..models import (
     PESTEL,
@@ -23,13 +23,15 @@ from ..models import (
     Provenance,
     ResearchIndexSummary,
     Synthesis,
+    AssetVersion,
+    ReportInput,
     content_hash,
     normalize_ticker,
 )
 from ..sources import collect
 from ..sources.base import SourceError
 from .partitions import companies
-from .resources import AnalystResource, IndexResource, SourcesResource
+from .resources import AnalystResource, IndexResource, ReportStore, SourcesResource
 
 # Output(data_version=...) is marked beta; it is how sources report content-hash versions.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*data_version.*")
@@ -257,3 +259,79 @@ def synthesis(
         "coverage": json.dumps(result.confidence_breakdown),
         "summary": dg.MetadataValue.md(result.executive_summary),
     })
+
+
+# ------------------------------------------------------------------------------------------- report
+@dg.asset(
+    partitions_def=companies,
+    group_name="report",
+    kinds={"pdf"},
+    code_version="1",
+    description="The consulting report as PDF, with Markdown and JSON exports beside it. Identical "
+    "inputs give a byte-identical PDF.",
+    check_specs=[dg.AssetCheckSpec("report_complete", asset="report_pdf",
+                                   description="The PDF opens, has every section and names the company.")],
+)
+def report_pdf(
+    context: dg.AssetExecutionContext,
+    reports: ReportStore,
+    company_research: CompanyResearch,
+    market_trends: MarketTrends,
+    financials: Financials,
+    research_index: ResearchIndexSummary,
+    porter_five_forces: PorterFiveForces,
+    swot: SWOT,
+    pestel: PESTEL,
+    blue_ocean: BlueOcean,
+    synthesis: Synthesis,
+):
+    ticker = ticker_of(context)
+    versions = [
+        AssetVersion(asset=name, data_version=_latest_data_version(context, name, ticker), provider=provider)
+        for name, provider in (
+            ("company_research", company_research.provenance.provider),
+            ("market_trends", market_trends.provenance.provider),
+            ("financials", financials.provenance.provider),
+            ("research_index", research_index.embedder),
+            ("porter_five_forces", porter_five_forces.analyst),
+            ("swot", swot.analyst),
+            ("pestel", pestel.analyst),
+            ("blue_ocean", blue_ocean.analyst),
+            ("synthesis", synthesis.analyst),
+        )
+    ]
+    bundle = ReportInput(
+        ticker=ticker,
+        as_of=report_as_of(company_research, market_trends, financials),
+        research=company_research, trends=market_trends, financials=financials,
+        porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean, synthesis=synthesis,
+        evidence=build_evidence(company_research, market_trends, financials),
+        versions=versions,
+    )
+    artifact, markdown = reports.publish(bundle)
+    problems = reports.verify(artifact, company_research.profile.name)
+    yield dg.Output(artifact, metadata={
+        "path": dg.MetadataValue.path(artifact.path),
+        "pages": artifact.pages,
+        "bytes": artifact.bytes,
+        "sha256": artifact.sha256,
+        "markdown_path": dg.MetadataValue.path(artifact.markdown_path or ""),
+        "json_path": dg.MetadataValue.path(artifact.json_path or ""),
+        "what_changed_since": artifact.compared_with or "first report",
+        "preview": dg.MetadataValue.md(markdown),
+    })
+    yield dg.AssetCheckResult(
+        check_name="report_complete", passed=not problems,
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+                  "pages": artifact.pages},
+    )
+
+
+def _latest_data_version(context: dg.AssetExecutionContext, asset: str, ticker: str) -> str | None:
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker]), limit=1
+    ).records
+    if not records:
+        return None
+    mat = records[0].asset_materialization
+    return (mat.tags or {}).get("dagster/data_version") if mat else None

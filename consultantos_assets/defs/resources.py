@@ -12,6 +12,7 @@ from ..analysis.analyst import Analyst
 from ..analysis.rules import RuleBasedAnalyst
 from ..index.embedders import make_embedder
 from ..index.store import ChunkStore
+from ..models import ReportArtifact, ReportInput, content_hash
 from ..settings import Settings, parse_mode, resolve_snapshot_dir, storage_root
 from ..sources.collect import settings_serve
 from ..sources.registry import Served
@@ -66,7 +67,7 @@ class IndexResource(dg.ConfigurableResource):
 
 
 class ReportStore(dg.ConfigurableResource):
-    """Where PDFs and their exports are written."""
+    """Where PDFs, their Markdown/JSON exports and the history of report inputs are written."""
 
     directory: str
 
@@ -74,6 +75,50 @@ class ReportStore(dg.ConfigurableResource):
         d = Path(self.directory) / ticker
         d.mkdir(parents=True, exist_ok=True)
         return d
+
+    def _previous(self, history: Path, current: str) -> tuple[ReportInput | None, str | None]:
+        """The latest archived inputs that differ from the current ones (stable across re-renders)."""
+        if not history.is_dir():
+            return None, None
+        for path in sorted(history.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True):
+            if path.stem == current:
+                continue
+            try:
+                return ReportInput.model_validate_json(path.read_text(encoding="utf-8")), path.stem
+            except ValueError:
+                continue
+        return None, None
+
+    def publish(self, bundle: ReportInput) -> tuple[ReportArtifact, str]:
+        """Render PDF, Markdown and JSON beside each other; archive the inputs for 'what changed'."""
+        from ..report import render_json, render_markdown, render_pdf
+        from ..report.writer import atomic_write_text
+
+        directory = self.path_for(bundle.ticker)
+        history = directory / "history"
+        current = content_hash(bundle)
+        previous, previous_id = self._previous(history, current)
+        full = bundle.model_copy(update={"previous": previous}) if previous else bundle
+        stem = f"{bundle.ticker}_report"
+        result = render_pdf(full, directory / f"{stem}.pdf")
+        markdown = render_markdown(full)
+        md_path = atomic_write_text(directory / f"{stem}.md", markdown)
+        json_path = atomic_write_text(directory / f"{stem}.json", render_json(full))
+        archived = history / f"{current}.json"
+        if not archived.exists():
+            history.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(archived, bundle.model_dump_json())
+        artifact = ReportArtifact(
+            ticker=bundle.ticker, path=str(result.path), pages=result.pages, bytes=result.bytes,
+            sha256=result.sha256, markdown_path=str(md_path), json_path=str(json_path),
+            generated_for=bundle.as_of, inputs_hash=current, compared_with=previous_id,
+        )
+        return artifact, markdown
+
+    def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
+        from ..report import verify_pdf
+
+        return verify_pdf(Path(artifact.path), company_name)
 
 
 def _optional_env(name: str, *alternatives: str):

@@ -142,6 +142,8 @@ class ReportArtifact(Model):
     markdown_path: str | None = None
     json_path: str | None = None
     generated_for: dt.date | None = Field(None, description="as-of date the report states")
+    inputs_hash: str | None = Field(None, description="content hash of the report's inputs")
+    compared_with: str | None = Field(None, description="inputs hash of the earlier report 'what changed' uses")
 
 
 class Chunk(Model):

@@ -10,6 +10,7 @@ from .formatting import fmt_value
 from .markdown import render_markdown
 from .markup import esc
 from .pdf import RenderResult, build_pdf_bytes, render_pdf
+from .verify import pdf_text, verify_pdf
 
 __all__ = [
     "SECTIONS",
@@ -24,5 +25,7 @@ __all__ = [
     "render_markdown",
     "render_pdf",
     "section_keys",
+    "verify_pdf",
+    "pdf_text",
     "write_exports",
 ]

@@ -13,7 +13,7 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarC
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.graphics.shapes import Drawing, Line, Polygon, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 
 from consultantos_assets.models import FORCE_LABELS, ReportInput
@@ -242,8 +242,16 @@ def drawdown_chart(report: ReportInput, width: float, height: float = 120) -> Dr
     d = Drawing(width, height)
     lp = _date_plot(width, height, [("Drawdown", P.TEAL, pts)], lambda v: f"{v:.0f}%", (lo, 0.0, step))
     lp.lines[0].strokeWidth = 1.0
+    # shade the area between zero and the drawdown line ("under water")
+    x0, x1 = lp.xValueAxis.valueMin, lp.xValueAxis.valueMax
+    span = (x1 - x0) or 1.0
+
+    def to_xy(day: dt.date, v: float) -> tuple[float, float]:
+        return lp.x + (day.toordinal() - x0) / span * lp.width, lp.y + (v - lo) / (0.0 - lo) * lp.height
+
+    outline = [to_xy(pts[0][0], 0.0), *(to_xy(day, v) for day, v in pts), to_xy(pts[-1][0], 0.0)]
+    d.add(Polygon([c for xy in outline for c in xy], fillColor=P.TEAL_PALE, strokeColor=None))
     d.add(lp)
-    # shade the area under water
     _unit_label(d, 4, height - 12, "Drawdown from running peak, %")
     return d
 
@@ -274,8 +282,8 @@ def porter_chart(report: ReportInput, width: float, height: float = 150) -> Draw
     forces = list(reversed(forces))  # first force on top
     d = Drawing(width, height)
     bc = HorizontalBarChart()
-    bc.x, bc.y = 130, 22
-    bc.width, bc.height = width - 165, height - 34
+    bc.x, bc.y = 130, 36
+    bc.width, bc.height = width - 165, height - 44
     bc.data = [[f.rating for f in forces]]
     bc.barSpacing = 0
     bc.groupSpacing = 8

@@ -91,18 +91,22 @@ def data_table(
     numeric_from: int | None = None,
     small: bool = False,
     first_bold: bool = True,
+    numeric_cols: set[int] | None = None,
 ) -> Table:
     """A zebra table of data strings (escaped here)."""
     cell = Styles.cell_small if small else Styles.cell
+    numeric = set(numeric_cols or ())
+    if numeric_from is not None:
+        numeric |= set(range(numeric_from, len(header)))
     head = [
-        markup(esc(h), Styles.cell_head_num if numeric_from is not None and i >= numeric_from else Styles.cell_head)
+        markup(esc(h), Styles.cell_head_num if i in numeric else Styles.cell_head)
         for i, h in enumerate(header)
     ]
     body = []
     for row in rows:
         cells = []
         for i, v in enumerate(row):
-            style = Styles.cell_num if numeric_from is not None and i >= numeric_from else cell
+            style = Styles.cell_num if i in numeric else cell
             text = esc(v, MAX_CELL_CHARS)
             if i == 0 and first_bold:
                 text = f"<b>{text}</b>"
@@ -279,7 +283,8 @@ class Cover(Flowable):
         c.setFillColor(P.NAVY)
         c.rect(0, band_bottom, PAGE_W, PAGE_H - band_bottom, stroke=0, fill=1)
         c.setFillColor(P.NAVY_2)
-        c.rect(PAGE_W * 0.62, band_bottom, PAGE_W * 0.38, PAGE_H - band_bottom, stroke=0, fill=1)
+        c.setFont(BASE_FONT_BOLD, 110)
+        c.drawRightString(PAGE_W - MARGIN_R + 10, band_bottom + 0.6 * cm, plain(r.ticker, BASE_FONT, 10))
         c.setFillColor(P.TEAL)
         c.rect(0, band_bottom - 5, PAGE_W, 5, stroke=0, fill=1)
         x, w = MARGIN_L, FRAME_W
@@ -367,6 +372,12 @@ def _summary(r: ReportInput) -> list[Flowable]:
     out += points_list(syn.key_findings, empty="No key findings.")
     out.append(markup("Recommendations", Styles.h2))
     out += points_list(syn.recommendations, numbered=True, empty="No recommendations.")
+    glance = content.kpis(r)[:4]
+    if glance:
+        out.append(Spacer(1, 8))
+        out.append(KeepTogether([markup("At a glance", Styles.h2), _kpi_grid(glance)]))
+    if not r.financials.has_statements:
+        out.append(callout(content.missing_financials_message(r) + "."))
     return out
 
 
@@ -436,13 +447,13 @@ def _financials(r: ReportInput) -> list[Flowable]:
         out.append(callout(content.missing_financials_message(r) + "."))
         if fin.gaps:
             out.append(markup("What could not be found", Styles.h3))
-            out += [para(g, Styles.point, 600) for g in fin.gaps]
+            out += [Paragraph(esc(g, 600), Styles.point, bulletText="\u2022") for g in fin.gaps]
     else:
         out.append(markup("Multi-year financial statements", Styles.h2))
         out.append(table_from(content.financial_table(r), FRAME_W * 0.28))
         out.append(caption(
-            f"Source: SEC XBRL company facts ({esc(fin.provenance.provider)}). Values as reported; evidence ids "
-            "take the form [fin:&lt;metric&gt;:FY&lt;year&gt;]."
+            f"Source: SEC XBRL company facts ({fin.provenance.provider}). Values as reported; evidence ids "
+            "take the form [fin:<metric>:FY<year>]."
         ))
         out.append(table_from(content.ratio_table(r), FRAME_W * 0.28))
         out.append(Spacer(1, 8))
@@ -457,19 +468,23 @@ def _financials(r: ReportInput) -> list[Flowable]:
             "Gross, operating and net income as a share of revenue.",
         )
     if fin.prices is not None:
-        out.append(CondPageBreak(9 * cm))
+        out.append(CondPageBreak(FRAME_H * 0.55))
         out.append(markup("Share price", Styles.h2))
         pt = content.price_table(r)
         if pt is not None:
-            out.append(table_from(pt, FRAME_W * 0.32))
+            out.append(data_table(pt.header, pt.rows, [FRAME_W * 0.32, FRAME_W * 0.68]))
         out.append(Spacer(1, 6))
         prov = fin.price_provenance.provider if fin.price_provenance else "price provider"
-        out += chart_block(charts.price_chart(r, FRAME_W), "Share price", f"Weekly closes; source: {prov}.")
-        out += chart_block(
-            charts.drawdown_chart(r, FRAME_W),
-            "Drawdown",
-            "Decline of the close from its running peak over the same window.",
-        )
+        price, dd = charts.price_chart(r, FRAME_W), charts.drawdown_chart(r, FRAME_W, 100)
+        if price is None:
+            out.append(para("Not enough price history to chart.", Styles.small))
+        else:
+            block: list[Flowable] = [markup("Weekly closing price and drawdown", Styles.h3), price]
+            if dd is not None:
+                block += [Spacer(1, 4), dd]
+            block.append(caption(f"Weekly closes (source: {prov}); lower panel: decline of the close from its "
+                                 "running peak over the same window."))
+            out.append(KeepTogether(block))
     else:
         out.append(para(f"No share-price history is available for {r.ticker}.", Styles.small))
     return out
@@ -488,10 +503,10 @@ def _trends(r: ReportInput) -> list[Flowable]:
         data = content.trend_table(r)
         w0 = FRAME_W * 0.22
         rest = FRAME_W - w0
-        widths = [w0] + [rest * f for f in (0.11, 0.13, 0.13, 0.14, 0.14, 0.35)]
+        widths = [w0] + [rest * f for f in (0.11, 0.14, 0.14, 0.16, 0.13, 0.32)]
         out.append(data_table(data.header, data.rows, widths, numeric_from=1))
         out.append(caption("Momentum = 12-week mean / 52-week mean - 1. YoY = last 12 weeks vs the same weeks a "
-                           "year earlier. Evidence ids: [trend:&lt;keyword&gt;]."))
+                           "year earlier. Evidence ids: [trend:<keyword>]."))
     if t.missing:
         out.append(para("No data for: " + ", ".join(t.missing), Styles.small, 1000))
     return out
@@ -533,12 +548,13 @@ def _quadrant(title: str, colour, points: list[FrameworkPoint], width: float) ->
     return body
 
 
-def _grid(quads: list[tuple[str, object, list[FrameworkPoint]]]) -> list[Flowable]:
+def _grid(quads: list[tuple[str, object, list[FrameworkPoint]]], min_height: float = 0) -> list[Flowable]:
     """Four quadrants as a 2x2 grid, or stacked when they are too long for one page."""
     gap = 10
     cw = (FRAME_W - gap) / 2
     cells = [_quadrant(t, c, pts, cw - 8) for t, c, pts in quads]
-    grid = Table([[cells[0], "", cells[1]], [cells[2], "", cells[3]]], colWidths=[cw, gap, cw], hAlign="LEFT")
+    grid = Table([[cells[0], "", cells[1]], [cells[2], "", cells[3]]], colWidths=[cw, gap, cw], hAlign="LEFT",
+                 minRowHeights=[min_height, min_height])
     grid.setStyle(
         TableStyle(
             [
@@ -574,7 +590,8 @@ def _swot(r: ReportInput) -> list[Flowable]:
         markup(f"Confidence {fmt_conf(s.confidence)} &nbsp;·&nbsp; analyst {esc(s.analyst)}", Styles.small),
         Spacer(1, 8),
     ]
-    out += _grid([(label, colours[attr], list(getattr(s, attr))) for attr, label in content.SWOT_QUADRANTS])
+    out += _grid([(label, colours[attr], list(getattr(s, attr))) for attr, label in content.SWOT_QUADRANTS],
+                 min_height=FRAME_H * 0.36)
     out.append(caption("Internal factors (strengths, weaknesses) on top; external factors (opportunities, threats) "
                        "below."))
     return out
@@ -589,7 +606,7 @@ def _pestel(r: ReportInput) -> list[Flowable]:
     head = [markup(h, Styles.cell_head) for h in ("Factor", "Point", "Evidence", "Conf.")]
     rows = [head]
     group_starts = []
-    widths = [FRAME_W * 0.16, FRAME_W * 0.54, FRAME_W * 0.20, FRAME_W * 0.10]
+    widths = [FRAME_W * 0.15, FRAME_W * 0.51, FRAME_W * 0.25, FRAME_W * 0.09]
     for factor in PESTEL_FACTORS:
         pts: list[FrameworkPoint] = list(getattr(pe, factor))
         group_starts.append(len(rows))
@@ -633,7 +650,8 @@ def _blue_ocean(r: ReportInput) -> list[Flowable]:
         markup("Eliminate - Reduce - Raise - Create", Styles.h2),
     ]
     colours = {"eliminate": P.RED, "reduce": P.AMBER, "raise_": P.SKY, "create": P.TEAL}
-    out += _grid([(label, colours[attr], list(getattr(bo, attr))) for attr, label in content.ERRC])
+    out += _grid([(label, colours[attr], list(getattr(bo, attr))) for attr, label in content.ERRC],
+                 min_height=FRAME_H * 0.16)
     out.append(CondPageBreak(8 * cm))
     out += chart_block(
         charts.canvas_chart(r, FRAME_W),
@@ -648,7 +666,7 @@ def _blue_ocean(r: ReportInput) -> list[Flowable]:
         ]
         out.append(data_table(["Factor", r.ticker, "Industry", "Gap", "Evidence"], rows,
                               [FRAME_W * 0.3, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.4],
-                              numeric_from=None))
+                              numeric_cols={1, 2, 3}))
     return out
 
 
@@ -704,7 +722,7 @@ def _sources(r: ReportInput) -> list[Flowable]:
         out.append(data_table(
             ["Evidence id", "Fact", "Source", "Reference", "Date"],
             [[s.id, s.text, s.source, s.reference, s.date] for s in rows],
-            [FRAME_W * 0.21, FRAME_W * 0.33, FRAME_W * 0.15, FRAME_W * 0.19, FRAME_W * 0.12],
+            [FRAME_W * 0.25, FRAME_W * 0.32, FRAME_W * 0.13, FRAME_W * 0.19, FRAME_W * 0.11],
             small=True,
         ))
     return out
@@ -736,7 +754,8 @@ def _methodology(r: ReportInput) -> list[Flowable]:
 
 _BUILDERS = {
     "summary": (_summary, lambda r: None),
-    "dashboard": (_dashboard, content.financial_headline),
+    "dashboard": (_dashboard, lambda r: content.financial_headline(r) if r.financials.has_statements else
+                  "Only market indicators are available: statement-based metrics cannot be shown."),
     "financials": (_financials, content.financial_headline),
     "trends": (_trends, content.trends_headline),
     "porter": (_porter, lambda r: r.porter.summary),
