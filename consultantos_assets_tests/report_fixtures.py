@@ -105,7 +105,7 @@ def price_series(end: dt.date = AS_OF, weeks: int = 157, start_price: float = 15
         t = i / (weeks - 1)
         trend = start_price * (end_price / start_price) ** t
         wave = 1 + 0.09 * math.sin(2 * math.pi * t * 2.3) - 0.05 * math.sin(2 * math.pi * t * 5.1 + 1)
-        wave *= 1 + 0.035 * math.sin(i * 12.9898 + start_price)  # deterministic week-to-week noise
+        wave *= 1 + 0.06 * math.sin(i * 12.9898 + start_price)  # deterministic week-to-week noise
         close = trend * wave if i < weeks - 1 else end_price
         points.append(PricePoint(date=end - dt.timedelta(weeks=weeks - 1 - i), close=round(close, 2)))
     return points

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from .partitions import companies
 
 company_report_job = dg.define_asset_job(
     "company_report",
     selection=dg.AssetSelection.all(),
-    partitions_def=companies,
     description="Materialize the whole graph for one company: sources, index, frameworks, synthesis, PDF.",
 )

@@ -25,7 +25,7 @@ def _table(header: list[str], rows: list[list[str]], numeric_from: int | None = 
 
 
 def _point(p: FrameworkPoint, bullet: str = "-") -> str:
-    ids = " ".join(f"`{e.replace('`', '')}`" for e in p.evidence) or "no evidence cited"
+    ids = " ".join(f"\\[{md(e)}\\]" for e in p.evidence) or "no evidence cited"
     return f"{bullet} {md(p.text)}  \n  <sub>{ids} · confidence {fmt_conf(p.confidence)}</sub>"
 
 
@@ -72,7 +72,7 @@ def _dashboard(r: ReportInput) -> list[str]:
     out = []
     if not r.financials.has_statements:
         out += [f"> **{md(content.missing_financials_message(r))}.**", ""]
-    out += _table(["Metric", "Value", "Note"], [[k.label, k.value, k.note] for k in content.kpis(r)], 1)
+    out += _table(["Metric", "Value", "Note"], [[k.label, k.value, k.note] for k in content.kpis(r)])
     return out
 
 

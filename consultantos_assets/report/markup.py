@@ -181,10 +181,19 @@ def _font_for(ch: str) -> str | None:
     """'' for the base font, a fallback font name, or None when nothing has the glyph."""
     if _is_base(ch):
         return ""
+    if ord(ch) > 0xFFFF:
+        # reportlab writes a malformed ToUnicode entry for astral characters (emoji etc.), which
+        # breaks text extraction and upsets strict readers: print those as '?' instead
+        return None
     for ff in fallback_fonts():
         if ff.has(ch):
             return ff.name
     return None
+
+
+def has_glyph(ch: str) -> bool:
+    """True when the report can print ``ch`` itself (not as '?')."""
+    return _font_for(ch) is not None
 
 
 def clean(value: object, max_len: int | None = None) -> str:
@@ -245,7 +254,7 @@ def pick_font(texts: list[str] | tuple[str, ...] | str, bold: bool = False) -> s
     """One font able to draw all of ``texts`` (base font if it can), for canvas and chart strings."""
     if isinstance(texts, str):
         texts = [texts]
-    chars = {ch for t in texts for ch in clean(t) if not _is_base(ch)}
+    chars = {ch for t in texts for ch in clean(t) if not _is_base(ch) and ord(ch) <= 0xFFFF}
     if not chars:
         return BASE_FONT_BOLD if bold else BASE_FONT
     best: FallbackFont | None = None
@@ -267,7 +276,7 @@ def plain(value: object, font: str = BASE_FONT, max_len: int | None = None) -> s
     ff = next((f for f in fallback_fonts() if font in (f.name, f.bold)), None)
     if ff is None:
         return "".join(ch if _is_base(ch) else "?" for ch in s)
-    return "".join(ch if ff.has(ch) or ch == " " else "?" for ch in s)
+    return "".join(ch if (ff.has(ch) and ord(ch) <= 0xFFFF) or ch == " " else "?" for ch in s)
 
 
 def md(value: object, max_len: int | None = None) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -156,10 +157,12 @@ def caption(text: str) -> Paragraph:
     return para(text, Styles.caption)
 
 
-def chart_block(drawing, title: str, note: str) -> list[Flowable]:
+def chart_block(drawing, title: str, note: str, extra: list[Flowable] | None = None) -> list[Flowable]:
+    """Title, chart and caption kept on one page (``extra`` flowables kept with them)."""
     if drawing is None:
-        return [markup(f"<b>{esc(title)}</b>", Styles.h3), para(f"No data to chart: {note}", Styles.small)]
-    return [KeepTogether([markup(esc(title), Styles.h3), drawing, caption(note)])]
+        return [markup(f"<b>{esc(title)}</b>", Styles.h3), para(f"No data to chart: {note}", Styles.small),
+                *(extra or [])]
+    return [KeepTogether([markup(esc(title), Styles.h3), drawing, caption(note), *(extra or [])])]
 
 
 def hexcolor(colour) -> str:
@@ -239,13 +242,20 @@ def _canvas_class(report: ReportInput, holder: dict):
         def _decorate(self, total: int) -> None:
             self.saveState()
             top = PAGE_H - MARGIN_T + 0.9 * cm
+            right = f"Strategy report  |  as of {report.as_of.isoformat()}"
+            room = FRAME_W - stringWidth(right, BASE_FONT, 7.5) - 24
             font = pick_font(header_left, bold=True)
+            left = plain(header_left, font)
+            if stringWidth(left, font, 7.5) > room:
+                while left and stringWidth(left + "...", font, 7.5) > room:
+                    left = left[:-1]
+                left = left.rstrip() + "..."
             self.setFont(font, 7.5)
             self.setFillColor(P.NAVY)
-            self.drawString(MARGIN_L, top, plain(header_left, font, 90))
+            self.drawString(MARGIN_L, top, left)
             self.setFont(BASE_FONT, 7.5)
             self.setFillColor(P.MUTED)
-            self.drawRightString(PAGE_W - MARGIN_R, top, f"Strategy report  |  as of {report.as_of.isoformat()}")
+            self.drawRightString(PAGE_W - MARGIN_R, top, right)
             self.setStrokeColor(P.TEAL)
             self.setLineWidth(0.8)
             self.line(MARGIN_L, top - 6, PAGE_W - MARGIN_R, top - 6)
@@ -296,20 +306,21 @@ class Cover(Flowable):
 
         y = put(markup("CONSULTANTOS &nbsp;|&nbsp; STRATEGY REPORT", Styles.cover_kicker), PAGE_H - 2.6 * cm)
         name = content.company_name(r)
-        y = put(para(name, Styles.cover_title, MAX_TITLE_CHARS), PAGE_H - 7.0 * cm)
+        title_style = Styles.cover_title if len(name) <= 48 else Styles.cover_title_long
+        y = put(para(name, title_style, MAX_TITLE_CHARS), PAGE_H - 7.0 * cm)
         prof = r.research.profile
         sub = " | ".join(
             s for s in (r.ticker, prof.sector or "", prof.industry or "", prof.headquarters or "") if s
         )
-        y = put(para(sub, Styles.cover_sub, 300), y - 10)
-        put(
-            para(
-                "Company research, market trends, financial performance and four strategy frameworks, "
-                "synthesised into findings and recommendations.",
-                Styles.cover_sub,
-            ),
-            max(band_bottom + 3.2 * cm, y - 24) if y - 24 > band_bottom + 2.2 * cm else y - 24,
+        y = put(para(sub, Styles.cover_sub, 200), y - 10)
+        blurb = para(
+            "Company research, market trends, financial performance and four strategy frameworks, "
+            "synthesised into findings and recommendations.",
+            Styles.cover_sub,
         )
+        _, bh = blurb.wrapOn(c, w, PAGE_H)
+        if y - 24 - bh > band_bottom + 0.8 * cm:
+            put(blurb, y - 24)
 
         # facts row below the band
         top = band_bottom - 1.5 * cm
@@ -651,22 +662,26 @@ def _blue_ocean(r: ReportInput) -> list[Flowable]:
     ]
     colours = {"eliminate": P.RED, "reduce": P.AMBER, "raise_": P.SKY, "create": P.TEAL}
     out += _grid([(label, colours[attr], list(getattr(bo, attr))) for attr, label in content.ERRC],
-                 min_height=FRAME_H * 0.16)
+                 min_height=FRAME_H * 0.12)
     out.append(CondPageBreak(8 * cm))
-    out += chart_block(
-        charts.canvas_chart(r, FRAME_W),
-        "Strategy canvas",
-        f"Offering level per competitive factor, {r.ticker} against the industry average (0 = none, 10 = best).",
-    )
+    extra: list[Flowable] = []
     if bo.canvas:
         rows = [
             [c.factor, fmt_num(c.company), fmt_num(c.industry), f"{c.company - c.industry:+.1f}",
              " ".join(f"[{e}]" for e in c.evidence) or "none"]
             for c in bo.canvas
         ]
-        out.append(data_table(["Factor", r.ticker, "Industry", "Gap", "Evidence"], rows,
-                              [FRAME_W * 0.3, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.4],
-                              numeric_cols={1, 2, 3}))
+        table = data_table(["Factor", r.ticker, "Industry", "Gap", "Evidence"], rows,
+                           [FRAME_W * 0.3, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.4],
+                           numeric_cols={1, 2, 3})
+        extra = [table]
+    drawing = charts.canvas_chart(r, FRAME_W, 165)
+    title = "Strategy canvas"
+    note = f"Offering level per competitive factor, {r.ticker} against the industry average (0 = none, 10 = best)."
+    if len(extra) and len(bo.canvas) <= 12:
+        out += chart_block(drawing, title, note, extra)
+    else:
+        out += chart_block(drawing, title, note) + extra
     return out
 
 

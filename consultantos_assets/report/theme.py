@@ -85,5 +85,8 @@ class Styles:
     toc0 = _style("toc0", fontSize=11, leading=22, textColor=P.NAVY)
     cover_kicker = _style("cover_kicker", fontName=BASE_FONT_BOLD, fontSize=9, leading=12, textColor=P.TEAL_LIGHT)
     cover_title = _style("cover_title", fontName=BASE_FONT_BOLD, fontSize=30, leading=35, textColor=P.WHITE)
+    cover_title_long = _style(
+        "cover_title_long", fontName=BASE_FONT_BOLD, fontSize=21, leading=25, textColor=P.WHITE
+    )
     cover_sub = _style("cover_sub", fontSize=12, leading=17, textColor=P.WHITE)
     cover_meta = _style("cover_meta", fontSize=9, leading=13, textColor=P.INK)
