@@ -75,7 +75,7 @@ def two_reports(tmp_path_factory):
 
 def test_report_runs_every_asset_and_prints_pdf_path_last(two_reports):
     home, outs = two_reports
-    for t, out in outs.items():
+    for out in outs.values():
         lines = out.strip().splitlines()
         pdf = Path(lines[-1])
         assert pdf.is_file() and pdf.suffix == ".pdf" and pdf.is_relative_to(home)

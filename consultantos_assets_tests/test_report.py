@@ -18,29 +18,16 @@ from consultantos_assets import report as rpt
 from consultantos_assets.report import markup
 from consultantos_assets.report.content import SECTIONS, cited_ids, section_keys
 from consultantos_assets.report.formatting import fmt_pct, fmt_value
-
-try:
-    from consultantos_assets_tests.report_fixtures import (
-        APPLE_REVENUE_FY2024,
-        HOSTILE_NAME,
-        INTERNATIONAL,
-        LONG_WORD,
-        MARKUP_POINT,
-        apple_report,
-        hostile_report,
-        no_financials_report,
-    )
-except ImportError:  # tests directory not importable as a package
-    from report_fixtures import (  # type: ignore[no-redef]
-        APPLE_REVENUE_FY2024,
-        HOSTILE_NAME,
-        INTERNATIONAL,
-        LONG_WORD,
-        MARKUP_POINT,
-        apple_report,
-        hostile_report,
-        no_financials_report,
-    )
+from consultantos_assets_tests.report_fixtures import (
+    APPLE_REVENUE_FY2024,
+    HOSTILE_NAME,
+    INTERNATIONAL,
+    LONG_WORD,
+    MARKUP_POINT,
+    apple_report,
+    hostile_report,
+    no_financials_report,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "report"
@@ -271,7 +258,9 @@ def test_json_export_carries_key_figures():
 
 
 def test_write_exports(tmp_path):
-    paths = rpt.write_exports(apple_report(), tmp_path / "exports", "AAPL-2024-11-01")
+    exports = rpt.write_exports(apple_report(), tmp_path / "exports", "AAPL-2024-11-01")
+    paths = exports.paths
+    assert exports.pdf.pages >= 8 and exports.markdown == paths["md"].read_text(encoding="utf-8")
     assert set(paths) == {"pdf", "md", "json"}
     assert paths["pdf"].read_bytes().startswith(b"%PDF-")
     assert paths["md"].read_text(encoding="utf-8").startswith("# Apple Inc. (AAPL)")

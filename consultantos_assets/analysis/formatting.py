@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+
 
 def money(value: float | None, unit: str = "USD") -> str:
     """$391.0B, $12.3M, $6.08 (per share); '-' for missing."""
@@ -13,7 +15,7 @@ def money(value: float | None, unit: str = "USD") -> str:
         return f"${value:,.2f}"
     sign = "-" if value < 0 else ""
     v = abs(value)
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+    for limit, suffix in SCALES:
         if v >= limit:
             return f"{sign}${v / limit:,.1f}{suffix}"
     return f"{sign}${v:,.0f}"
@@ -24,7 +26,7 @@ def count(value: float | None) -> str:
     if value is None:
         return "-"
     v = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+    for limit, suffix in SCALES:
         if v >= limit:
             return f"{value / limit:,.1f}{suffix}"
     return f"{value:,.0f}"

@@ -14,6 +14,7 @@ from ..index.chunking import research_chunks
 from ..models import (
     PESTEL,
     SWOT,
+    AssetVersion,
     BlueOcean,
     CompanyResearch,
     Financials,
@@ -21,10 +22,9 @@ from ..models import (
     MarketTrends,
     PorterFiveForces,
     Provenance,
+    ReportInput,
     ResearchIndexSummary,
     Synthesis,
-    AssetVersion,
-    ReportInput,
     content_hash,
     normalize_ticker,
 )

@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import dagster as dg
 from pydantic import BaseModel
+
+from ..atomic import atomic_write_text
 
 _ALLOWED_PREFIX = "consultantos_assets.models"
 
 
 def value_path(base_dir: str | Path, asset: str, partition: str) -> Path:
     return Path(base_dir) / asset / f"{partition}.json"
-
-
-def write_json_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_value(base_dir: str | Path, asset: str, partition: str) -> BaseModel:
@@ -64,7 +50,7 @@ class ModelJsonIOManager(dg.ConfigurableIOManager):
             "value": obj.model_dump(mode="json", by_alias=True),
         }
         path = value_path(self.base_dir, asset, partition)
-        write_json_atomic(path, json.dumps(envelope, indent=1, ensure_ascii=False, sort_keys=False))
+        atomic_write_text(path, json.dumps(envelope, indent=1, ensure_ascii=False))
         context.add_output_metadata({"stored_at": dg.MetadataValue.path(str(path))})
 
     def load_input(self, context: dg.InputContext) -> BaseModel:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-
 company_report_job = dg.define_asset_job(
     "company_report",
     selection=dg.AssetSelection.all(),

@@ -91,29 +91,25 @@ class ReportStore(dg.ConfigurableResource):
 
     def publish(self, bundle: ReportInput) -> tuple[ReportArtifact, str]:
         """Render PDF, Markdown and JSON beside each other; archive the inputs for 'what changed'."""
-        from ..report import render_json, render_markdown, render_pdf
-        from ..report.writer import atomic_write_text
+        from ..atomic import atomic_write_text
+        from ..report import write_exports
 
         directory = self.path_for(bundle.ticker)
         history = directory / "history"
         current = content_hash(bundle)
         previous, previous_id = self._previous(history, current)
         full = bundle.model_copy(update={"previous": previous}) if previous else bundle
-        stem = f"{bundle.ticker}_report"
-        result = render_pdf(full, directory / f"{stem}.pdf")
-        markdown = render_markdown(full)
-        md_path = atomic_write_text(directory / f"{stem}.md", markdown)
-        json_path = atomic_write_text(directory / f"{stem}.json", render_json(full))
+        out = write_exports(full, directory, f"{bundle.ticker}_report")
         archived = history / f"{current}.json"
         if not archived.exists():
             history.mkdir(parents=True, exist_ok=True)
             atomic_write_text(archived, bundle.model_dump_json())
         artifact = ReportArtifact(
-            ticker=bundle.ticker, path=str(result.path), pages=result.pages, bytes=result.bytes,
-            sha256=result.sha256, markdown_path=str(md_path), json_path=str(json_path),
+            ticker=bundle.ticker, path=str(out.pdf.path), pages=out.pdf.pages, bytes=out.pdf.bytes,
+            sha256=out.pdf.sha256, markdown_path=str(out.markdown_path), json_path=str(out.json_path),
             generated_for=bundle.as_of, inputs_hash=current, compared_with=previous_id,
         )
-        return artifact, markdown
+        return artifact, out.markdown
 
     def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
         from ..report import verify_pdf

@@ -5,25 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from ..analysis.formatting import SCALES, count, money, pct
+
 NA = "n/a"
 
-_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 
 def _finite(value: float | None) -> bool:
     return value is not None and isinstance(value, int | float) and math.isfinite(value)
 
 
-def fmt_scaled(value: float | None, prefix: str = "", decimals: int = 1) -> str:
+def fmt_scaled(value: float | None, prefix: str = "") -> str:
     """391_035_000_000 -> '$391.0B' (prefix '$'); 15_115_823_000 -> '15.1B'."""
     if not _finite(value):
         return NA
-    sign = "-" if value < 0 else ""
-    a = abs(value)
-    for div, suffix in _SCALES:
-        if a >= div:
-            return f"{sign}{prefix}{a / div:,.{decimals}f}{suffix}"
-    return f"{sign}{prefix}{a:,.0f}"
+    return money(value) if prefix == "$" else count(value)
 
 
 def fmt_usd(value: float | None) -> str:
@@ -31,10 +27,7 @@ def fmt_usd(value: float | None) -> str:
 
 
 def fmt_price(value: float | None) -> str:
-    if not _finite(value):
-        return NA
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+    return money(value, "USD/shares") if _finite(value) else NA
 
 
 def fmt_shares(value: float | None) -> str:
@@ -60,10 +53,7 @@ def fmt_value(value: float | None, unit: str | None) -> str:
 
 def fmt_pct(value: float | None, signed: bool = False, decimals: int = 1) -> str:
     """A fraction as a percentage: 0.2397 -> '24.0%'."""
-    if not _finite(value):
-        return NA
-    text = f"{value * 100:+.{decimals}f}%" if signed else f"{value * 100:.{decimals}f}%"
-    return text
+    return pct(value, signed=signed, digits=decimals) if _finite(value) else NA
 
 
 def fmt_conf(value: float | None) -> str:
@@ -90,7 +80,7 @@ def axis_scale(values: list[float]) -> tuple[float, str]:
     """Divisor and axis unit label for USD amounts, e.g. (1e9, '$B')."""
     finite = [abs(v) for v in values if _finite(v)]
     top = max(finite, default=0.0)
-    for div, suffix in _SCALES:
+    for div, suffix in SCALES:
         if top >= div:
             return div, f"${suffix}"
     return 1.0, "$"

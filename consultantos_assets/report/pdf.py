@@ -30,12 +30,12 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPoint, ReportInput
 
+from ..atomic import atomic_write_bytes
 from . import charts, content
 from .content import SECTIONS, TableData
 from .formatting import fmt_conf, fmt_date, fmt_num
 from .markup import BASE_FONT, BASE_FONT_BOLD, esc, pick_font, plain
 from .theme import FRAME_H, FRAME_W, MARGIN_B, MARGIN_L, MARGIN_R, MARGIN_T, PAGE_H, PAGE_SIZE, PAGE_W, P, Styles
-from .writer import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
