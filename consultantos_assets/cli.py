@@ -6,6 +6,7 @@ It uses the same Dagster instance as the UI: DAGSTER_HOME, by default <storage r
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -139,6 +140,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .settings import storage_root
 
     [ticker] = _tickers([args.ticker])
+    # edgartools takes seconds to import; warm it up while the instance and definitions load
+    threading.Thread(target=importlib.import_module, args=("edgar.entity.parser",), daemon=True).start()
     _check_known([ticker])
     instance = _instance()
     add_companies(instance, [ticker])

@@ -36,7 +36,7 @@ def _points(fw: Frameworks, syn) -> list[FrameworkPoint]:
     return pts
 
 
-@pytest.mark.parametrize("ticker", ["AAPL", "NVDA", "TSLA", "MSFT"])
+@pytest.mark.parametrize("ticker", ["AAPL", "NVDA", "TSLA", "MSFT", "GOOGL", "JPM", "KO"])
 def test_every_point_cites_known_evidence_and_is_grounded(ticker):
     pack, fw, syn = _run(ticker)
     ids = {e.id for e in pack.evidence}
@@ -94,3 +94,11 @@ def test_company_without_statements_still_gets_every_framework():
     assert all(f.points for f in fw.porter.forces)
     assert fw.swot.weaknesses and syn.recommendations
     assert "not available" in syn.executive_summary
+
+
+def test_sector_structure_differs_by_industry():
+    _, bank, _ = _run("JPM")
+    _, apple, _ = _run("AAPL")
+    bank_text = " ".join(p.text for f in bank.porter.forces for p in f.points)
+    assert "Financials" in bank_text and "deposits" in bank_text
+    assert {f.name: f.rating for f in bank.porter.forces} != {f.name: f.rating for f in apple.porter.forces}

@@ -21,6 +21,7 @@ from ..models import (
 from .analyst import EvidencePack, Frameworks
 from .coverage import coverage, overall_confidence
 from .formatting import money, pct
+from .industry import has_specific_prior
 from .signals import Signal, Signals, confidence_for
 
 NAME = "rule-based v1"
@@ -70,6 +71,8 @@ def _gaps(s: Signals) -> list[str]:
         gaps.append("No search-interest data for: " + ", ".join(s.pack.trends.missing) + ".")
     if not s.sector:
         gaps.append("Sector unknown: industry-structure judgements use generic priors.")
+    elif not has_specific_prior(s.sector):
+        gaps.append(f"No industry-structure profile for the {s.sector} sector: generic priors used.")
     gaps.extend(s.pack.research.warnings)
     return gaps
 
@@ -253,7 +256,10 @@ class RuleBasedAnalyst:
             wk.add(f"The company lost money: net margin {pct(nm.value)} in fiscal {s.fy}.", nm)
         lr, cd = s.liabilities_ratio, s.cash_to_debt
         if lr is not None:
-            if lr.value > 0.75:
+            if lr.value > 0.75 and nm is not None and nm.value > 0.15:
+                wk.add(f"Liabilities are {pct(lr.value)} of assets: high leverage, though carried by a net margin "
+                       f"of {pct(nm.value)}.", lr, nm)
+            elif lr.value > 0.75:
                 wk.add(f"Liabilities are {pct(lr.value)} of assets, leaving a thin equity cushion.", lr)
             elif lr.value < 0.5:
                 st.add(f"Liabilities are only {pct(lr.value)} of assets: a conservative balance sheet.", lr)
@@ -274,7 +280,10 @@ class RuleBasedAnalyst:
                    "52-week average: momentum to convert into demand.", brand.evidence_id)
         for t in s.product_trends()[:3]:
             if t.peak_date and t.latest is not None and t.peak_value:
-                if t.latest >= 0.5 * t.peak_value:
+                if t.change_yoy is not None and t.change_yoy > 0.2:
+                    op.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year: a product "
+                           "cycle to build on.", t.evidence_id)
+                elif t.latest >= 0.5 * t.peak_value:
                     op.add(f"'{t.keyword}' still draws {t.latest:,.0f} of its peak {t.peak_value:,.0f} search "
                            "interest: a live product franchise to extend.", t.evidence_id)
                 else:
@@ -455,8 +464,12 @@ class RuleBasedAnalyst:
             else:
                 r.add(f"Restore growth and margin together: revenue {pct(g.value, signed=True)}, gross margin "
                       f"{pct(gm.value)}.", g, gm)
-        if lr is not None and lr.value > 0.75:
+        nm = s.net_margin
+        if lr is not None and lr.value > 0.75 and (nm is None or nm.value < 0.1):
             r.add(f"Strengthen the balance sheet: liabilities are {pct(lr.value)} of assets.", lr)
+        elif lr is not None and lr.value > 0.75:
+            r.add(f"Keep leverage tied to earnings power: liabilities are {pct(lr.value)} of assets against a net "
+                  f"margin of {pct(nm.value)}.", lr, nm)
         elif cd is not None and cd.value > 1.5:
             r.add(f"Put idle cash to work: cash is {pct(cd.value)} of long-term debt.", cd)
         brand = s.brand_trend()

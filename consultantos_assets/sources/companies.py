@@ -159,6 +159,7 @@ def filing_from_row(row: dict[str, Any]) -> Filing | None:
         accession=accession,
         primary_document=_clean(row.get("primaryDocument")),
         description=_clean(row.get("primaryDocDescription")),
+        items=_split_items(row.get("items")),
     )
 
 
