@@ -42,6 +42,9 @@ _DEFAULT = SectorPrior(
     typical={"gross_margin": 0.35, "operating_margin": 0.12, "growth": 0.05, "net_margin": 0.08},
 )
 
+# Broad-market reference points for market-based canvas factors (1-year return, annual volatility).
+MARKET_TYPICAL = {"return_1y": 0.10, "volatility": 0.28}
+
 SECTOR_PRIORS: dict[str, SectorPrior] = {
     "Information Technology": SectorPrior(
         forces={

@@ -21,7 +21,7 @@ from ..models import (
 from .analyst import EvidencePack, Frameworks
 from .coverage import coverage, overall_confidence
 from .formatting import money, pct
-from .industry import has_specific_prior
+from .industry import MARKET_TYPICAL, has_specific_prior
 from .signals import Signal, Signals, confidence_for
 
 NAME = "rule-based v1"
@@ -401,6 +401,17 @@ class RuleBasedAnalyst:
             rows.append(CanvasFactor(factor="Scale (revenue)",
                                      company=scale(math.log10(max(rev.value, 1e8)), 8.75, 12.0),
                                      industry=5.0, evidence=[rev.id]))
+        market = MARKET_TYPICAL
+        r1, vol = s.px("return_1y"), s.px("volatility")
+        if r1 is not None:
+            rows.append(CanvasFactor(factor="Shareholder return (1y)", company=scale(r1.value, -0.5, 0.7),
+                                     industry=scale(typ.get("return_1y", market["return_1y"]), -0.5, 0.7),
+                                     evidence=[r1.id]))
+        if vol is not None:
+            # lower volatility scores higher: a steadier share price
+            rows.append(CanvasFactor(factor="Price stability", company=scale(-vol.value, -0.8, 0.0),
+                                     industry=scale(-typ.get("volatility", market["volatility"]), -0.8, 0.0),
+                                     evidence=[vol.id]))
         brand = s.brand_trend()
         if brand is not None and brand.momentum is not None:
             rows.append(CanvasFactor(factor="Brand momentum", company=scale(brand.momentum, -0.5, 0.5),
