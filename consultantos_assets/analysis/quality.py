@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date
 
-from ..models import FLOW_METRICS_SET, CompanyResearch, Financials, MarketTrends
+from ..models import FLOW_METRICS_SET, Financials
 
 
 def financials_problems(fin: Financials) -> list[str]:
@@ -42,11 +41,3 @@ def financials_problems(fin: Financials) -> list[str]:
                 problems.append(f"quarterly {f.metric} ending {f.period_end} covers {days} days")
     return problems
 
-
-def report_as_of(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> date:
-    """The date a report states: the newest data date among its sources (not the wall clock)."""
-    dates = [p.as_of for p in (research.provenance, trends.provenance, fin.provenance, fin.price_provenance)
-             if p is not None and p.as_of is not None]
-    dates += [f.filed for f in fin.annual if f.filed]
-    dates += [f.filing_date for f in research.filings[:1]]
-    return max(dates) if dates else date(1970, 1, 1)

@@ -8,8 +8,9 @@ import warnings
 import dagster as dg
 
 from ..analysis.analyst import EvidencePack, Frameworks
+from ..analysis.assemble import report_input
 from ..analysis.evidence import build_evidence
-from ..analysis.quality import financials_problems, report_as_of
+from ..analysis.quality import financials_problems
 from ..index.chunking import research_chunks
 from ..models import (
     PESTEL,
@@ -22,7 +23,6 @@ from ..models import (
     MarketTrends,
     PorterFiveForces,
     Provenance,
-    ReportInput,
     ResearchIndexSummary,
     Synthesis,
     content_hash,
@@ -300,14 +300,8 @@ def report_pdf(
             ("synthesis", synthesis.analyst),
         )
     ]
-    bundle = ReportInput(
-        ticker=ticker,
-        as_of=report_as_of(company_research, market_trends, financials),
-        research=company_research, trends=market_trends, financials=financials,
-        porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean, synthesis=synthesis,
-        evidence=build_evidence(company_research, market_trends, financials),
-        versions=versions,
-    )
+    fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
+    bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions)
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
     yield dg.Output(artifact, metadata={
