@@ -514,6 +514,10 @@ def changes(report: ReportInput) -> Changes | None:
         cur = [p.text for p in g.points]
         ch.added += [(where, t) for t in cur if t not in old]
         ch.removed += [(where, t) for t in sorted(old - set(cur))]
+    old_docs = {d.id: d.title for d in prev.research.documents}
+    cur_docs = {d.id: d.title for d in report.research.documents}
+    ch.added += [("Research documents", cur_docs[i]) for i in cur_docs if i not in old_docs]
+    ch.removed += [("Research documents", old_docs[i]) for i in sorted(set(old_docs) - set(cur_docs))]
     return ch
 
 
