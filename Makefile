@@ -5,17 +5,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TICKER ?= AAPL
+# the CPU build of torch (torch==2.13.0+cpu) is installed from here, never CUDA wheels from PyPI
+WHEELS ?= /opt/wheels
 export CONSULTANTOS_HOME ?= $(CURDIR)/.consultantos
 export DAGSTER_HOME ?= $(CONSULTANTOS_HOME)/dagster
 
-.PHONY: install demo report test ui lint lock sample clean
+.PHONY: install demo report test ui pools lint lock sample clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 
 $(STAMP): $(BIN)/uv requirements.lock pyproject.toml
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --find-links $(WHEELS) requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
@@ -29,17 +31,25 @@ report: demo
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-ui: $(STAMP)
+# The UI plus the daemon (schedules, sensors, automation). Each run process throttles SEC to
+# EDGAR_RATE_LIMIT_PER_SEC; 2 x at most 4 concurrent runs stays under SEC's 10 requests/s.
+ui: pools
+	EDGAR_RATE_LIMIT_PER_SEC=$${EDGAR_RATE_LIMIT_PER_SEC:-2} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The instance (created from dagster.yaml if missing) with one concurrency limit per external service.
+pools: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/python -c "from consultantos_assets.defs.pools import POOL_LIMITS; print(*(f'{k} {v}' for k, v in POOL_LIMITS.items()), sep='\\n')" | \
+	  while read pool limit; do $(BIN)/dagster instance concurrency set $$pool $$limit >/dev/null; done
+	$(BIN)/dagster instance concurrency get --all
 
 lint: $(STAMP)
 	$(BIN)/ruff check consultantos_assets consultantos_assets_tests scripts bench
 
 # Re-resolve the pinned dependency set after editing pyproject.toml.
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --find-links $(WHEELS) -o requirements.lock
 
 # Rebuild the bundled sample from ../shared/data.
 sample: $(STAMP)

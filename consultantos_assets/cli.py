@@ -20,7 +20,7 @@ from pathlib import Path
 REPO_INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster.yaml"
 ASSET_ORDER = [
     "company_research", "market_trends", "financials", "research_index",
-    "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "report_pdf",
+    "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf",
 ]
 
 
@@ -42,10 +42,14 @@ def ensure_instance_home() -> Path:
 
 
 def _instance():
+    """The shared instance. Opening it the first time creates its SQLite schema, which two processes
+    starting together would race on, so the opening is serialised by a lock file beside it."""
     import dagster as dg
+    from filelock import FileLock
 
-    ensure_instance_home()
-    return dg.DagsterInstance.get()
+    home = ensure_instance_home()
+    with FileLock(str(home / ".open.lock")):
+        return dg.DagsterInstance.get()
 
 
 def _tickers(raw: list[str]) -> list[str]:
@@ -199,7 +203,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     short = {"company_research": "research", "market_trends": "trends", "financials": "financials",
              "research_index": "index", "porter_five_forces": "porter", "swot": "swot", "pestel": "pestel",
-             "blue_ocean": "blue_ocean", "synthesis": "synthesis", "report_pdf": "report"}
+             "blue_ocean": "blue_ocean", "synthesis": "synthesis", "insight_index": "insights",
+             "report_pdf": "report"}
     print("ticker  " + " ".join(f"{short[a]:>10}" for a in ASSET_ORDER))
     for t in tickers:
         cells = []
@@ -209,6 +214,47 @@ def cmd_list(args: argparse.Namespace) -> int:
             cells.append(_age(res.records[0].timestamp if res.records else None))
         print(f"{t:<7} " + " ".join(f"{c:>10}" for c in cells))
     print(f"(ages as of {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; '-' = never materialized)")
+    return 0
+
+
+def _iso_date(value: str | None, flag: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date().isoformat()
+    except ValueError as exc:
+        raise CliError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from exc
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .defs.resources import build_resources
+    from .index.embedders import EmbedderError
+
+    if args.k < 1:
+        raise CliError("-k must be at least 1")
+    ticker = _tickers([args.ticker])[0] if args.ticker else None
+    since, until = _iso_date(args.since, "--since"), _iso_date(args.until, "--until")
+    try:
+        store = build_resources()["index"].store()
+        if not store.exists():
+            others = store.other_tables()
+            hint = (f"; the index was built with {', '.join(e for _, e, _ in others)}: set CONSULTANTOS_EMBEDDER "
+                    "to that embedder, or re-run `consultantos report TICKER` to index with this one") if others \
+                else ": run `consultantos report TICKER` first"
+            raise CliError(f"no research index for embedder {store.embedder.name} under {store.uri}{hint}")
+        hits = store.search(args.query, ticker=ticker, k=args.k, mode=args.mode, kinds=args.kind,
+                            date_from=since, date_to=until)
+    except EmbedderError as exc:
+        raise CliError(str(exc)) from exc
+    score_name = {"vector": "cosine", "fts": "bm25", "hybrid": "rrf"}[args.mode]
+    print(f"{len(hits)} hit(s) for {args.query!r} ({args.mode}, embedder {store.embedder.name}"
+          f"{', ' + ticker if ticker else ''})")
+    for rank, h in enumerate(hits, 1):
+        snippet = " ".join(h.text.split())
+        snippet = snippet[:220] + ("..." if len(snippet) > 220 else "")
+        print(f"{rank:>2}. {h.ticker:<6} {h.kind:<16} {h.date.isoformat() if h.date else '-':<10}  "
+              f"{score_name} {h.score:.4f}  {h.source}  [{h.evidence_id}]")
+        print(f"    {snippet}")
     return 0
 
 
@@ -228,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_show)
     lst = sub.add_parser("list", help="companies with the age of each asset")
     lst.set_defaults(func=cmd_list)
+    q = sub.add_parser("search", help="search the research index: ranked chunks with ticker, source, date, score")
+    q.add_argument("query")
+    q.add_argument("--ticker", help="only this company")
+    q.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    q.add_argument("--mode", choices=["vector", "fts", "hybrid"], default="hybrid",
+                   help="vector (cosine), fts (BM25 full text) or hybrid (reciprocal-rank fusion; default)")
+    q.add_argument("--kind", action="append", help="only chunks of this kind (repeatable), e.g. "
+                   "financial_fact, price_fact, framework_point, profile")
+    q.add_argument("--since", help="only chunks dated on or after YYYY-MM-DD")
+    q.add_argument("--until", help="only chunks dated on or before YYYY-MM-DD")
+    q.set_defaults(func=cmd_search)
     return p
 
 

@@ -4,12 +4,15 @@ CONSULTANTOS_MODE          auto | offline | live (default auto)
 CONSULTANTOS_SNAPSHOT_DIR  snapshot directory (default: the bundled sample_data/)
 CONSULTANTOS_HOME          storage root (default ./.consultantos)
 TAVILY_API_KEY, GEMINI_API_KEY / GOOGLE_API_KEY, EDGAR_IDENTITY  live providers
+Automation (freshness windows, portfolio schedule, sensors): see AutomationSettings below.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -70,3 +73,87 @@ class Settings:
             gemini_api_key=env.get("GEMINI_API_KEY") or env.get("GOOGLE_API_KEY") or None,
             edgar_identity=env.get("EDGAR_IDENTITY") or None,
         )
+
+
+# ---- automation (freshness windows, portfolio schedule, sensors) ---------------------------------
+# CONSULTANTOS_FRESHNESS_RESEARCH    max age of company_research per company   (default 1d)
+# CONSULTANTOS_FRESHNESS_TRENDS      max age of market_trends per company      (default 7d)
+# CONSULTANTOS_FRESHNESS_FINANCIALS  max age of financials per company         (default 91d)
+# CONSULTANTOS_PORTFOLIO             portfolio the schedule refreshes: a name (<home>/portfolios/<name>.txt)
+#                                    or "all" for every company partition     (default all)
+# CONSULTANTOS_PORTFOLIO_CRON        when the portfolio schedule runs          (default "0 6 * * 1-5")
+# CONSULTANTOS_PORTFOLIO_TIMEZONE    the cron's time zone                      (default UTC)
+# CONSULTANTOS_AUTOMATION_INTERVAL   seconds between automation ticks          (default 30)
+# CONSULTANTOS_REQUESTS_INTERVAL     seconds between requests-folder checks    (default 15)
+# CONSULTANTOS_FILINGS_INTERVAL      seconds between new-filing checks         (default 900)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+SOURCE_WINDOW_DEFAULTS = {
+    "company_research": ("CONSULTANTOS_FRESHNESS_RESEARCH", "1d"),
+    "market_trends": ("CONSULTANTOS_FRESHNESS_TRENDS", "7d"),
+    "financials": ("CONSULTANTOS_FRESHNESS_FINANCIALS", "91d"),
+}
+
+
+def parse_duration(value: str, name: str = "duration") -> timedelta:
+    """'90s', '30m', '12h', '1d', '2w' or plain seconds; at least one minute (Dagster's freshness minimum)."""
+    match = _DURATION.match(value or "")
+    if not match:
+        raise ConfigError(f"{name}={value!r} is not a duration: use e.g. 30m, 12h, 1d, 7d or 91d")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    if seconds < 60:
+        raise ConfigError(f"{name}={value!r} is shorter than one minute, the smallest window Dagster supports")
+    return timedelta(seconds=seconds)
+
+
+def _positive_int(env: dict[str, str] | os._Environ, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r} must be at least 1")
+    return value
+
+
+@dataclass(frozen=True)
+class AutomationSettings:
+    """Freshness windows per source, the portfolio schedule and sensor intervals."""
+
+    windows: dict[str, timedelta]
+    portfolio: str = "all"
+    portfolio_cron: str = "0 6 * * 1-5"
+    portfolio_timezone: str = "UTC"
+    automation_interval: int = 30
+    requests_interval: int = 15
+    filings_interval: int = 900
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> AutomationSettings:
+        env = os.environ if env is None else env
+        windows = {asset: parse_duration(env.get(var) or default, var)
+                   for asset, (var, default) in SOURCE_WINDOW_DEFAULTS.items()}
+        portfolio = (env.get("CONSULTANTOS_PORTFOLIO") or "all").strip()
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", portfolio):
+            raise ConfigError(f"CONSULTANTOS_PORTFOLIO={portfolio!r} is not a portfolio name: use letters, digits, "
+                              "'_', '-' or '.' (the file is <home>/portfolios/<name>.txt), or 'all'")
+        return cls(
+            windows=windows,
+            portfolio=portfolio,
+            portfolio_cron=(env.get("CONSULTANTOS_PORTFOLIO_CRON") or "0 6 * * 1-5").strip(),
+            portfolio_timezone=(env.get("CONSULTANTOS_PORTFOLIO_TIMEZONE") or "UTC").strip(),
+            automation_interval=_positive_int(env, "CONSULTANTOS_AUTOMATION_INTERVAL", 30),
+            requests_interval=_positive_int(env, "CONSULTANTOS_REQUESTS_INTERVAL", 15),
+            filings_interval=_positive_int(env, "CONSULTANTOS_FILINGS_INTERVAL", 900),
+        )
+
+
+def portfolios_dir(home: Path | None = None) -> Path:
+    return (home or storage_root()) / "portfolios"
+
+
+def requests_dir(home: Path | None = None) -> Path:
+    return (home or storage_root()) / "requests"

@@ -102,3 +102,91 @@ def test_sector_structure_differs_by_industry():
     bank_text = " ".join(p.text for f in bank.porter.forces for p in f.points)
     assert "Financials" in bank_text and "deposits" in bank_text
     assert {f.name: f.rating for f in bank.porter.forces} != {f.name: f.rating for f in apple.porter.forces}
+
+
+# ------------------------------------------------------------------------------------------ deeper rules
+def _pack(ticker: str, peers: bool = False, extra_docs=()):
+    from consultantos_assets.sources.peers import sector_peers
+
+    settings = Settings(mode="offline", snapshot_dir=BUNDLED_SNAPSHOT)
+    research, trends, fin = (m.model_copy(deep=True) for m in gather(settings, ticker))
+    research.documents.extend(extra_docs)
+    p = research.profile
+    found = sector_peers(BUNDLED_SNAPSHOT, ticker, p.sector, p.cik) if peers else []
+    return EvidencePack(research=research, trends=trends, financials=fin,
+                        evidence=build_evidence(research, trends, fin, found), peers=found)
+
+
+@pytest.mark.parametrize("ticker", ["AAPL", "TSLA", "MSFT"])
+def test_every_framework_text_including_summaries_is_grounded(ticker):
+    from consultantos_assets.analysis.grounding import check_result
+
+    pack, fw, syn = _run(ticker)
+    for result in (fw.porter, fw.swot, fw.pestel, fw.blue_ocean, syn):
+        assert check_result(result, pack.evidence) == [], result.__class__.__name__
+
+
+def test_pestel_reads_what_the_documents_discuss():
+    from consultantos_assets.models import Document
+
+    note = Document(
+        id="doc:AAPL:user:analyst-note", title="Analyst note: supply chain and policy", kind="user",
+        source="analyst-note.md",
+        text="New tariffs and export controls on China could raise component costs. The company is adding "
+             "generative AI features across its devices. It targets carbon neutral operations and lower "
+             "emissions. A class action lawsuit over app store fees continues. Labour shortages at assembly "
+             "partners are a concern.")
+    pack = _pack("AAPL", extra_docs=[note])
+    pestel = RuleBasedAnalyst().pestel(pack)
+    for factor, topic in (("political", "tariffs"), ("technological", "artificial intelligence"),
+                          ("environmental", "climate"), ("legal", "litigation"), ("social", "labour")):
+        cited = [p for p in getattr(pestel, factor) if note.id in p.evidence]
+        assert cited, f"no {factor} point cites the note"
+        assert any(topic in p.text for p in cited), [p.text for p in cited]
+    assert any("'tariffs'" in p.text and "'export controls'" in p.text for p in pestel.political)
+    assert check_points([p for f in ("political", "economic", "social", "technological", "environmental", "legal")
+                         for p in getattr(pestel, f)], pack.evidence) == []
+    # without the note, none of these topics is claimed for Apple's fact documents
+    plain = RuleBasedAnalyst().pestel(_pack("AAPL"))
+    assert not any("tariffs" in p.text for p in plain.political)
+
+
+def test_blue_ocean_compares_with_sector_peers_in_the_snapshot():
+    pack = _pack("NVDA", peers=True)
+    assert [p.ticker for p in pack.peers] == ["AAPL"]  # the other Information Technology company with facts
+    gm = next(e for e in pack.evidence if e.id == "peer:gross_margin:median")
+    aapl = pack.peers[0]
+    assert gm.value == pytest.approx(aapl.gross_margin) and "AAPL" in gm.text
+    bo = RuleBasedAnalyst().blue_ocean(pack)
+    row = next(c for c in bo.canvas if c.factor == "Gross margin")
+    assert row.evidence == [f"fin:gross_margin:FY{pack.financials.fiscal_years()[-1]}", "peer:gross_margin:median"]
+    assert row.industry == round(aapl.gross_margin / 0.8 * 10, 1)
+    peer_points = [p for p in bo.raise_ + bo.reduce + bo.create if any(i.startswith("peer:") for i in p.evidence)]
+    assert peer_points and all("Information Technology peers" in p.text for p in peer_points)
+    assert check_points(bo.eliminate + bo.reduce + bo.raise_ + bo.create, pack.evidence) == []
+    # no peers: the canvas falls back to sector priors and says so
+    alone = RuleBasedAnalyst().blue_ocean(_pack("NVDA"))
+    assert any("No Information Technology peers" in g for g in alone.data_gaps)
+    assert all(not any(i.startswith("peer:") for i in c.evidence) for c in alone.canvas)
+
+
+def test_confidence_formula_discounts_old_data():
+    from consultantos_assets.analysis.coverage import overall_confidence, recency, recency_factor
+
+    assert recency_factor("statements", 100) == 1.0
+    assert recency_factor("statements", 456 + 365) == pytest.approx(0.5)
+    assert recency_factor("statements", 5000) == 0.4
+    cov = {"statements": 1.0, "prices": 1.0, "trends": 1.0, "documents": 1.0}
+    assert overall_confidence(cov) == 0.9
+    assert overall_confidence(cov, {"statements": 0.5}) == round(0.15 + 0.75 * (1 - 0.4 * 0.5), 2)
+    tsla, aapl = _pack("TSLA"), _pack("AAPL")
+    assert recency(tsla)["statements"] < 0.6 and recency(aapl)["statements"] == 1.0
+    _, fw, syn = _run("TSLA")
+    assert any(g.startswith("Financial statements end on") for g in syn.data_gaps)
+    # a point citing an old fact is less certain than the same kind of point citing a current one
+    from consultantos_assets.analysis.signals import confidence_for
+
+    ev = tsla.by_id()
+    years = tsla.financials.fiscal_years()
+    ref = max(e.date for e in tsla.evidence if e.date)
+    assert confidence_for([f"fin:revenue:FY{years[-1]}"], ev, ref) < confidence_for([f"fin:revenue:FY{years[-1]}"], ev)

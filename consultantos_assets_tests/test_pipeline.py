@@ -15,7 +15,7 @@ from consultantos_assets.report import pdf_text
 from .conftest import BUNDLED, artifacts_dir
 
 ASSETS = ["company_research", "market_trends", "financials", "research_index", "porter_five_forces",
-          "swot", "pestel", "blue_ocean", "synthesis", "report_pdf"]
+          "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 
 def cli(home: Path, *args: str, snapshot: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:

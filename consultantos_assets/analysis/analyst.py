@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,6 +18,7 @@ from ..models import (
     PorterFiveForces,
     Synthesis,
 )
+from .peers import PeerFigures
 
 
 @dataclass
@@ -28,6 +30,17 @@ class EvidencePack:
     financials: Financials
     evidence: list[Evidence]
     retrieved: dict[str, list[Chunk]] = field(default_factory=dict)
+    # sector peers' latest figures (read by the asset layer); their medians are in `evidence` as peer:*
+    peers: list[PeerFigures] = field(default_factory=list)
+    # lazy retrieval: the asset layer may pass a `retriever` that fills `retrieved` on first need, and a
+    # `retrieval_key` naming the index state it would read (so a cached answer needs no retrieval)
+    retriever: Callable[[], dict[str, list[Chunk]]] | None = None
+    retrieval_key: str | None = None
+
+    def ensure_retrieved(self) -> None:
+        if self.retriever is not None and not self.retrieved:
+            self.retrieved = self.retriever()
+        self.retriever = None
 
     @property
     def ticker(self) -> str:

@@ -14,6 +14,7 @@ from ..models import (
 )
 from .analyst import Frameworks
 from .evidence import build_evidence
+from .peers import PeerFigures
 
 
 def report_as_of(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> date:
@@ -32,12 +33,14 @@ def report_input(
     fw: Frameworks,
     synthesis: Synthesis,
     versions: list[AssetVersion] | None = None,
+    peers: list[PeerFigures] | None = None,
 ) -> ReportInput:
+    """`peers`: the sector peers the frameworks compared with (their medians are cited as peer:*)."""
     return ReportInput(
         ticker=research.ticker,
         as_of=report_as_of(research, trends, fin),
         research=research, trends=trends, financials=fin,
         porter=fw.porter, swot=fw.swot, pestel=fw.pestel, blue_ocean=fw.blue_ocean, synthesis=synthesis,
-        evidence=build_evidence(research, trends, fin),
+        evidence=build_evidence(research, trends, fin, peers),
         versions=versions or [],
     )

@@ -1,10 +1,41 @@
-"""How much evidence exists, per family: the basis of every confidence figure (pure)."""
+"""How much evidence exists and how recent it is, per family: the basis of every confidence figure (pure).
+
+The confidence formula (shared by the rule-based and the LLM analyst; never taken from a model):
+
+    families f      statements (SEC facts), prices, trends (search interest), documents
+    coverage_f      0-1, how complete the family is (see `coverage`)
+    age_f           days between the family's newest data point and the pack's as-of date, the newest
+                    data point of any family (relative, so identical inputs give identical confidence)
+    recency_f       1                                       if age_f <= FRESH_f
+                    max(RECENCY_FLOOR, 1 - (age_f - FRESH_f) / SPAN_f)   otherwise
+    score           sum_f WEIGHT_f * coverage_f * recency_f              (weights sum to 1)
+    overall         0.15 + 0.75 * score                   in [0.15, 0.9]: no analysis is certain, none worthless
+    point           mean over cited evidence of KIND_CONFIDENCE[kind] * recency(kind, age)
+                    + 0.03 per extra independent item (at most +0.1), capped at 0.95   (signals.confidence_for)
+    framework       mean(point confidence) * (0.6 + 0.4 * overall)
+    fallback        framework * FALLBACK_PENALTY when the LLM analyst fell back to the rules for it
+
+So Tesla's statements ending in fiscal 2021 against prices of 2025 weigh less than Apple's current ones,
+and a company without statements or trends scores low whatever its analyst writes.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
+from ..models import FrameworkPoint
 from .analyst import EvidencePack
 
 WEIGHTS = {"statements": 0.4, "prices": 0.2, "trends": 0.15, "documents": 0.25}
+# days a family stays fully fresh, and the days over which it then decays to the floor
+FRESH = {"statements": 456, "prices": 10, "trends": 21, "documents": 365}
+SPAN = {"statements": 730, "prices": 365, "trends": 365, "documents": 730}
+RECENCY_FLOOR = 0.4
+FALLBACK_PENALTY = 0.8
+# evidence kind -> recency family
+KIND_FAMILY = {"financial": "statements", "price": "prices", "trend": "trends", "filing": "documents",
+               "document": "documents", "profile": "documents"}
 
 
 def coverage(pack: EvidencePack) -> dict[str, float]:
@@ -30,7 +61,66 @@ def coverage(pack: EvidencePack) -> dict[str, float]:
     }
 
 
-def overall_confidence(cov: dict[str, float]) -> float:
-    """Weighted coverage mapped into [0.15, 0.9]: no analysis is certain, none is worthless."""
-    score = sum(WEIGHTS[k] * cov.get(k, 0.0) for k in WEIGHTS)
+def newest_dates(pack: EvidencePack) -> dict[str, dt.date | None]:
+    """The newest data point of each family."""
+    fin = pack.financials
+    statements = max((f.period_end for f in fin.annual), default=None)
+    prices = fin.prices.last_date if fin.prices is not None else None
+    trends = max((s.points[-1].date for s in pack.trends.series if s.points), default=None)
+    dates = [d.published for d in pack.research.documents if d.published]
+    dates += [f.filing_date for f in pack.research.filings]
+    documents = max(dates, default=None)
+    return {"statements": statements, "prices": prices, "trends": trends, "documents": documents}
+
+
+def as_of(pack: EvidencePack) -> dt.date | None:
+    return max((d for d in newest_dates(pack).values() if d), default=None)
+
+
+def recency_factor(family: str, age_days: int) -> float:
+    fresh, span = FRESH.get(family, 365), SPAN.get(family, 730)
+    if age_days <= fresh:
+        return 1.0
+    return round(max(RECENCY_FLOOR, 1.0 - (age_days - fresh) / span), 2)
+
+
+def recency(pack: EvidencePack) -> dict[str, float]:
+    """Per family, 1.0 when current relative to the pack's as-of date, down to RECENCY_FLOOR when stale."""
+    newest = newest_dates(pack)
+    ref = as_of(pack)
+    out = {}
+    for family, d in newest.items():
+        out[family] = 1.0 if d is None or ref is None else recency_factor(family, (ref - d).days)
+    return out
+
+
+def stale_families(pack: EvidencePack) -> list[str]:
+    """Data-gap sentences for families whose recency lowers confidence (dates only, no invented figures)."""
+    newest, rec, ref = newest_dates(pack), recency(pack), as_of(pack)
+    labels = {"statements": "Financial statements", "prices": "Price history", "trends": "Search-interest data",
+              "documents": "Research documents"}
+    out = []
+    for family, factor in rec.items():
+        if factor < 1.0 and newest[family] and ref:
+            out.append(f"{labels[family]} end on {newest[family].isoformat()}, well before the latest data "
+                       f"({ref.isoformat()}): confidence is lowered for their age.")
+    return out
+
+
+def overall_confidence(cov: dict[str, float], rec: dict[str, float] | None = None) -> float:
+    """Weighted coverage x recency mapped into [0.15, 0.9]."""
+    rec = rec or {}
+    score = sum(WEIGHTS[k] * cov.get(k, 0.0) * rec.get(k, 1.0) for k in WEIGHTS)
     return round(0.15 + 0.75 * score, 2)
+
+
+def pack_confidence(pack: EvidencePack) -> float:
+    return overall_confidence(coverage(pack), recency(pack))
+
+
+def framework_confidence(points: Iterable[FrameworkPoint], pack: EvidencePack) -> float:
+    pts = list(points)
+    if not pts:
+        return 0.2
+    mean = sum(p.confidence for p in pts) / len(pts)
+    return round(mean * (0.6 + 0.4 * pack_confidence(pack)), 2)

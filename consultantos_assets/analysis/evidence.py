@@ -14,6 +14,7 @@ from ..models import (
     MarketTrends,
 )
 from .formatting import figure, money, pct
+from .peers import PeerFigures, peer_evidence
 
 
 def _fact_evidence(f: FinancialFact) -> Evidence:
@@ -236,8 +237,9 @@ def document_evidence(research: CompanyResearch) -> list[Evidence]:
     return out
 
 
-def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> list[Evidence]:
-    """Every citable fact, ids unique, in a stable order."""
+def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financials,
+                   peers: list[PeerFigures] | None = None) -> list[Evidence]:
+    """Every citable fact, ids unique, in a stable order. `peers`: sector peers' latest figures."""
     items = (
         [_fact_evidence(f) for f in fin.annual + fin.quarterly]
         + derived_financial_evidence(fin)
@@ -245,6 +247,7 @@ def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financi
         + trend_evidence(trends)
         + filing_evidence(research)
         + document_evidence(research)
+        + peer_evidence(research.profile.sector, peers or [])
     )
     seen: dict[str, Evidence] = {}
     for e in items:

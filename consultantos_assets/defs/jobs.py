@@ -8,4 +8,8 @@ company_report_job = dg.define_asset_job(
     "company_report",
     selection=dg.AssetSelection.all(),
     description="Materialize the whole graph for one company: sources, index, frameworks, synthesis, PDF.",
+    # the multiprocess executor defaults to one step per CPU (2 on a laptop), which would run the four
+    # framework steps two by two; they wait on the model, not the CPU, so allow them side by side (the
+    # pools in defs/pools.py still cap each external service across runs)
+    executor_def=dg.multiprocess_executor.configured({"max_concurrent": 6}),
 )

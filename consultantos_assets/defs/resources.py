@@ -46,24 +46,71 @@ class SourcesResource(dg.ConfigurableResource):
 
 
 class AnalystResource(dg.ConfigurableResource):
-    """Selects the analyst. Only the rule-based analyst exists offline."""
+    """Selects the analyst (CONSULTANTOS_ANALYST): `auto` = the Gemini analyst when GEMINI_API_KEY or
+    GOOGLE_API_KEY is set, else the rule-based one; `llm` forces Gemini; `rules` forces the rules.
+
+    The key arrives through dg.EnvVar and is only handed to the google-genai client; the LLM answer
+    cache and cost ledger live under `home` (<storage root>/llm). google-genai reads
+    GOOGLE_GEMINI_BASE_URL itself, so a gateway or a test server can stand in for Google.
+    """
 
     kind: str = "auto"
+    gemini_api_key: str | None = None
+    home: str | None = None
 
-    def get(self) -> Analyst:
-        if self.kind in ("auto", "rules"):
+    def use_llm(self) -> bool:
+        kind = (self.kind or "auto").strip().lower()
+        if kind not in ("auto", "llm", "rules"):
+            raise ValueError(f"CONSULTANTOS_ANALYST={self.kind!r} is not one of auto, llm, rules")
+        if kind == "llm" and not self.gemini_api_key:
+            raise ValueError("CONSULTANTOS_ANALYST=llm needs GEMINI_API_KEY or GOOGLE_API_KEY (with a gateway "
+                             "at GOOGLE_GEMINI_BASE_URL any value the gateway accepts)")
+        return kind == "llm" or (kind == "auto" and bool(self.gemini_api_key))
+
+    def llm_settings(self):
+        from ..analysis.llm import LLMSettings
+
+        return LLMSettings.from_env(os.environ)
+
+    def llm_home(self) -> Path:
+        from ..llm_store import llm_dir
+
+        return llm_dir(Path(self.home) if self.home else storage_root())
+
+    def ledger(self):
+        from ..llm_store import DuckDBLedger
+
+        return DuckDBLedger(self.llm_home() / "ledger.duckdb")
+
+    def get(self, run_id: str = "") -> Analyst:
+        if not self.use_llm():
             return RuleBasedAnalyst()
-        raise ValueError(f"analyst kind {self.kind!r} is not available: use auto or rules")
+        from google import genai
+        from google.genai import types
+
+        from ..analysis.llm import LLMAnalyst
+        from ..llm_store import JsonAnswerCache
+
+        settings = self.llm_settings()
+        client = genai.Client(api_key=self.gemini_api_key,
+                              http_options=types.HttpOptions(timeout=int(settings.timeout_s * 1000)))
+        return LLMAnalyst(client, settings, cache=JsonAnswerCache(self.llm_home() / "cache"),
+                          ledger=self.ledger(), run_id=run_id, secrets=(self.gemini_api_key or "",))
 
 
 class IndexResource(dg.ConfigurableResource):
-    """The LanceDB research index."""
+    """The LanceDB research index: one table per embedder under `uri`.
+
+    embedder: auto | minilm | gemini | lexical (CONSULTANTOS_EMBEDDER). auto = Gemini when a key is set,
+    the mode is not offline and the service answers; else local MiniLM; else the lexical fallback.
+    """
 
     uri: str
     embedder: str = "auto"
+    gemini_api_key: str | None = None
 
     def store(self) -> ChunkStore:
-        return ChunkStore(self.uri, make_embedder(self.embedder))
+        return ChunkStore(self.uri, make_embedder(self.embedder, api_key=self.gemini_api_key or None))
 
 
 class ReportStore(dg.ConfigurableResource):
@@ -137,7 +184,10 @@ def build_resources(home: Path | None = None) -> dict[str, object]:
             tavily_api_key=_optional_env("TAVILY_API_KEY"),
             edgar_identity=_optional_env("EDGAR_IDENTITY"),
         ),
-        "analyst": AnalystResource(kind=os.environ.get("CONSULTANTOS_ANALYST", "auto")),
-        "index": IndexResource(uri=str(home / "lancedb"), embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto")),
+        "analyst": AnalystResource(kind=os.environ.get("CONSULTANTOS_ANALYST", "auto"),
+                                   gemini_api_key=_optional_env("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+                                   home=str(home)),
+        "index": IndexResource(uri=str(home / "lancedb"), embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto"),
+                               gemini_api_key=_optional_env("GEMINI_API_KEY", "GOOGLE_API_KEY")),
         "reports": ReportStore(directory=str(home / "reports")),
     }

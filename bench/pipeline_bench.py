@@ -1,0 +1,131 @@
+"""Whole-pipeline figures: cold report vs Dagster's own floor, fresh re-runs, portfolio, memory.
+
+    .venv/bin/python bench/pipeline_bench.py [--portfolio 16] [--skip-portfolio]
+
+Every figure comes from real processes run the way a user runs them (the CLI, in a fresh process,
+on a fresh instance), offline on the bundled sample. Prints a table and writes
+bench/pipeline_results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PORTFOLIO = ["AAPL", "NVDA", "GOOGL", "TSLA", "MSFT", "AMZN", "META", "NFLX", "AVGO", "JPM", "KO", "PG",
+             "JNJ", "WMT", "XOM", "BRK-B"]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CONSULTANTOS_SNAPSHOT_DIR",)}
+    env.update(CONSULTANTOS_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), CONSULTANTOS_MODE="offline")
+    for key in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "TAVILY_API_KEY", "EDGAR_IDENTITY"):
+        env.pop(key, None)
+    return env
+
+
+def _prepare(home: Path) -> None:
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
+
+
+def timed(cmd: list[str], home: Path) -> tuple[float, int, str]:
+    """Wall seconds and peak RSS (KB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=_env(home), cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before), proc.stdout
+
+
+def report(home: Path, ticker: str) -> tuple[float, int, str]:
+    return timed([PY, "-m", "consultantos_assets.cli", "report", ticker], home)
+
+
+def llm_calls(home: Path) -> int:
+    ledger = home / "llm" / "ledger.duckdb"
+    if not ledger.exists():
+        return 0
+    import duckdb
+
+    with duckdb.connect(str(ledger), read_only=True) as con:
+        return int(con.execute("select coalesce(sum(calls), 0) from llm_calls").fetchone()[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--portfolio", type=int, default=16)
+    ap.add_argument("--skip-portfolio", action="store_true")
+    args = ap.parse_args()
+    rows: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # 1. floor: same shape, same executor, same instance type, assets that do nothing
+        floor_home = tmp / "floor"
+        _prepare(floor_home)
+        floor = [timed([PY, str(REPO / "bench" / "trivial_graph.py"), "AAPL"], floor_home)[0] for _ in range(2)]
+        # 2. cold report (new instance, empty caches) then a re-run with identical inputs
+        home = tmp / "home"
+        _prepare(home)
+        cold, cold_rss, _ = report(home, "AAPL")
+        warm, warm_rss, _ = report(home, "AAPL")
+        rows.update(
+            floor_first_s=round(floor[0], 2), floor_second_s=round(floor[1], 2),
+            cold_report_s=round(cold, 2), cold_over_floor=round(cold / floor[0], 2),
+            rerun_report_s=round(warm, 2), rerun_over_floor=round(warm / floor[1], 2),
+            rerun_model_calls=llm_calls(home), peak_rss_mb=round(max(cold_rss, warm_rss) / 1024, 1),
+        )
+        # 3. fresh: the automation asks for nothing when every source is inside its window
+        rows["fresh_requests"] = fresh_requests(home)
+        # 4. portfolio: serial vs two at a time on one instance
+        if not args.skip_portfolio:
+            tickers = PORTFOLIO[: args.portfolio]
+            serial_home, par_home = tmp / "serial", tmp / "parallel"
+            _prepare(serial_home)
+            _prepare(par_home)
+            start = time.perf_counter()
+            for t in tickers:
+                report(serial_home, t)
+            serial = time.perf_counter() - start
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(lambda t: report(par_home, t), tickers))
+            parallel = time.perf_counter() - start
+            rows.update(portfolio_companies=len(tickers), portfolio_serial_s=round(serial, 1),
+                        portfolio_parallel2_s=round(parallel, 1), portfolio_speedup=round(serial / parallel, 2))
+    width = max(len(k) for k in rows)
+    for k, v in rows.items():
+        print(f"{k:<{width}}  {v}")
+    out = REPO / "bench" / "pipeline_results.json"
+    out.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def fresh_requests(home: Path) -> int:
+    """Run the automation conditions once against the instance the reports were built in."""
+    code = (
+        "import dagster as dg\n"
+        "from consultantos_assets.definitions import defs\n"
+        "inst = dg.DagsterInstance.get()\n"
+        "res = dg.evaluate_automation_conditions(defs=defs, instance=inst)\n"
+        "print(res.total_requested)\n"
+    )
+    out = timed([PY, "-c", code], home)[2]
+    return int(out.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Prompts for the LLM analyst: evidence with ids in, cited points out (pure).
+
+Bump PROMPT_VERSION whenever a prompt, a question or a response model changes: it is part of the LLM
+cache key, so answers written for an older prompt are never reused.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..models import FORCE_LABELS, PESTEL_FACTORS, Chunk, Evidence
+from .analyst import EvidencePack, Frameworks
+
+PROMPT_VERSION = "llm-v1"
+
+FRAMEWORKS = ("porter", "swot", "pestel", "blue_ocean", "synthesis")
+ASSET_OF = {"porter": "porter_five_forces", "swot": "swot", "pestel": "pestel", "blue_ocean": "blue_ocean",
+            "synthesis": "synthesis"}
+LABEL_OF = {"porter": "Porter's five forces", "swot": "SWOT analysis", "pestel": "PESTEL analysis",
+            "blue_ocean": "Blue Ocean analysis", "synthesis": "executive synthesis"}
+
+SYSTEM = """You are a senior strategy consultant writing one section of a consulting report about a listed \
+company. You work only from the EVIDENCE list and the RETRIEVED PASSAGES in the request.
+
+Rules, all enforced by a validator that rejects the answer and asks again:
+1. Every point cites between one and four evidence ids in its `evidence` array, copied exactly from the \
+square brackets of the EVIDENCE list (for example fin:revenue:FY2024 or doc:AAPL:profile). Cite the items \
+the point actually rests on. Never cite an id that is not listed.
+2. Every number you write must appear in the EVIDENCE list exactly as printed there (for example $391.0B, \
+46.2%, +5.1%, 1,234). Do not compute new numbers, do not round differently, do not change units, do not \
+write ordinals or counts that the evidence does not print. Years of the covered period and ISO dates may be \
+used. Ratings are written as 'N.N of 5'.
+3. Points are one or two plain sentences, specific to this company, each a judgement followed by the fact \
+that supports it. No markdown, no bullet characters, no square brackets in the text.
+4. If the evidence is thin, say what is missing instead of guessing."""
+
+TASKS: dict[str, str] = {
+    "porter": "Rate each of Porter's five forces for {name} from 1.0 (weak force, good for the company) to "
+              "5.0 (strong force, bad for the company), with one to three points per force explaining the "
+              "rating. Return all five forces exactly once: " + ", ".join(FORCE_LABELS) + ". Then a two-"
+              "sentence summary naming the strongest and weakest force.",
+    "swot": "Write a SWOT analysis of {name}: two to five points each for strengths, weaknesses, "
+            "opportunities and threats.",
+    "pestel": "Write a PESTEL analysis of {name}: one to three points for each of " + ", ".join(PESTEL_FACTORS)
+              + " factors, drawing on what the documents discuss as well as the figures.",
+    "blue_ocean": "Write the Blue Ocean ERRC grid for {name}: one to three points each for eliminate, reduce, "
+                  "raise and create, judged against the sector peers' medians (peer:* ids) where listed.",
+    "synthesis": "Write the executive synthesis for {name}: an executive summary of three to five sentences, "
+                 "three to five key findings, three to five recommendations and two to five risks. Build on "
+                 "the framework conclusions below; cite the evidence ids they cite.",
+}
+
+_SPACE = re.compile(r"\s+")
+
+
+def _clean(text: str, limit: int) -> str:
+    t = _SPACE.sub(" ", text).strip().replace("[", "(").replace("]", ")")
+    return t if len(t) <= limit else t[: limit - 1].rstrip() + "\u2026"
+
+
+def render_evidence(evidence: list[Evidence], doc_chars: int = 400) -> str:
+    lines = []
+    for e in evidence:
+        when = f"; {e.date.isoformat()}" if e.date else ""
+        body = _clean(e.text, doc_chars if e.kind in ("document", "profile", "filing") else 600)
+        lines.append(f"[{e.id}] ({e.kind}{when}) {body}")
+    return "\n".join(lines)
+
+
+def retrieved_for(pack: EvidencePack) -> list[tuple[str, list[Chunk]]]:
+    """The chunks the asset layer retrieved for this framework's questions: each chunk once, citable
+    evidence only, ordered by id within a question so ties in search ranking cannot change the prompt."""
+    known = {e.id for e in pack.evidence}
+    seen: set[str] = set()
+    out = []
+    for q, found in pack.retrieved.items():
+        chunks = []
+        for c in sorted(found, key=lambda c: c.id):
+            if c.id in seen or c.evidence_id not in known:
+                continue
+            seen.add(c.id)
+            chunks.append(c)
+        if chunks:
+            out.append((q, chunks))
+    return out
+
+
+def render_retrieved(pack: EvidencePack, chunk_chars: int = 700) -> str:
+    parts = []
+    for q, chunks in retrieved_for(pack):
+        parts.append(f"Question: {q}")
+        parts += [f"  [{c.evidence_id}] {_clean(c.text, chunk_chars)}" for c in chunks]
+    return "\n".join(parts) or "(none retrieved)"
+
+
+def render_frameworks(fw: Frameworks) -> str:
+    parts = []
+    porter = fw.porter
+    parts.append(f"Porter's five forces ({porter.analyst}); overall intensity {porter.overall_intensity:.1f} of 5:")
+    for f in porter.forces:
+        parts.append(f"- {FORCE_LABELS[f.name]} {f.rating:.1f} of 5")
+        parts += [f"  - {p.text} [{', '.join(p.evidence)}]" for p in f.points]
+    for title, result, groups in (
+        ("SWOT", fw.swot, ("strengths", "weaknesses", "opportunities", "threats")),
+        ("PESTEL", fw.pestel, PESTEL_FACTORS),
+        ("Blue Ocean", fw.blue_ocean, ("eliminate", "reduce", "raise_", "create")),
+    ):
+        parts.append(f"{title} ({result.analyst}):")
+        for g in groups:
+            for p in getattr(result, g):
+                parts.append(f"- {g.rstrip('_')}: {p.text} [{', '.join(p.evidence)}]")
+    return "\n".join(parts)
+
+
+def messages_for(framework: str, pack: EvidencePack, fw: Frameworks | None = None) -> list[dict[str, str]]:
+    """System and user messages; deterministic for identical inputs (the cache key hashes them)."""
+    p = pack.research.profile
+    head = [
+        f"COMPANY: {p.name} ({p.ticker}); sector {p.sector or 'unknown'}; industry "
+        f"{p.industry or p.sic_description or 'unknown'}.",
+        f"TASK: {TASKS[framework].format(name=p.name)}",
+        "",
+        "EVIDENCE (cite these ids):",
+        render_evidence(pack.evidence),
+        "",
+        "RETRIEVED PASSAGES from the research index (cite the id in brackets):",
+        render_retrieved(pack),
+    ]
+    if framework == "synthesis" and fw is not None:
+        head += ["", "FRAMEWORK CONCLUSIONS:", render_frameworks(fw)]
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(head)}]

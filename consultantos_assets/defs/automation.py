@@ -1,0 +1,214 @@
+"""Freshness policies, automation conditions and concurrency pools, applied to the graph in one place.
+
+The asset store is the cache. Each source has a window (AutomationSettings.windows): a company's
+source partition is due when its latest materialization is older than the window, or missing.
+Freshness policies (dg.FreshnessPolicy.time_window) show the same windows as asset health in the UI;
+they judge the asset, not a company, and launch nothing, so per-company refresh comes from the
+automation conditions below, evaluated per partition by the automation sensor.
+
+Sources:     (missing | older than window) & not in progress & latest run for it did not fail
+Downstream:  since last handled: (newly missing | an upstream data version changed outside this
+             asset's own run | a non-source upstream is requested this tick)
+             & no upstream missing or in progress & not in progress & no upstream blocking check failed
+
+Sources return content-hash data versions, so a refresh that fetched identical data leaves the data
+version unchanged: nothing downstream is requested (no analysis, no model calls, no new PDF).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from ..settings import AutomationSettings
+
+log = logging.getLogger(__name__)
+
+SOURCE_ASSETS: tuple[str, ...] = ("company_research", "market_trends", "financials")
+SOURCES = dg.AssetSelection.assets(*SOURCE_ASSETS)
+
+
+
+# --------------------------------------------------------------------------------- conditions
+class MaterializedOlderThan(dg.AutomationCondition[dg.AssetKey]):
+    """True for each partition whose latest materialization is older than `window` at evaluation time.
+
+    Partitions never materialized are not included (`missing()` covers them). There is no built-in
+    per-partition age operand in Dagster 1.13 (freshness_failed() is asset-wide and
+    cron_tick_passed() is calendar-based), hence this subclass; it is evaluated in the code server
+    (the automation sensor sets use_user_code_server=True).
+    """
+
+    def __init__(self, window: timedelta):
+        self.window = window
+
+    @property
+    def name(self) -> str:
+        return f"materialized_older_than({_fmt(self.window)})"
+
+    @property
+    def description(self) -> str:
+        return f"Latest materialization of this company is older than {_fmt(self.window)}"
+
+    def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
+        cutoff = (context.evaluation_time - self.window).timestamp()
+        view = context.asset_graph_view
+        stale = context.get_empty_subset()
+        for ts, subset in view.compute_subsets_by_latest_materialization_timestamp(context.candidate_subset).items():
+            if ts < cutoff:
+                stale = stale.compute_union(subset)
+        return dg.AutomationResult(context=context, true_subset=stale.compute_intersection(context.candidate_subset))
+
+
+def source_condition(window: timedelta) -> dg.AutomationCondition:
+    """Refresh one company's source when it is missing or older than its window, never while in progress."""
+    due = (dg.AutomationCondition.missing() | MaterializedOlderThan(window)).with_label(
+        f"missing or older than {_fmt(window)}")
+    return (
+        due
+        & ~dg.AutomationCondition.in_progress()
+        & ~dg.AutomationCondition.execution_failed().with_label("latest run failed (retried by schedule or CLI)")
+    ).with_label(f"refresh when stale ({_fmt(window)})")
+
+
+def downstream_condition() -> dg.AutomationCondition:
+    """Run when an upstream data version really changed, or a non-source upstream runs in the same run."""
+    ac = dg.AutomationCondition
+    data_changed = ac.any_deps_match(
+        (ac.data_version_changed() & ~ac.executed_with_root_target()).with_label("data version changed elsewhere")
+    ).with_label("upstream data version changed")
+    chained = ac.any_deps_match(ac.will_be_requested()).ignore(SOURCES).with_label("upstream analysis requested")
+    # checks run inside their asset's step (check_specs), so they are never requested on their own:
+    # wait only for a blocking check that has FAILED; inside a run Dagster itself stops what follows
+    # a failing blocking check
+    upstream_check_failed = ac.any_deps_match(
+        ac.any_checks_match(ac.check_failed(), blocking_only=True)).with_label("upstream blocking check failed")
+    return (
+        (ac.newly_missing() | data_changed | chained).since_last_handled()
+        & ~ac.any_deps_missing()
+        & ~ac.any_deps_in_progress()
+        & ~ac.in_progress()
+        & ~upstream_check_failed
+    ).with_label("on upstream data change")
+
+
+# --------------------------------------------------------------------------------- one place
+def freshness_policy(window: timedelta) -> dg.FreshnessPolicy:
+    return dg.FreshnessPolicy.time_window(fail_window=window)
+
+
+def apply_automation(assets: Iterable, settings: AutomationSettings) -> list:
+    """Attach freshness policies and automation conditions to the loaded assets definitions."""
+
+    def attach(spec: dg.AssetSpec) -> dg.AssetSpec:
+        name = spec.key.to_user_string()
+        if name in settings.windows:
+            window = settings.windows[name]
+            return spec.replace_attributes(freshness_policy=freshness_policy(window),
+                                           automation_condition=source_condition(window))
+        return spec.replace_attributes(automation_condition=downstream_condition())
+
+    out = []
+    for a in assets:
+        out.append(a.map_asset_specs(attach) if isinstance(a, dg.AssetsDefinition) else a)
+    return out
+
+
+def automation_sensor(settings: AutomationSettings) -> dg.AutomationConditionSensorDefinition:
+    with warnings.catch_warnings():  # use_user_code_server is beta in 1.13; it runs the custom condition
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return _automation_sensor(settings)
+
+
+def _automation_sensor(settings: AutomationSettings) -> dg.AutomationConditionSensorDefinition:
+    return dg.AutomationConditionSensorDefinition(
+        "company_automation",
+        target=dg.AssetSelection.all(),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=settings.automation_interval,
+        emit_backfills=False,          # one run per company, not a backfill per tick
+        use_user_code_server=True,     # MaterializedOlderThan is a custom condition
+        run_tags={"consultantos/trigger": "automation"},
+        description="Per company: refresh sources older than their freshness window; rerun analysis "
+        "and the report only when an upstream data version changed.",
+    )
+
+
+# --------------------------------------------------------------------------------- shared helpers
+def latest_materialization_ts(instance: dg.DagsterInstance, asset: str, ticker: str) -> float | None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker]), limit=1).records
+    return records[0].timestamp if records else None
+
+
+def stale_sources(instance: dg.DagsterInstance, ticker: str, windows: Mapping[str, timedelta],
+                  now: datetime | None = None) -> list[str]:
+    """The company's source assets that are missing or older than their window at `now`."""
+    now_ts = (now or datetime.now(UTC)).timestamp()
+    out = []
+    for asset in SOURCE_ASSETS:
+        ts = latest_materialization_ts(instance, asset, ticker)
+        if ts is None or now_ts - ts > windows[asset].total_seconds():
+            out.append(asset)
+    return out
+
+
+def company_run_in_progress(instance: dg.DagsterInstance, ticker: str) -> bool:
+    """Whether a queued or running run already targets this company."""
+    records = instance.get_run_records(
+        dg.RunsFilter(statuses=list(IN_PROGRESS_STATUSES), tags={"dagster/partition": ticker}), limit=1)
+    return bool(records)
+
+
+IN_PROGRESS_STATUSES = (
+    dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING,
+)
+
+
+def _fmt(window: timedelta) -> str:
+    seconds = int(window.total_seconds())
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % n == 0:
+            return f"{seconds // n}{unit}"
+    return f"{seconds}s"
+
+
+FULL_GRAPH = "full"
+
+
+def refresh_plan(instance: dg.DagsterInstance, ticker: str, windows: Mapping[str, timedelta],
+                 now: datetime | None = None) -> tuple[list[dg.AssetKey] | str | None, str]:
+    """What a schedule or sensor should request for one company, and why.
+
+    Returns (FULL_GRAPH, reason) when the company has no report yet, (source keys, reason) when some
+    sources are missing or older than their window, and (None, reason) when nothing is due or a run
+    for the company is already queued or running (never two runs for one company).
+    """
+    if company_run_in_progress(instance, ticker):
+        return None, "a run for this company is already queued or running"
+    if latest_materialization_ts(instance, "report_pdf", ticker) is None:
+        return FULL_GRAPH, "no report yet: the whole graph"
+    stale = stale_sources(instance, ticker, windows, now)
+    if stale:
+        return [dg.AssetKey(a) for a in stale], "older than the freshness window: " + ", ".join(stale)
+    return None, "fresh: every source is within its window"
+
+
+def run_request_for(ticker: str, plan: list[dg.AssetKey] | str, run_key: str,
+                    tags: Mapping[str, str]) -> dg.RunRequest:
+    """One run for one company: the whole graph, or the due sources (analysis follows by automation
+    when their data versions change)."""
+    if plan == FULL_GRAPH:
+        return dg.RunRequest(run_key=run_key, partition_key=ticker, tags=dict(tags))
+    keys = list(plan)
+    checks = [FISCAL_CHECK] if dg.AssetKey("financials") in keys else []
+    return dg.RunRequest(run_key=run_key, partition_key=ticker, asset_selection=keys,
+                         asset_check_keys=checks, tags=dict(tags))
+
+
+FISCAL_CHECK = dg.AssetCheckKey(dg.AssetKey("financials"), "fiscal_periods_sane")

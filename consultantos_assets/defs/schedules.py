@@ -1,0 +1,95 @@
+"""The portfolio schedule: refresh a named portfolio (or every company), one run per company, only
+what is due.
+
+CONSULTANTOS_PORTFOLIO names the portfolio: `all` (every company partition) or a name whose file is
+<storage root>/portfolios/<name>.txt (tickers, one per line or comma separated, '#' comments). On each
+tick (CONSULTANTOS_PORTFOLIO_CRON) every company gets at most one run: the whole graph when it has no
+report yet, else only its sources that are missing or older than their freshness window at the
+scheduled time; fresh companies and companies with a run already queued or running are skipped.
+Analysis and the report follow through automation when the refreshed data versions change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from ..settings import AutomationSettings, portfolios_dir, storage_root
+from .automation import refresh_plan, run_request_for
+from .jobs import company_report_job
+from .partitions import companies
+from .resources import SourcesResource
+from .sensors import fresh_serve, read_tickers, validate_tickers
+
+
+def portfolio_file(name: str, home: Path | None = None) -> Path:
+    return portfolios_dir(home) / f"{name}.txt"
+
+
+def portfolio_tickers(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
+                      name: str, home: Path | None = None) -> tuple[list[str], list[str]]:
+    """(tickers to refresh, problems). New valid companies in a named portfolio become partitions."""
+    existing = sorted(context.instance.get_dynamic_partitions(companies.name))
+    if name == "all":
+        return existing, []
+    path = portfolio_file(name, home)
+    if not path.is_file():
+        return [], [f"portfolio {name!r} not found: create {path} with one ticker per line, or set "
+                    "CONSULTANTOS_PORTFOLIO=all"]
+    raw = read_tickers(path.read_text(encoding="utf-8", errors="replace"), ".txt")
+    known = set(existing)
+    unknown_raw = [r for r in raw if r.strip().upper() not in known]
+    problems: list[str] = []
+    added: list[str] = []
+    if unknown_raw:
+        v = validate_tickers(unknown_raw, fresh_serve(sources))
+        problems = [f"{r}: {why}" for r, why in v.rejected.items()]
+        added = [t for t in v.accepted if t not in known]
+        if added:
+            context.instance.add_dynamic_partitions(companies.name, added)
+            context.log.info("portfolio %s: added companies %s", name, ", ".join(added))
+    wanted = {r.strip().upper() for r in raw} & (known | set(added))
+    return sorted(wanted), problems
+
+
+def build_portfolio_schedule(settings: AutomationSettings) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="portfolio_refresh",
+        cron_schedule=settings.portfolio_cron,
+        execution_timezone=settings.portfolio_timezone,
+        job=company_report_job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Refresh portfolio '{settings.portfolio}' ({settings.portfolio_cron} "
+        f"{settings.portfolio_timezone}): one run per company, only sources past their window.",
+    )
+    def portfolio_refresh(context: dg.ScheduleEvaluationContext, sources: SourcesResource):
+        return evaluate_portfolio(context, sources, settings)
+
+    return portfolio_refresh
+
+
+def evaluate_portfolio(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
+                       settings: AutomationSettings, home: Path | None = None):
+    name = settings.portfolio
+    tickers, problems = portfolio_tickers(context, sources, name, home or storage_root())
+    for p in problems:
+        context.log.warning("portfolio %s: %s", name, p)
+    when = context.scheduled_execution_time
+    stamp = when.strftime("%Y%m%dT%H%M") if when else "manual"
+    requests: list[dg.RunRequest] = []
+    skipped: list[str] = []
+    for t in tickers:
+        plan, why = refresh_plan(context.instance, t, settings.windows, when)
+        if plan is None:
+            skipped.append(f"{t} ({why})")
+            continue
+        context.log.info("portfolio %s: %s: %s", name, t, why)
+        requests.append(run_request_for(t, plan, f"portfolio:{name}:{t}:{stamp}",
+                                        {"consultantos/trigger": "portfolio-schedule",
+                                         "consultantos/portfolio": name}))
+    if requests:
+        return requests
+    if not tickers:
+        return dg.SkipReason("; ".join(problems) or f"portfolio {name!r} has no companies yet")
+    return dg.SkipReason(f"nothing stale in portfolio {name!r}: " + "; ".join(skipped))

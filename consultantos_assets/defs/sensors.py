@@ -1,0 +1,331 @@
+"""Sensors: portfolio requests dropped into a folder, and new SEC filings per company.
+
+portfolio_requests
+    Watches <storage root>/requests/. A user drops a text or CSV file of tickers there. Each file is
+    read once: tickers are validated (format, then a source must know the company), new companies
+    become partitions, and each accepted company gets one run (run key = file id + ticker) for what
+    it is missing or what is stale. On the next tick the file moves to requests/done/ (every ticker
+    accepted) or requests/failed/ (anything rejected, or nothing usable) beside a `<file>.reason.txt`.
+    The cursor holds the ids (name, size, mtime, content hash) of files read but not yet moved, so a
+    restart with the cursor reprocesses nothing; a duplicate file only requests what is still due.
+
+new_filings
+    For every company, the latest 10-K/10-Q/8-K accession from the company directory (SEC EDGAR
+    live, else the snapshot's submissions). The cursor is JSON {ticker: accession}. When the
+    accession changes, financials and company_research are refreshed for that company; analysis and
+    the report follow through automation when their data versions change.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+
+from ..atomic import atomic_write_text
+from ..models import InvalidTicker, normalize_ticker
+from ..settings import AutomationSettings, requests_dir, storage_root
+from ..sources import collect
+from ..sources.base import SourceError
+from .automation import (
+    FULL_GRAPH,
+    company_run_in_progress,
+    latest_materialization_ts,
+    refresh_plan,
+    run_request_for,
+)
+from .jobs import company_report_job
+from .partitions import companies
+from .resources import SourcesResource
+
+WATCHED_FORMS = ("10-K", "10-Q", "8-K")
+REQUEST_SUFFIXES = {".txt", ".csv", ".tsv", ".lst", ""}
+MAX_REQUEST_BYTES = 256 * 1024
+SETTLE_SECONDS = 1.0          # a file modified more recently may still be being written
+HEADER_WORDS = {"ticker", "tickers", "symbol", "symbols"}
+
+
+# --------------------------------------------------------------------------------- validation
+@dataclass
+class Validation:
+    accepted: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+def read_tickers(text: str, suffix: str) -> list[str]:
+    """Raw ticker strings from a text list (whitespace/comma/semicolon separated, '#' comments) or a
+    CSV/TSV (the ticker/symbol column when there is a header, else the first column)."""
+    if suffix in {".csv", ".tsv"}:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
+                if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
+        if not rows:
+            return []
+        header = [c.strip().lower() for c in rows[0]]
+        col = next((i for i, h in enumerate(header) if h in HEADER_WORDS), None)
+        body = rows[1:] if col is not None else rows
+        col = col or 0
+        return [r[col].strip() for r in body if len(r) > col and r[col].strip()]
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        out.extend(tok for tok in line.replace(",", " ").replace(";", " ").split() if tok)
+    if out and out[0].lower() in HEADER_WORDS:
+        out = out[1:]
+    return out
+
+
+def validate_tickers(raw: list[str], serve) -> Validation:
+    """Format first (normalize_ticker), then the company directory must know the company."""
+    v = Validation()
+    for item in raw:
+        try:
+            t = normalize_ticker(item)
+        except InvalidTicker as exc:
+            v.rejected[item] = str(exc)
+            continue
+        if t in v.accepted or t in v.rejected:
+            continue
+        try:
+            collect.profile(serve, t)
+        except SourceError as exc:
+            v.rejected[t] = str(exc)
+            continue
+        v.accepted.append(t)
+    return v
+
+
+def fresh_serve(sources: SourcesResource):
+    """Providers built for this tick, so files changed in the snapshot since the last tick are seen."""
+    return collect.settings_serve(sources.settings())
+
+
+# --------------------------------------------------------------------------------- requests folder
+def file_id(path: Path, data: bytes) -> str:
+    st = path.stat()
+    h = hashlib.sha256()
+    h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    h.update(data)
+    return h.hexdigest()[:16]
+
+
+def _candidates(folder: Path, now: float) -> list[Path]:
+    out = []
+    for p in folder.iterdir():
+        if not p.is_file() or p.name.startswith(".") or p.name.endswith((".tmp", ".part", ".reason.txt")):
+            continue
+        if p.suffix.lower() not in REQUEST_SUFFIXES:
+            continue
+        try:
+            if now - p.stat().st_mtime < SETTLE_SECONDS:
+                continue
+        except FileNotFoundError:
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def _unique_target(folder: Path, name: str) -> Path:
+    target = folder / name
+    if not target.exists():
+        return target
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    stem, dot, ext = name.partition(".")
+    n = 1
+    while True:
+        candidate = folder / f"{stem}.{stamp}{'-' + str(n) if n > 1 else ''}{dot}{ext}"
+        if not candidate.exists():
+            return candidate
+        n += 1
+
+
+def move_handled(folder: Path, path: Path, verdict: dict) -> Path:
+    """Move a handled request file to done/ or failed/ and write its reason file beside it."""
+    dest_dir = folder / verdict["dest"]
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = _unique_target(dest_dir, path.name)
+    atomic_write_text(target.with_name(target.name + ".reason.txt"), verdict["reason"])
+    os.replace(path, target)
+    return target
+
+
+def _reason_text(name: str, v: Validation, actions: dict[str, str], when: str) -> str:
+    lines = [f"request file: {name}", f"read at: {when}", ""]
+    if not v.accepted and not v.rejected:
+        lines.append("no tickers found: write one ticker per line (or comma separated), e.g. AAPL")
+    for t in v.accepted:
+        lines.append(f"{t}: accepted; {actions.get(t, 'queued')}")
+    for raw, why in v.rejected.items():
+        lines.append(f"{raw}: rejected; {why}")
+    return "\n".join(lines) + "\n"
+
+
+def build_requests_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="portfolio_requests",
+        job=company_report_job,
+        minimum_interval_seconds=settings.requests_interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Tickers dropped as a file into <storage root>/requests/: validated, added as "
+        "companies, built or refreshed; the file then moves to done/ or failed/ with a reason.",
+    )
+    def portfolio_requests(context: dg.SensorEvaluationContext, sources: SourcesResource):
+        return evaluate_requests(context, sources, settings, requests_dir(storage_root()))
+
+    return portfolio_requests
+
+
+def evaluate_requests(context: dg.SensorEvaluationContext, sources: SourcesResource,
+                      settings: AutomationSettings, folder: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    state = json.loads(context.cursor) if context.cursor else {}
+    handled: dict[str, dict] = state.get("handled", {})
+    now = time.time()
+    files = _candidates(folder, now)
+    contents = {}
+    for p in files:
+        try:
+            data = p.read_bytes()[: MAX_REQUEST_BYTES + 1]
+        except OSError as exc:
+            context.log.warning("could not read %s: %s", p, exc)
+            continue
+        contents[p] = (file_id(p, data), data)
+
+    # phase 1: files read on an earlier tick (their runs are committed): move them out
+    present = {fid for fid, _ in contents.values()}
+    moved: set[Path] = set()
+    for p, (fid, _) in contents.items():
+        if fid in handled:
+            target = move_handled(folder, p, handled[fid])
+            moved.add(p)
+            context.log.info("request file %s moved to %s", p.name, target)
+            del handled[fid]
+    for fid in [f for f in handled if f not in present]:   # vanished meanwhile: forget
+        del handled[fid]
+
+    # phase 2: new files: validate, add partitions, request runs; move on the next tick
+    run_requests: list[dg.RunRequest] = []
+    requested_now: dict[str, str] = {}
+    new_partitions: list[str] = []
+    existing = set(context.instance.get_dynamic_partitions(companies.name))
+    serve = None
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    for p, (fid, data) in contents.items():
+        if fid in handled or p in moved:
+            continue
+        if len(data) > MAX_REQUEST_BYTES:
+            handled[fid] = {"dest": "failed", "reason": f"request file: {p.name}\nrejected: larger than "
+                            f"{MAX_REQUEST_BYTES // 1024} KiB; a request file is a list of tickers\n"}
+            continue
+        text = data.decode("utf-8", errors="replace")
+        serve = serve or fresh_serve(sources)
+        v = validate_tickers(read_tickers(text, p.suffix.lower()), serve)
+        actions: dict[str, str] = {}
+        for t in v.accepted:
+            if t in requested_now:
+                actions[t] = f"nothing requested (already requested from {requested_now[t]} on this tick)"
+                continue
+            if t not in existing and t not in new_partitions:
+                new_partitions.append(t)
+            plan, why = (FULL_GRAPH, "new company: the whole graph") if t not in existing else \
+                refresh_plan(context.instance, t, settings.windows)
+            if plan is None:
+                actions[t] = f"nothing requested ({why})"
+                continue
+            run_key = f"request:{fid}:{t}"
+            run_requests.append(run_request_for(t, plan, run_key, {
+                "consultantos/trigger": "request-file", "consultantos/request-file": p.name[:60]}))
+            requested_now[t] = p.name
+            actions[t] = f"run requested ({why}; run key {run_key})"
+        dest = "done" if v.accepted and not v.rejected else "failed"
+        handled[fid] = {"dest": dest, "reason": _reason_text(p.name, v, actions, when)}
+        context.log.info("request file %s: accepted %s, rejected %s", p.name, v.accepted or "none",
+                         list(v.rejected) or "none")
+
+    cursor = json.dumps({"handled": handled}, sort_keys=True)
+    if not run_requests and not new_partitions:
+        return dg.SensorResult(skip_reason=dg.SkipReason(
+            f"moved {len(moved)} handled file(s)" if moved else "no new request files"), cursor=cursor)
+    return dg.SensorResult(
+        run_requests=run_requests,
+        dynamic_partitions_requests=[companies.build_add_request(new_partitions)] if new_partitions else [],
+        cursor=cursor,
+    )
+
+
+# --------------------------------------------------------------------------------- new filings
+def latest_filing(serve, ticker: str):
+    """The newest 10-K/10-Q/8-K for a company (None when it has no submissions data)."""
+    prof = collect.profile(serve, ticker)
+    filings = serve("directory", lambda d: d.filings(prof, limit=10, forms=WATCHED_FORMS)).value
+    return max(filings, key=lambda f: (f.filing_date, f.accession), default=None)
+
+
+def build_filings_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="new_filings",
+        job=company_report_job,
+        minimum_interval_seconds=settings.filings_interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Refreshes a company's financials and research when a new 10-K, 10-Q or 8-K appears "
+        "in SEC EDGAR (live) or the snapshot (offline).",
+    )
+    def new_filings(context: dg.SensorEvaluationContext, sources: SourcesResource):
+        return evaluate_filings(context, sources)
+
+    return new_filings
+
+
+def evaluate_filings(context: dg.SensorEvaluationContext, sources: SourcesResource):
+    cursor: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    tickers = sorted(context.instance.get_dynamic_partitions(companies.name))
+    if not tickers:
+        return dg.SensorResult(skip_reason=dg.SkipReason("no companies yet"), cursor=json.dumps(cursor))
+    serve = fresh_serve(sources)
+    requests: list[dg.RunRequest] = []
+    for t in tickers:
+        try:
+            filing = latest_filing(serve, t)
+        except SourceError as exc:
+            context.log.warning("%s: filings not checked: %s", t, exc)
+            continue
+        if filing is None:
+            continue
+        previous = cursor.get(t)
+        if previous == filing.accession:
+            continue
+        if previous is None and not _filed_after_financials(context.instance, t, filing.filing_date):
+            cursor[t] = filing.accession        # first look: remember, nothing new since financials
+            continue
+        if company_run_in_progress(context.instance, t):
+            context.log.info("%s: new %s %s; a run is in progress, checking again next tick",
+                             t, filing.form, filing.accession)
+            continue
+        cursor[t] = filing.accession
+        context.log.info("%s: new %s %s filed %s; refreshing financials and research", t, filing.form,
+                         filing.accession, filing.filing_date)
+        requests.append(dg.RunRequest(
+            run_key=f"filing:{t}:{filing.accession}", partition_key=t,
+            asset_selection=[dg.AssetKey("financials"), dg.AssetKey("company_research")],
+            asset_check_keys=[dg.AssetCheckKey(dg.AssetKey("financials"), "fiscal_periods_sane")],
+            tags={"consultantos/trigger": "new-filing", "consultantos/accession": filing.accession,
+                  "consultantos/form": filing.form}))
+    cursor = {t: a for t, a in cursor.items() if t in set(tickers)}
+    if not requests:
+        return dg.SensorResult(skip_reason=dg.SkipReason("no new filings"), cursor=json.dumps(cursor, sort_keys=True))
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor, sort_keys=True))
+
+
+def _filed_after_financials(instance: dg.DagsterInstance, ticker: str, filed: date) -> bool:
+    """On first sight of a company: is its newest filing later than its stored financials?"""
+    ts = latest_materialization_ts(instance, "financials", ticker)
+    if ts is None:
+        return False            # never built: automation and the requests sensor build it
+    return filed > datetime.fromtimestamp(ts, UTC).date()

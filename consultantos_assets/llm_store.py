@@ -1,0 +1,147 @@
+"""Storage behind the LLM analyst: the answer cache and the cost ledger (I/O, no dagster).
+
+<home>/llm/cache/<k[:2]>/<key>.json   one validated answer per cache key (sha256 of model, prompt version,
+                                       framework, response schema and prompt), written atomically
+<home>/llm/ledger.duckdb              table llm_calls: one row per framework answer per company and run
+
+DuckDB allows one writing process per file, so every ledger access opens the file, does one statement
+and closes it under a file lock (held for milliseconds, never during a model call); concurrent runs
+and the parallel framework steps of one run queue on the lock instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from .analysis.llm import CallRecord
+from .atomic import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+COLUMNS: dict[str, str] = {
+    "run_id": "VARCHAR", "asset": "VARCHAR", "ticker": "VARCHAR", "framework": "VARCHAR", "model": "VARCHAR",
+    "prompt_version": "VARCHAR", "cache_key": "VARCHAR", "outcome": "VARCHAR", "calls": "INTEGER",
+    "input_tokens": "BIGINT", "output_tokens": "BIGINT", "latency_s": "DOUBLE", "cost_usd": "DOUBLE",
+    "invalid_answers": "INTEGER", "http_retries": "INTEGER", "detail": "VARCHAR", "recorded_at": "TIMESTAMPTZ",
+}
+
+
+def llm_dir(home: Path | str) -> Path:
+    return Path(home) / "llm"
+
+
+class JsonAnswerCache:
+    """Validated model answers as JSON files keyed by content hash; safe for concurrent writers."""
+
+    def __init__(self, directory: Path | str):
+        self.directory = Path(directory)
+
+    def _path(self, key: str) -> Path:
+        if not key.isalnum():
+            raise ValueError(f"bad cache key {key!r}")
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> str | None:
+        path = self._path(key)
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("unreadable LLM cache entry %s (%s): ignored", path, exc)
+            return None
+        answer = record.get("answer") if isinstance(record, dict) else None
+        return json.dumps(answer) if answer is not None else None
+
+    def put(self, key: str, value: str, meta: dict[str, Any]) -> None:
+        record = {"key": key, "meta": meta, "stored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                  "answer": json.loads(value)}
+        atomic_write_text(self._path(key), json.dumps(record, ensure_ascii=False, sort_keys=True))
+
+    def count(self) -> int:
+        return sum(1 for _ in self.directory.glob("*/*.json")) if self.directory.is_dir() else 0
+
+
+class DuckDBLedger:
+    """The queryable cost ledger (see module docstring for the locking)."""
+
+    TABLE = "llm_calls"
+
+    def __init__(self, path: Path | str, lock_timeout_s: float = 120.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout_s)
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        import duckdb
+
+        try:
+            with self._lock:
+                for attempt in range(6):  # a process outside our lock (a user's duckdb shell) may hold the file
+                    try:
+                        con = duckdb.connect(str(self.path))
+                        break
+                    except duckdb.IOException:
+                        if attempt == 5:
+                            raise
+                        time.sleep(0.2 * 2 ** attempt)
+                try:
+                    if not self._ready:
+                        cols = ", ".join(f"{k} {v}" for k, v in COLUMNS.items())
+                        con.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} ({cols})")
+                        self._ready = True
+                    yield con
+                finally:
+                    con.close()
+        except Timeout as exc:
+            raise RuntimeError(f"the LLM cost ledger {self.path} stayed locked; is another process stuck?") from exc
+
+    def record(self, row: CallRecord) -> None:
+        data = row.as_row()
+        names = list(COLUMNS)
+        with self._connect() as con:
+            con.execute(f"INSERT INTO {self.TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                        [data[n] for n in names])
+
+    def spent(self, ticker: str, scope: str, run_id: str) -> float:
+        where, params = "ticker = ?", [ticker]
+        if scope == "run":
+            where += " AND run_id = ?"
+            params.append(run_id)
+        elif scope == "day":
+            where += " AND recorded_at >= ?"
+            params.append(dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0))
+        with self._connect() as con:
+            value = con.execute(f"SELECT COALESCE(SUM(cost_usd), 0) FROM {self.TABLE} WHERE {where}",
+                                params).fetchone()[0]
+        return float(value)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of any read query over the ledger, as dicts (tests, CLI, notebooks)."""
+        with self._connect() as con:
+            cur = con.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def totals(self, ticker: str | None = None) -> list[dict[str, Any]]:
+        """Per company and asset: answers, model calls, tokens, latency and cost."""
+        where = "WHERE ticker = ?" if ticker else ""
+        return self.query(
+            f"""SELECT ticker, asset, COUNT(*) AS answers, SUM(calls) AS calls,
+                       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+                       ROUND(SUM(latency_s), 3) AS latency_s, ROUND(SUM(cost_usd), 6) AS cost_usd,
+                       COUNT(*) FILTER (WHERE outcome = 'cache') AS cache_hits,
+                       COUNT(*) FILTER (WHERE outcome IN ('fallback', 'budget')) AS fallbacks
+                FROM {self.TABLE} {where} GROUP BY ticker, asset ORDER BY ticker, asset""",
+            [ticker] if ticker else [])

@@ -1,0 +1,138 @@
+"""The Dagster UI driven in headless Chromium: add a company, materialize it, read the report metadata.
+
+Starts `dagster dev` (webserver + daemon) on 127.0.0.1 with a temporary instance, uses Debian's
+Chromium through Playwright (executable path, never a browser download) and stops the servers by
+their process group. Screenshots go to test-artifacts/ui/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, artifacts_dir
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, payload: dict | None = None, timeout: float = 10) -> dict | int:
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.load(resp) if payload is not None else resp.status
+
+
+@pytest.fixture
+def dagster_ui(tmp_path):
+    home = tmp_path / "home"
+    (home / "dagster").mkdir(parents=True)
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
+    port = _free_port()
+    env = {**os.environ, "CONSULTANTOS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+           "CONSULTANTOS_MODE": "offline"}
+    env.pop("CONSULTANTOS_SNAPSHOT_DIR", None)
+    log = open(tmp_path / "dagster-dev.log", "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
+         "-p", str(port)],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if _get(f"{base}/server_info") == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("dagster dev did not start:\n" + (tmp_path / "dagster-dev.log").read_text())
+            time.sleep(1)
+        yield base, home
+    finally:
+        # dagster dev shuts its webserver, daemon and code servers down on Ctrl-C (SIGINT)
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+        log.close()
+
+
+def _latest_run(base: str) -> dict | None:
+    data = _get(f"{base}/graphql", {"query": "{ runsOrError(limit: 1) { ... on Runs { results { runId status "
+                                             "tags { key value } } } } }"})
+    runs = data["data"]["runsOrError"]["results"]
+    return runs[0] if runs else None
+
+
+def test_materialize_a_company_from_the_ui(dagster_ui):
+    from playwright.sync_api import sync_playwright
+
+    base, home = dagster_ui
+    shots = artifacts_dir("ui")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=120_000)
+            for group in ("sources", "frameworks", "report"):
+                assert page.get_by_text(group, exact=True).first.is_visible()
+            page.screenshot(path=str(shots / "1-asset-graph.png"))
+
+            page.get_by_role("button", name="Materialize all…").click()
+            page.get_by_role("button", name="Add a partition").click()
+            page.get_by_placeholder("name").fill("NVDA")
+            page.get_by_role("button", name="Save").click()
+            launch = page.get_by_role("button", name="Launch 1 run")
+            launch.wait_for(timeout=30_000)
+            page.screenshot(path=str(shots / "2-launch-dialog.png"))
+            launch.click()
+
+            deadline = time.monotonic() + 420
+            run = None
+            while time.monotonic() < deadline:
+                run = _latest_run(base)
+                if run and run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+                    break
+                time.sleep(3)
+            assert run is not None and run["status"] == "SUCCESS", run
+            assert {"key": "dagster/partition", "value": "NVDA"} in run["tags"]
+
+            page.goto(f"{base}/assets/report_pdf?partition=NVDA", wait_until="networkidle")
+            page.get_by_text("NVDA_report.pdf").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(shots / "3-report-asset.png"), full_page=True)
+            body = page.locator("body").inner_text()
+            pdf = home / "reports" / "NVDA" / "NVDA_report.pdf"
+            assert str(pdf) in body
+            assert "Executive summary" in body  # the Markdown preview
+            assert pdf.read_bytes().startswith(b"%PDF-")
+        finally:
+            browser.close()
