@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -111,8 +112,14 @@ def test_materialize_a_company_from_the_ui(dagster_ui):
             page.get_by_role("button", name="Add a partition").click()
             page.get_by_placeholder("name").fill("NVDA")
             page.get_by_role("button", name="Save").click()
-            launch = page.get_by_role("button", name="Launch 1 run")
-            launch.wait_for(timeout=30_000)
+            page.get_by_placeholder("name").wait_for(state="hidden", timeout=60_000)
+            # the new partition is usually selected at once; when the list refreshes late, "All"
+            # (every partition, so only NVDA here) selects it
+            launch = page.get_by_role("button", name=re.compile(r"^Launch 1 run$"))
+            deadline = time.monotonic() + 90
+            while not launch.is_visible() and time.monotonic() < deadline:
+                page.get_by_role("button", name="All", exact=True).click()
+                page.wait_for_timeout(1500)
             page.screenshot(path=str(shots / "2-launch-dialog.png"))
             launch.click()
 
@@ -132,7 +139,11 @@ def test_materialize_a_company_from_the_ui(dagster_ui):
             body = page.locator("body").inner_text()
             pdf = home / "reports" / "NVDA" / "NVDA_report.pdf"
             assert str(pdf) in body
-            assert "Executive summary" in body  # the Markdown preview
             assert pdf.read_bytes().startswith(b"%PDF-")
+            page.get_by_text("[Show Markdown]").first.click()  # the Markdown preview of the report
+            preview = page.get_by_role("dialog")
+            preview.get_by_text("Executive summary").first.wait_for(timeout=30_000)
+            page.screenshot(path=str(shots / "4-markdown-preview.png"))
+            assert "NVIDIA" in preview.inner_text() or "Nvidia" in preview.inner_text()
         finally:
             browser.close()
