@@ -10,7 +10,7 @@ WHEELS ?= /opt/wheels
 export CONSULTANTOS_HOME ?= $(CURDIR)/.consultantos
 export DAGSTER_HOME ?= $(CONSULTANTOS_HOME)/dagster
 
-.PHONY: install demo report test ui pools lint lock sample clean
+.PHONY: bench bench-quick install demo report test ui pools lint lock sample clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,10 @@ sample: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .consultantos test-artifacts
+
+# Benchmarks (not tests): prints one table and writes bench/results.json. ~15 minutes; bench-quick ~4.
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run_all.py --quick

@@ -44,7 +44,13 @@ def timed(cmd: list[str], home: Path) -> tuple[float, int, str]:
     """Wall seconds and peak RSS (KB) of one child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=_env(home), cwd=REPO, capture_output=True, text=True)
+    # output to files, not pipes: Dagster's compute-log `tail` helpers can outlive the CLI
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(cmd, env=_env(home), cwd=REPO, stdout=out, stderr=err, text=True)
+        child.wait()
+        out.seek(0)
+        err.seek(0)
+        proc = subprocess.CompletedProcess(cmd, child.returncode, out.read(), err.read())
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,17 @@ ASSETS = ["company_research", "market_trends", "financials", "research_index", "
           "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 
+def run_captured(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run with output in files, not pipes: a helper process the run leaves behind (Dagster's
+    compute-log `tail`) can hold a pipe open after the CLI exits, which would block a pipe reader."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        proc.wait(timeout=600)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read())
+
+
 def cli(home: Path, *args: str, snapshot: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
            if k not in ("TAVILY_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "EDGAR_IDENTITY", "DAGSTER_HOME")}
@@ -25,8 +38,7 @@ def cli(home: Path, *args: str, snapshot: Path | None = None, check: bool = True
     env.pop("CONSULTANTOS_SNAPSHOT_DIR", None)
     if snapshot:
         env["CONSULTANTOS_SNAPSHOT_DIR"] = str(snapshot)
-    proc = subprocess.run([sys.executable, "-m", "consultantos_assets.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = run_captured([sys.executable, "-m", "consultantos_assets.cli", *args], env)
     if check and proc.returncode != 0:
         raise AssertionError(f"consultantos {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -60,16 +72,15 @@ def two_reports(tmp_path_factory):
     """AAPL and NVDA built at the same time by two processes sharing one instance."""
     home = tmp_path_factory.mktemp("home")
     env_base = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CONSULTANTOS_SNAPSHOT_DIR")}
-    procs = {}
-    for t in ("AAPL", "NVDA"):
-        env = {**env_base, "CONSULTANTOS_HOME": str(home), "CONSULTANTOS_MODE": "offline"}
-        procs[t] = subprocess.Popen([sys.executable, "-m", "consultantos_assets.cli", "report", t], env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**env_base, "CONSULTANTOS_HOME": str(home), "CONSULTANTOS_MODE": "offline"}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(("AAPL", "NVDA"), pool.map(
+            lambda t: run_captured([sys.executable, "-m", "consultantos_assets.cli", "report", t], env),
+            ("AAPL", "NVDA")), strict=True))
     outs = {}
-    for t, p in procs.items():
-        out, err = p.communicate(timeout=600)
-        assert p.returncode == 0, f"{t} failed:\n{out}\n{err}"
-        outs[t] = out
+    for t, p in results.items():
+        assert p.returncode == 0, f"{t} failed:\n{p.stdout}\n{p.stderr}"
+        outs[t] = p.stdout
     return home, outs
 
 

@@ -1,0 +1,74 @@
+"""`make bench`: run every benchmark, print one table, write bench/results.json.
+
+    .venv/bin/python bench/run_all.py [--quick]
+
+--quick skips the 16-company portfolio and the 100k-row index (a few minutes instead of ~15).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def run(script: str, *args: str) -> dict:
+    subprocess.run([sys.executable, str(BENCH / script), *args], check=True)
+    return json.loads((BENCH / script.replace("_bench.py", "_results.json")).read_text())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    pipeline = run("pipeline_bench.py", *(["--skip-portfolio"] if args.quick else []))
+    render = run("render_bench.py")
+    index = run("index_bench.py", *(["--sizes", "10000"] if args.quick else []))
+
+    rows: list[tuple[str, str, str]] = []
+    p = pipeline
+    rows += [
+        ("cold offline report, CLI (s)", f"{p['cold_report_s']}", f"{p['cold_over_floor']}x the no-op graph "
+         f"({p['floor_first_s']} s)"),
+        ("re-run, identical inputs (s)", f"{p['rerun_report_s']}", f"{p['rerun_over_floor']}x the no-op graph "
+         f"({p['floor_second_s']} s); model calls {p['rerun_model_calls']}"),
+        ("automation when all fresh (runs requested)", f"{p['fresh_requests']}", "expected 0: no fetch, no model call"),
+        ("peak memory of a report run (MB)", f"{p['peak_rss_mb']}", "max RSS of the CLI process"),
+    ]
+    if "portfolio_serial_s" in p:
+        rows += [
+            (f"portfolio of {p['portfolio_companies']}, serial (s)", f"{p['portfolio_serial_s']}", ""),
+            (f"portfolio of {p['portfolio_companies']}, 2 at a time (s)", f"{p['portfolio_parallel2_s']}",
+             f"speed-up {p['portfolio_speedup']}x on 2 cores"),
+        ]
+    for r in render["rows"]:
+        rows.append((f"PDF render {r['ticker']}, inputs loaded (s)", f"{r['pdf_median_s']}",
+                     f"p95 {r['pdf_p95_s']} s, {r['pages']} pages; target < 1 s"))
+    for t in index["tables"]:
+        # the configuration the application uses (index/store.py defaults: IVF_PQ, 20 probes, refine 10)
+        best = next((a for a in t["approximate"] if a["index"] == "IVF_PQ" and a["nprobes"] == 20),
+                    t["approximate"][0])
+        rows.append((f"index top-10 at {t['rows']:,} rows, exact p50/p95 (ms)",
+                     f"{t['exact']['p50_ms']}/{t['exact']['p95_ms']}", ""))
+        rows.append((f"index top-10 at {t['rows']:,} rows, {best['index']} p50/p95 (ms)",
+                     f"{best['p50_ms']}/{best['p95_ms']}", f"recall@10 {best['recall_at_10']}; "
+                     f"{t['exact']['p50_ms'] / best['p50_ms']:.1f}x faster than exact"))
+    for name, rate in index["embedding_chunks_per_s"].items():
+        rows.append((f"embedding throughput, {name} (chunks/s)", f"{rate}", ""))
+
+    w1 = max(len(r[0]) for r in rows)
+    w2 = max(len(r[1]) for r in rows)
+    print()
+    print(f"{'measure':<{w1}}  {'value':>{w2}}  note")
+    for a, b, c in rows:
+        print(f"{a:<{w1}}  {b:>{w2}}  {c}")
+    (BENCH / "results.json").write_text(json.dumps({"pipeline": pipeline, "render": render, "index": index,
+                                                    "table": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
