@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -288,7 +289,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _restore_default_signals() -> None:
+    """A CLI started in the background by a non-interactive shell inherits ignored SIGINT/SIGTERM, and
+    so would every helper it spawns: Dagster's compute-log `tail` processes would then survive their
+    termination and linger after the run. Interrupts should work anyway, so restore the defaults."""
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _restore_default_signals()
     args = build_parser().parse_args(argv)
     try:
         from .settings import ConfigError
