@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/run_all.py [--quick]
 
---quick skips the 16-company portfolio and the 100k-row index (a few minutes instead of ~15).
+--quick skips the 16-company portfolio and the 100k-row index (a few minutes instead of ~30);
+--table-only prints the table again from the last results files.
 """
 
 from __future__ import annotations
@@ -24,10 +25,15 @@ def run(script: str, *args: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--table-only", action="store_true", help="print the table from the last results")
     args = ap.parse_args()
-    pipeline = run("pipeline_bench.py", *(["--skip-portfolio"] if args.quick else []))
-    render = run("render_bench.py")
-    index = run("index_bench.py", *(["--sizes", "10000"] if args.quick else []))
+    if args.table_only:
+        pipeline, render, index = (json.loads((BENCH / f"{n}_results.json").read_text())
+                                   for n in ("pipeline", "render", "index"))
+    else:
+        pipeline = run("pipeline_bench.py", *(["--skip-portfolio"] if args.quick else []))
+        render = run("render_bench.py")
+        index = run("index_bench.py", *(["--sizes", "10000"] if args.quick else []))
 
     rows: list[tuple[str, str, str]] = []
     p = pipeline
