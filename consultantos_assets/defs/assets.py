@@ -43,6 +43,11 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*data_versi
 VOLATILE = {"provenance": {"retrieved_at"}, "price_provenance": {"retrieved_at"}}
 
 
+def company_asset(group: str, kind: str = "python", **kwargs):
+    """`dg.asset` with what every asset here shares: one partition per company, a group, a kind."""
+    return dg.asset(partitions_def=companies, group_name=group, kinds={kind}, code_version="1", **kwargs)
+
+
 def ticker_of(context: dg.AssetExecutionContext) -> str:
     try:
         return normalize_ticker(context.partition_key)
@@ -73,11 +78,8 @@ def _collect(fn, *args):
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}") from exc
 
 
-@dg.asset(
-    partitions_def=companies,
-    group_name="sources",
-    kinds={"python"},
-    code_version="1",
+@company_asset(
+    group="sources",
     pool=POOLS["company_research"],
     description="Documents about the company: profile and filing history written from SEC facts, "
     "the user's own documents, and web research when live.",
@@ -97,11 +99,8 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     })
 
 
-@dg.asset(
-    partitions_def=companies,
-    group_name="sources",
-    kinds={"python"},
-    code_version="1",
+@company_asset(
+    group="sources",
     pool=POOLS["market_trends"],
     description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
 )
@@ -118,11 +117,8 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -
     })
 
 
-@dg.asset(
-    partitions_def=companies,
-    group_name="sources",
-    kinds={"python"},
-    code_version="1",
+@company_asset(
+    group="sources",
     pool=POOLS["financials"],
     description="Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and "
     "accessions, plus price statistics from daily closes.",
@@ -156,11 +152,9 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource):
 
 
 # ------------------------------------------------------------------------------------------- index
-@dg.asset(
-    partitions_def=companies,
-    group_name="index",
-    kinds={"lancedb"},
-    code_version="1",
+@company_asset(
+    group="index",
+    kind="lancedb",
     description="The company's research documents, filing facts and price statistics as embedded chunks "
     "in LanceDB (content-hash ids; the company's rows replaced in one commit; only new text embedded).",
 )
@@ -319,12 +313,9 @@ def _grounding_spec(asset: str) -> dg.AssetCheckSpec:
 
 
 def _framework_asset(name: str, method: str, description: str, count):
-    @dg.asset(
+    @company_asset(
+        group="frameworks",
         name=name,
-        partitions_def=companies,
-        group_name="frameworks",
-        kinds={"python"},
-        code_version="1",
         pool=POOLS[name],
         description=description,
         deps=["research_index"],
@@ -370,11 +361,8 @@ blue_ocean = _framework_asset(
     lambda r: len(r.eliminate) + len(r.reduce) + len(r.raise_) + len(r.create))
 
 
-@dg.asset(
-    partitions_def=companies,
-    group_name="synthesis",
-    kinds={"python"},
-    code_version="1",
+@company_asset(
+    group="synthesis",
     pool=POOLS["synthesis"],
     description="Executive summary, key findings, recommendations, risks, data gaps and an overall "
     "confidence computed from evidence coverage.",
@@ -410,11 +398,9 @@ def synthesis(
 
 
 # ------------------------------------------------------------------------------------------- insight index
-@dg.asset(
-    partitions_def=companies,
-    group_name="index",
-    kinds={"lancedb"},
-    code_version="1",
+@company_asset(
+    group="index",
+    kind="lancedb",
     description="The company's framework and synthesis points as `framework_point` chunks in the same "
     "LanceDB table, so the portfolio's conclusions are searchable. Downstream of the frameworks (which "
     "retrieve from research_index), so the graph has no cycle; replaces only this company's points.",
@@ -434,11 +420,9 @@ def insight_index(
 
 
 # ------------------------------------------------------------------------------------------- report
-@dg.asset(
-    partitions_def=companies,
-    group_name="report",
-    kinds={"pdf"},
-    code_version="1",
+@company_asset(
+    group="report",
+    kind="pdf",
     description="The consulting report as PDF, with Markdown and JSON exports beside it. Identical "
     "inputs give a byte-identical PDF.",
     check_specs=[dg.AssetCheckSpec("report_complete", asset="report_pdf",
