@@ -18,9 +18,9 @@ import dagster as dg
 from ..settings import AutomationSettings, portfolios_dir, storage_root
 from .automation import refresh_plan, run_request_for
 from .jobs import company_report_job
-from .partitions import companies
+from .partitions import add_companies, valid_companies
 from .resources import SourcesResource
-from .sensors import fresh_serve, read_tickers, validate_tickers
+from .sensors import fresh_serve, read_tickers, shown, validate_tickers
 
 
 def portfolio_file(name: str, home: Path | None = None) -> Path:
@@ -30,9 +30,11 @@ def portfolio_file(name: str, home: Path | None = None) -> Path:
 def portfolio_tickers(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
                       name: str, home: Path | None = None) -> tuple[list[str], list[str]]:
     """(tickers to refresh, problems). New valid companies in a named portfolio become partitions."""
-    existing = sorted(context.instance.get_dynamic_partitions(companies.name))
+    existing, invalid = valid_companies(context.instance)
+    existing = sorted(existing)
+    skipped = [f"partition {shown(k)} skipped: {why}" for k, why in sorted(invalid.items())]
     if name == "all":
-        return existing, []
+        return existing, skipped
     path = portfolio_file(name, home)
     if not path.is_file():
         return [], [f"portfolio {name!r} not found: create {path} with one ticker per line, or set "
@@ -47,7 +49,7 @@ def portfolio_tickers(context: dg.ScheduleEvaluationContext, sources: SourcesRes
         problems = [f"{r}: {why}" for r, why in v.rejected.items()]
         added = [t for t in v.accepted if t not in known]
         if added:
-            context.instance.add_dynamic_partitions(companies.name, added)
+            add_companies(context.instance, added)
             context.log.info("portfolio %s: added companies %s", name, ", ".join(added))
     wanted = {r.strip().upper() for r in raw} & (known | set(added))
     return sorted(wanted), problems
@@ -74,7 +76,7 @@ def evaluate_portfolio(context: dg.ScheduleEvaluationContext, sources: SourcesRe
     name = settings.portfolio
     tickers, problems = portfolio_tickers(context, sources, name, home or storage_root())
     for p in problems:
-        context.log.warning("portfolio %s: %s", name, p)
+        context.log.warning("portfolio %s: %s", shown(name), p)
     when = context.scheduled_execution_time
     stamp = when.strftime("%Y%m%dT%H%M") if when else "manual"
     requests: list[dg.RunRequest] = []
@@ -92,4 +94,4 @@ def evaluate_portfolio(context: dg.ScheduleEvaluationContext, sources: SourcesRe
         return requests
     if not tickers:
         return dg.SkipReason("; ".join(problems) or f"portfolio {name!r} has no companies yet")
-    return dg.SkipReason(f"nothing stale in portfolio {name!r}: " + "; ".join(skipped))
+    return dg.SkipReason(f"nothing stale in portfolio {name!r}: " + "; ".join(skipped + problems))

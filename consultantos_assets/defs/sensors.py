@@ -9,6 +9,11 @@ portfolio_requests
     The cursor holds the ids (name, size, mtime, content hash) of files read but not yet moved, so a
     restart with the cursor reprocesses nothing; a duplicate file only requests what is still due.
 
+company_partition_guard
+    The UI's "Add partition" accepts any text. This sensor removes `companies` partition keys that
+    are not valid upper-case tickers (their runs fail before anything is written) and logs why, so
+    automation, schedules and sensors never keep requesting runs for them.
+
 new_filings
     For every company, the latest 10-K/10-Q/8-K accession from the company directory (SEC EDGAR
     live, else the snapshot's submissions). The cursor is JSON {ticker: accession}. When the
@@ -43,7 +48,7 @@ from .automation import (
     run_request_for,
 )
 from .jobs import company_report_job
-from .partitions import companies
+from .partitions import companies, valid_companies
 from .resources import SourcesResource
 
 WATCHED_FORMS = ("10-K", "10-Q", "8-K")
@@ -82,20 +87,29 @@ def read_tickers(text: str, suffix: str) -> list[str]:
     return out
 
 
+def shown(raw: str, limit: int = 40) -> str:
+    """A rejected entry as it may be written to a log or reason file: ASCII-escaped (no terminal
+    escapes, control or direction characters reach a reader) and cut short."""
+    text = ascii(raw[:limit])[1:-1]
+    return text + ("..." if len(raw) > limit else "")
+
+
 def validate_tickers(raw: list[str], serve) -> Validation:
-    """Format first (normalize_ticker), then the company directory must know the company."""
+    """Format first (normalize_ticker), then the company directory must know the company.
+
+    Rejected entries are keyed by their escaped, shortened form (see `shown`)."""
     v = Validation()
     for item in raw:
         try:
             t = normalize_ticker(item)
         except InvalidTicker as exc:
-            v.rejected[item] = str(exc)
+            v.rejected[shown(item)] = str(exc)
             continue
         if t in v.accepted or t in v.rejected:
             continue
         try:
             collect.profile(serve, t)
-        except SourceError as exc:
+        except (SourceError, ValueError) as exc:
             v.rejected[t] = str(exc)
             continue
         v.accepted.append(t)
@@ -157,7 +171,7 @@ def move_handled(folder: Path, path: Path, verdict: dict) -> Path:
 
 
 def _reason_text(name: str, v: Validation, actions: dict[str, str], when: str) -> str:
-    lines = [f"request file: {name}", f"read at: {when}", ""]
+    lines = [f"request file: {shown(name, 80)}", f"read at: {when}", ""]
     if not v.accepted and not v.rejected:
         lines.append("no tickers found: write one ticker per line (or comma separated), e.g. AAPL")
     for t in v.accepted:
@@ -217,12 +231,16 @@ def evaluate_requests(context: dg.SensorEvaluationContext, sources: SourcesResou
     existing = set(context.instance.get_dynamic_partitions(companies.name))
     serve = None
     when = datetime.now(UTC).isoformat(timespec="seconds")
+    summary: list[str] = []
     for p, (fid, data) in contents.items():
         if fid in handled or p in moved:
             continue
         if len(data) > MAX_REQUEST_BYTES:
-            handled[fid] = {"dest": "failed", "reason": f"request file: {p.name}\nrejected: larger than "
-                            f"{MAX_REQUEST_BYTES // 1024} KiB; a request file is a list of tickers\n"}
+            handled[fid] = {"dest": "failed", "reason": f"request file: {shown(p.name, 80)}\nrejected: larger "
+                            f"than {MAX_REQUEST_BYTES // 1024} KiB; a request file is a list of tickers\n"}
+            summary.append(f"{shown(p.name, 80)}: rejected, larger than {MAX_REQUEST_BYTES // 1024} KiB")
+            context.log.warning("request file %s rejected: larger than %d KiB", shown(p.name, 80),
+                                MAX_REQUEST_BYTES // 1024)
             continue
         text = data.decode("utf-8", errors="replace")
         serve = serve or fresh_serve(sources)
@@ -246,13 +264,18 @@ def evaluate_requests(context: dg.SensorEvaluationContext, sources: SourcesResou
             actions[t] = f"run requested ({why}; run key {run_key})"
         dest = "done" if v.accepted and not v.rejected else "failed"
         handled[fid] = {"dest": dest, "reason": _reason_text(p.name, v, actions, when)}
-        context.log.info("request file %s: accepted %s, rejected %s", p.name, v.accepted or "none",
+        context.log.info("request file %s: accepted %s, rejected %s", shown(p.name, 80), v.accepted or "none",
                          list(v.rejected) or "none")
+        for raw, why in v.rejected.items():
+            context.log.warning("request file %s: %s rejected: %s", shown(p.name, 80), raw, why)
+        summary.append(f"{shown(p.name, 80)}: accepted {', '.join(v.accepted) or 'none'}; rejected "
+                       f"{', '.join(v.rejected) or 'none'} (moves to requests/{dest}/ with a reason file)")
 
     cursor = json.dumps({"handled": handled}, sort_keys=True)
     if not run_requests and not new_partitions:
-        return dg.SensorResult(skip_reason=dg.SkipReason(
-            f"moved {len(moved)} handled file(s)" if moved else "no new request files"), cursor=cursor)
+        said = [f"moved {len(moved)} handled file(s)"] if moved else []
+        said += summary or ([] if moved else ["no new request files"])
+        return dg.SensorResult(skip_reason=dg.SkipReason("; ".join(said)), cursor=cursor)
     return dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[companies.build_add_request(new_partitions)] if new_partitions else [],
@@ -285,7 +308,7 @@ def build_filings_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
 
 def evaluate_filings(context: dg.SensorEvaluationContext, sources: SourcesResource):
     cursor: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    tickers = sorted(context.instance.get_dynamic_partitions(companies.name))
+    tickers = sorted(valid_companies(context.instance)[0])
     if not tickers:
         return dg.SensorResult(skip_reason=dg.SkipReason("no companies yet"), cursor=json.dumps(cursor))
     serve = fresh_serve(sources)
@@ -329,3 +352,32 @@ def _filed_after_financials(instance: dg.DagsterInstance, ticker: str, filed: da
     if ts is None:
         return False            # never built: automation and the requests sensor build it
     return filed > datetime.fromtimestamp(ts, UTC).date()
+
+
+# --------------------------------------------------------------------------------- partition guard
+def build_partition_guard_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="company_partition_guard",
+        minimum_interval_seconds=settings.requests_interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Removes `companies` partitions whose key is not a valid upper-case ticker (the UI's "
+        "Add partition accepts any text); their runs fail before writing anything, and this stops "
+        "automation and schedules from requesting more.",
+    )
+    def company_partition_guard(context: dg.SensorEvaluationContext):
+        return evaluate_partition_guard(context)
+
+    return company_partition_guard
+
+
+def evaluate_partition_guard(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    _, bad = valid_companies(context.instance)
+    if not bad:
+        return dg.SensorResult(skip_reason=dg.SkipReason("every company partition is a valid ticker"))
+    for key, why in bad.items():
+        context.log.warning("removing company partition %s: %s", shown(key), why)
+    return dg.SensorResult(
+        dynamic_partitions_requests=[companies.build_delete_request(sorted(bad))],
+        skip_reason=dg.SkipReason("removed invalid company partition(s): " + "; ".join(
+            f"{shown(k)} ({why})" for k, why in sorted(bad.items()))),
+    )

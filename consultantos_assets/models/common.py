@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Literal
 
@@ -19,18 +20,39 @@ class InvalidTicker(ValueError):
     """A ticker that can never name a company partition."""
 
 
+def _shown(raw: str, limit: int = 24) -> str:
+    """A ticker as it may appear in a message: ASCII-escaped (control, look-alike and direction
+    characters become visible escapes) and cut short."""
+    cut = raw[:limit]
+    return ascii(cut) + ("..." if len(raw) > limit else "")
+
+
 def normalize_ticker(raw: str) -> str:
-    """Upper-case and validate a ticker; raise InvalidTicker with a readable reason."""
+    """Upper-case and validate a ticker; raise InvalidTicker with a readable reason.
+
+    Only printable ASCII is accepted, and it is checked before upper-casing, so look-alike letters
+    (Cyrillic, full-width, ligatures such as 'ﬁ' whose upper case is 'FI') and control or direction
+    characters are refused instead of being folded into a valid-looking ticker.
+    """
     if not isinstance(raw, str):
         raise InvalidTicker(f"ticker must be text, got {type(raw).__name__}")
-    value = raw.strip().upper()
+    value = raw.strip()
     if not value:
         raise InvalidTicker("ticker is empty")
     if len(value) > 10:
-        raise InvalidTicker(f"ticker {value[:20]!r}... is longer than 10 characters")
-    if not TICKER_PATTERN.match(value):
+        raise InvalidTicker(f"ticker {_shown(value)} is longer than 10 characters ({len(value):,})")
+    odd = next((c for c in value if not (" " <= c <= "~")), None)
+    if odd is not None:
+        what = "a control" if unicodedata.category(odd)[0] == "C" else "a non-ASCII"
         raise InvalidTicker(
-            f"ticker {raw!r} is not valid: use 1-10 characters, a letter first, then letters, "
+            f"ticker {_shown(value)} is not valid: it contains {what} "
+            f"character (U+{ord(odd):04X}); use 1-10 ASCII characters, a letter first, then letters, digits, "
+            "'.' or '-' (e.g. AAPL, BRK-B)"
+        )
+    value = value.upper()
+    if not TICKER_PATTERN.fullmatch(value):
+        raise InvalidTicker(
+            f"ticker {_shown(raw.strip())} is not valid: use 1-10 characters, a letter first, then letters, "
             "digits, '.' or '-' (e.g. AAPL, BRK-B)"
         )
     return value
