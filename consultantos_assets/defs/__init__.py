@@ -10,7 +10,7 @@ from .automation import apply_automation, automation_sensor
 from .jobs import company_report_job
 from .resources import build_resources
 from .schedules import build_portfolio_schedule
-from .sensors import build_filings_sensor, build_requests_sensor
+from .sensors import build_filings_sensor, build_partition_guard_sensor, build_requests_sensor
 
 
 def build_definitions() -> dg.Definitions:
@@ -22,6 +22,6 @@ def build_definitions() -> dg.Definitions:
         jobs=[company_report_job],
         schedules=[build_portfolio_schedule(automation)],
         sensors=[automation_sensor(automation), build_requests_sensor(automation),
-                 build_filings_sensor(automation)],
+                 build_filings_sensor(automation), build_partition_guard_sensor(automation)],
         resources=build_resources(),
     )

@@ -49,10 +49,18 @@ def company_asset(group: str, kind: str = "python", **kwargs):
 
 
 def ticker_of(context: dg.AssetExecutionContext) -> str:
+    """The company's ticker; a partition key that is not exactly a valid upper-case ticker fails the
+    step before anything is fetched or written (the partition guard sensor then removes the key)."""
+    key = context.partition_key
     try:
-        return normalize_ticker(context.partition_key)
+        ticker = normalize_ticker(key)
     except InvalidTicker as exc:
-        raise dg.Failure(description=f"partition {context.partition_key!r} is not a usable ticker: {exc}") from exc
+        raise dg.Failure(description=f"partition {ascii(key[:40])} is not a usable company: {exc}. Delete "
+                         "it from the `companies` partitions and add the company by its ticker.") from exc
+    if ticker != key:
+        raise dg.Failure(description=f"partition {ascii(key[:40])} is not an upper-case ticker: add the "
+                         f"company as {ticker!r} instead and delete this partition.")
+    return ticker
 
 
 def _provenance_metadata(p: Provenance) -> dict[str, object]:
