@@ -27,16 +27,31 @@ def value_path(base_dir: str | Path, asset: str, partition: str) -> Path:
     return Path(base_dir) / asset / f"{partition}.json"
 
 
+def envelope_text(obj: BaseModel) -> str:
+    """The stored form of a value, in every profile: {"type": <model class>, "value": <model as JSON>}."""
+    cls = type(obj)
+    envelope = {
+        "type": f"{cls.__module__}.{cls.__qualname__}",
+        "value": obj.model_dump(mode="json", by_alias=True),
+    }
+    return json.dumps(envelope, indent=1, ensure_ascii=False)
+
+
+def model_from_envelope(text: str, where: str) -> BaseModel:
+    """The value of a stored envelope; only classes from consultantos_assets.models are instantiated."""
+    envelope = json.loads(text)
+    module, _, name = envelope["type"].rpartition(".")
+    if not module.startswith(_ALLOWED_PREFIX):
+        raise ValueError(f"refusing to load type {envelope['type']!r} from {where}")
+    cls = getattr(importlib.import_module(module), name)
+    return cls.model_validate(envelope["value"])
+
+
 def load_value(base_dir: str | Path, asset: str, partition: str) -> BaseModel:
     path = value_path(base_dir, asset, partition)
     if not path.exists():
         raise FileNotFoundError(f"no stored value for {asset} [{partition}] at {path}")
-    envelope = json.loads(path.read_text(encoding="utf-8"))
-    module, _, name = envelope["type"].rpartition(".")
-    if not module.startswith(_ALLOWED_PREFIX):
-        raise ValueError(f"refusing to load type {envelope['type']!r} from {path}")
-    cls = getattr(importlib.import_module(module), name)
-    return cls.model_validate(envelope["value"])
+    return model_from_envelope(path.read_text(encoding="utf-8"), str(path))
 
 
 class ModelJsonIOManager(dg.ConfigurableIOManager):
@@ -53,13 +68,8 @@ class ModelJsonIOManager(dg.ConfigurableIOManager):
         if not isinstance(obj, BaseModel):
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a model")
         asset, partition = self._key(context)
-        cls = type(obj)
-        envelope = {
-            "type": f"{cls.__module__}.{cls.__qualname__}",
-            "value": obj.model_dump(mode="json", by_alias=True),
-        }
         path = value_path(self.base_dir, asset, partition)
-        atomic_write_text(path, json.dumps(envelope, indent=1, ensure_ascii=False))
+        atomic_write_text(path, envelope_text(obj))
         context.add_output_metadata({"stored_at": dg.MetadataValue.path(str(path))})
 
     def load_input(self, context: dg.InputContext) -> BaseModel:
