@@ -7,6 +7,9 @@
 DuckDB allows one writing process per file, so every ledger access opens the file, does one statement
 and closes it under a file lock (held for milliseconds, never during a model call); concurrent runs
 and the parallel framework steps of one run queue on the lock instead of failing.
+
+The production profile keeps the same records where every machine sees them: GCSAnswerCache (the cache
+records as objects in the bucket) and PostgresLedger (the same table in PostgreSQL).
 """
 
 from __future__ import annotations
@@ -141,6 +144,128 @@ class DuckDBLedger:
             f"""SELECT ticker, asset, COUNT(*) AS answers, SUM(calls) AS calls,
                        SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
                        ROUND(SUM(latency_s), 3) AS latency_s, ROUND(SUM(cost_usd), 6) AS cost_usd,
+                       COUNT(*) FILTER (WHERE outcome = 'cache') AS cache_hits,
+                       COUNT(*) FILTER (WHERE outcome IN ('fallback', 'budget')) AS fallbacks
+                FROM {self.TABLE} {where} GROUP BY ticker, asset ORDER BY ticker, asset""",
+            [ticker] if ticker else [])
+
+
+# ---- production profile: shared across machines, outliving any of them --------------------------
+class GCSAnswerCache:
+    """JsonAnswerCache's records as objects in a bucket: <prefix>/<k[:2]>/<key>.json (create-only, so the
+    first answer stored for a key stays; every machine reads the same cache)."""
+
+    def __init__(self, bucket: Any, prefix: str):
+        self.bucket = bucket  # a google.cloud.storage Bucket
+        self.prefix = prefix.strip("/")
+
+    def _name(self, key: str) -> str:
+        if not key.isalnum():
+            raise ValueError(f"bad cache key {key!r}")
+        return f"{self.prefix}/{key[:2]}/{key}.json"
+
+    def get(self, key: str) -> str | None:
+        from google.api_core.exceptions import NotFound
+
+        name = self._name(key)
+        try:
+            record = json.loads(self.bucket.blob(name).download_as_text())
+        except NotFound:
+            return None
+        except ValueError as exc:
+            log.warning("unreadable LLM cache entry gs://%s/%s (%s): ignored", self.bucket.name, name, exc)
+            return None
+        answer = record.get("answer") if isinstance(record, dict) else None
+        return json.dumps(answer) if answer is not None else None
+
+    def put(self, key: str, value: str, meta: dict[str, Any]) -> None:
+        from google.api_core.exceptions import PreconditionFailed
+
+        record = {"key": key, "meta": meta, "stored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                  "answer": json.loads(value)}
+        try:
+            self.bucket.blob(self._name(key)).upload_from_string(
+                json.dumps(record, ensure_ascii=False, sort_keys=True), content_type="application/json",
+                if_generation_match=0)
+        except PreconditionFailed:  # another run stored an answer for the same inputs first
+            pass
+
+    def count(self) -> int:
+        return sum(1 for b in self.bucket.client.list_blobs(self.bucket, prefix=f"{self.prefix}/")
+                   if b.name.endswith(".json"))
+
+
+_PG_TYPES = {"DOUBLE": "DOUBLE PRECISION"}
+
+
+class PostgresLedger:
+    """DuckDBLedger's table in PostgreSQL (the Dagster instance's database by default), written by every
+    machine at once. One short connection per statement, as with DuckDB; PostgreSQL handles concurrent
+    writers itself. Queries use psycopg2's %s placeholders."""
+
+    TABLE = "llm_calls"
+
+    def __init__(self, dsn: str, connect_timeout_s: int = 10):
+        self.dsn = dsn
+        self.connect_timeout_s = connect_timeout_s
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        import psycopg2
+
+        try:
+            con = psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout_s)
+        except psycopg2.OperationalError as exc:  # the message names host and database, never the password
+            raise RuntimeError(f"the LLM cost ledger's PostgreSQL database is unreachable: {exc}".strip()) from None
+        try:
+            with con, con.cursor() as cur:  # one transaction: committed on success, rolled back on error
+                if not self._ready:
+                    cols = ", ".join(f"{k} {_PG_TYPES.get(v, v)}" for k, v in COLUMNS.items())
+                    # concurrent CREATE TABLE IF NOT EXISTS can collide in the catalog; serialise it
+                    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"consultantos.{self.TABLE}"])
+                    cur.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} ({cols})")
+                    cur.execute(f"CREATE INDEX IF NOT EXISTS {self.TABLE}_ticker_idx ON {self.TABLE} "
+                                "(ticker, recorded_at)")
+                yield cur
+            self._ready = True
+        finally:
+            con.close()
+
+    def record(self, row: CallRecord) -> None:
+        data = row.as_row()
+        names = list(COLUMNS)
+        with self._connect() as cur:
+            cur.execute(f"INSERT INTO {self.TABLE} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})",
+                        [data[n] for n in names])
+
+    def spent(self, ticker: str, scope: str, run_id: str) -> float:
+        where, params = "ticker = %s", [ticker]
+        if scope == "run":
+            where += " AND run_id = %s"
+            params.append(run_id)
+        elif scope == "day":
+            where += " AND recorded_at >= %s"
+            params.append(dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0))
+        with self._connect() as cur:
+            cur.execute(f"SELECT COALESCE(SUM(cost_usd), 0) FROM {self.TABLE} WHERE {where}", params)
+            return float(cur.fetchone()[0])
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of any read query over the ledger, as dicts (%s placeholders)."""
+        with self._connect() as cur:
+            cur.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def totals(self, ticker: str | None = None) -> list[dict[str, Any]]:
+        """Per company and asset: answers, model calls, tokens, latency and cost (as DuckDBLedger.totals)."""
+        where = "WHERE ticker = %s" if ticker else ""
+        return self.query(
+            f"""SELECT ticker, asset, COUNT(*) AS answers, SUM(calls) AS calls,
+                       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+                       ROUND(SUM(latency_s)::numeric, 3)::float AS latency_s,
+                       ROUND(SUM(cost_usd)::numeric, 6)::float AS cost_usd,
                        COUNT(*) FILTER (WHERE outcome = 'cache') AS cache_hits,
                        COUNT(*) FILTER (WHERE outcome IN ('fallback', 'budget')) AS fallbacks
                 FROM {self.TABLE} {where} GROUP BY ticker, asset ORDER BY ticker, asset""",

@@ -75,6 +75,85 @@ class Settings:
         )
 
 
+# ---- profiles (where values, reports, caches and the instance live) -----------------------------
+# CONSULTANTOS_PROFILE       local | production (default local). local: files under the storage root;
+#                            production: Google Cloud Storage for asset values, reports and the LLM answer
+#                            cache, PostgreSQL for the Dagster instance and the LLM cost ledger
+# CONSULTANTOS_GCS_BUCKET    production: the bucket (required)
+# CONSULTANTOS_GCS_PREFIX    production: object prefix inside the bucket (default consultantos)
+# GOOGLE_CLOUD_PROJECT       production: the project of the GCS client (default: from the credentials)
+# CONSULTANTOS_LANCEDB_URI   the research index (default gs://<bucket>/<prefix>/lancedb in production,
+#                            <storage root>/lancedb locally); a local path works in both profiles
+# CONSULTANTOS_LEDGER_DSN    production: PostgreSQL DSN of the LLM cost ledger (default: the instance's
+#                            database from DAGSTER_PG_HOST/PORT/USER/PASSWORD/DB)
+PROFILES: tuple[str, ...] = ("local", "production")
+PG_ENV: tuple[str, ...] = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD",
+                           "DAGSTER_PG_DB")
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """The storage profile; secrets (the ledger DSN, the database password) are never held here."""
+
+    profile: str = "local"
+    home: Path = field(default_factory=storage_root)
+    gcs_bucket: str | None = None
+    gcs_prefix: str = "consultantos"
+    gcp_project: str | None = None
+    lancedb_uri: str = ""
+
+    @property
+    def production(self) -> bool:
+        return self.profile == "production"
+
+    def gcs_uri(self, *parts: str) -> str:
+        return "/".join([f"gs://{self.gcs_bucket}", self.gcs_prefix, *parts])
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, home: Path | None = None) -> ProfileSettings:
+        env = os.environ if env is None else env
+        home = home or storage_root()
+        raw = env.get("CONSULTANTOS_PROFILE") or "local"
+        profile = raw.strip().lower()
+        if profile not in PROFILES:
+            raise ConfigError(f"CONSULTANTOS_PROFILE={raw!r} is not one of {', '.join(PROFILES)}")
+        lancedb_uri = (env.get("CONSULTANTOS_LANCEDB_URI") or "").strip()
+        if profile == "local":
+            return cls(profile=profile, home=home, lancedb_uri=lancedb_uri or str(home / "lancedb"))
+        bucket = (env.get("CONSULTANTOS_GCS_BUCKET") or "").strip().removeprefix("gs://").strip("/")
+        if not bucket:
+            raise ConfigError("CONSULTANTOS_PROFILE=production needs CONSULTANTOS_GCS_BUCKET: the Google Cloud "
+                              "Storage bucket for asset values, reports and the LLM answer cache")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]", bucket):
+            raise ConfigError(f"CONSULTANTOS_GCS_BUCKET={bucket!r} is not a bucket name (lower-case letters, digits, "
+                              "'-', '_' and '.')")
+        prefix = (env.get("CONSULTANTOS_GCS_PREFIX") or "consultantos").strip().strip("/")
+        if not prefix or "//" in prefix or any(p in (".", "..") for p in prefix.split("/")):
+            raise ConfigError(f"CONSULTANTOS_GCS_PREFIX={prefix!r} is not an object prefix: use e.g. consultantos "
+                              "or teams/research")
+        return cls(profile=profile, home=home, gcs_bucket=bucket, gcs_prefix=prefix,
+                   gcp_project=(env.get("GOOGLE_CLOUD_PROJECT") or "").strip() or None,
+                   lancedb_uri=lancedb_uri or f"gs://{bucket}/{prefix}/lancedb")
+
+
+def postgres_dsn_from_env(env: dict[str, str] | None = None) -> str:
+    """CONSULTANTOS_LEDGER_DSN, else a libpq DSN for the Dagster instance's database (DAGSTER_PG_*)."""
+    env = os.environ if env is None else env
+    if env.get("CONSULTANTOS_LEDGER_DSN"):
+        return env["CONSULTANTOS_LEDGER_DSN"]
+    missing = [n for n in PG_ENV if n != "DAGSTER_PG_PASSWORD" and not env.get(n)]
+    if missing:
+        raise ConfigError(f"the production LLM cost ledger needs CONSULTANTOS_LEDGER_DSN or {', '.join(missing)} "
+                          "(the Dagster instance's PostgreSQL database)")
+
+    def quoted(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    parts = {"host": env["DAGSTER_PG_HOST"], "port": env["DAGSTER_PG_PORT"], "user": env["DAGSTER_PG_USER"],
+             "dbname": env["DAGSTER_PG_DB"], "password": env.get("DAGSTER_PG_PASSWORD") or ""}
+    return " ".join(f"{k}={quoted(v)}" for k, v in parts.items() if v)
+
+
 # ---- automation (freshness windows, portfolio schedule, sensors) ---------------------------------
 # CONSULTANTOS_FRESHNESS_RESEARCH    max age of company_research per company   (default 1d)
 # CONSULTANTOS_FRESHNESS_TRENDS      max age of market_trends per company      (default 7d)

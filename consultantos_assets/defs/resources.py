@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +15,7 @@ from ..analysis.rules import RuleBasedAnalyst
 from ..index.embedders import make_embedder
 from ..index.store import ChunkStore
 from ..models import ReportArtifact, ReportInput, content_hash
-from ..settings import Settings, parse_mode, resolve_snapshot_dir, storage_root
+from ..settings import ProfileSettings, Settings, parse_mode, resolve_snapshot_dir, storage_root
 from ..sources.collect import settings_serve
 from ..sources.registry import Served
 
@@ -50,7 +52,8 @@ class AnalystResource(dg.ConfigurableResource):
     GOOGLE_API_KEY is set, else the rule-based one; `llm` forces Gemini; `rules` forces the rules.
 
     The key arrives through dg.EnvVar and is only handed to the google-genai client; the LLM answer
-    cache and cost ledger live under `home` (<storage root>/llm). google-genai reads
+    cache and cost ledger live under `home` (<storage root>/llm) here, and in the bucket and PostgreSQL
+    in the production profile (SharedAnalystResource, defs/production.py). google-genai reads
     GOOGLE_GEMINI_BASE_URL itself, so a gateway or a test server can stand in for Google.
     """
 
@@ -82,6 +85,11 @@ class AnalystResource(dg.ConfigurableResource):
 
         return DuckDBLedger(self.llm_home() / "ledger.duckdb")
 
+    def answer_cache(self):
+        from ..llm_store import JsonAnswerCache
+
+        return JsonAnswerCache(self.llm_home() / "cache")
+
     def get(self, run_id: str = "") -> Analyst:
         if not self.use_llm():
             return RuleBasedAnalyst()
@@ -89,12 +97,11 @@ class AnalystResource(dg.ConfigurableResource):
         from google.genai import types
 
         from ..analysis.llm import LLMAnalyst
-        from ..llm_store import JsonAnswerCache
 
         settings = self.llm_settings()
         client = genai.Client(api_key=self.gemini_api_key,
                               http_options=types.HttpOptions(timeout=int(settings.timeout_s * 1000)))
-        return LLMAnalyst(client, settings, cache=JsonAnswerCache(self.llm_home() / "cache"),
+        return LLMAnalyst(client, settings, cache=self.answer_cache(),
                           ledger=self.ledger(), run_id=run_id, secrets=(self.gemini_api_key or "",))
 
 
@@ -114,7 +121,13 @@ class IndexResource(dg.ConfigurableResource):
 
 
 class ReportStore(dg.ConfigurableResource):
-    """Where PDFs, their Markdown/JSON exports and the history of report inputs are written."""
+    """Where PDFs, their Markdown/JSON exports and the history of report inputs are written.
+
+    Rendering always happens into a local directory; the storage hooks below (`_render_dir`, `_keep`,
+    `_history`, `_archive`, `_local_pdf`) say where the files end up. Here they are files under
+    `directory`; GCSReportStore (defs/production.py) renders into a temporary directory and keeps the
+    files in a bucket.
+    """
 
     directory: str
 
@@ -123,45 +136,72 @@ class ReportStore(dg.ConfigurableResource):
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-    def _previous(self, history: Path, current: str) -> tuple[ReportInput | None, str | None]:
-        """The latest archived inputs that differ from the current ones (stable across re-renders)."""
+    # ---- storage hooks (local files) -------------------------------------------------------------
+    @contextmanager
+    def _render_dir(self, ticker: str) -> Iterator[Path]:
+        yield self.path_for(ticker)
+
+    def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
+        """Make the rendered files durable; returns where each one is, by format (pdf, md, json)."""
+        return {fmt: str(path) for fmt, path in paths.items()}
+
+    def _history(self, ticker: str) -> list[tuple[str, Callable[[], str]]]:
+        """Archived inputs, newest first: (inputs hash, a reader of their JSON)."""
+        history = Path(self.directory) / ticker / "history"
         if not history.is_dir():
-            return None, None
-        for path in sorted(history.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True):
-            if path.stem == current:
+            return []
+        files = sorted(history.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+        return [(p.stem, lambda p=p: p.read_text(encoding="utf-8")) for p in files]
+
+    def _archive(self, ticker: str, inputs_hash: str, text: str) -> None:
+        """Keep these inputs once (the first archiving of identical inputs stays, with its time)."""
+        from ..atomic import atomic_write_text
+
+        archived = Path(self.directory) / ticker / "history" / f"{inputs_hash}.json"
+        if not archived.exists():
+            archived.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(archived, text)
+
+    @contextmanager
+    def _local_pdf(self, artifact: ReportArtifact) -> Iterator[Path]:
+        yield Path(artifact.path)
+
+    # ---- the API the report asset uses -------------------------------------------------------------
+    def _previous(self, ticker: str, current: str) -> tuple[ReportInput | None, str | None]:
+        """The latest archived inputs that differ from the current ones (stable across re-renders)."""
+        for inputs_hash, read in self._history(ticker):
+            if inputs_hash == current:
                 continue
             try:
-                return ReportInput.model_validate_json(path.read_text(encoding="utf-8")), path.stem
+                return ReportInput.model_validate_json(read()), inputs_hash
             except ValueError:
                 continue
         return None, None
 
     def publish(self, bundle: ReportInput) -> tuple[ReportArtifact, str]:
         """Render PDF, Markdown and JSON beside each other; archive the inputs for 'what changed'."""
-        from ..atomic import atomic_write_text
         from ..report import write_exports
 
-        directory = self.path_for(bundle.ticker)
-        history = directory / "history"
         current = content_hash(bundle)
-        previous, previous_id = self._previous(history, current)
+        previous, previous_id = self._previous(bundle.ticker, current)
         full = bundle.model_copy(update={"previous": previous}) if previous else bundle
-        out = write_exports(full, directory, f"{bundle.ticker}_report")
-        archived = history / f"{current}.json"
-        if not archived.exists():
-            history.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(archived, bundle.model_dump_json())
+        with self._render_dir(bundle.ticker) as directory:
+            out = write_exports(full, directory, f"{bundle.ticker}_report")
+            kept = self._keep(bundle.ticker, out.paths)
+        self._archive(bundle.ticker, current, bundle.model_dump_json())
         artifact = ReportArtifact(
-            ticker=bundle.ticker, path=str(out.pdf.path), pages=out.pdf.pages, bytes=out.pdf.bytes,
-            sha256=out.pdf.sha256, markdown_path=str(out.markdown_path), json_path=str(out.json_path),
+            ticker=bundle.ticker, path=kept["pdf"], pages=out.pdf.pages, bytes=out.pdf.bytes,
+            sha256=out.pdf.sha256, markdown_path=kept["md"], json_path=kept["json"],
             generated_for=bundle.as_of, inputs_hash=current, compared_with=previous_id,
         )
         return artifact, out.markdown
 
     def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
+        """Problems of the PDF as stored (read back from where `publish` kept it)."""
         from ..report import verify_pdf
 
-        return verify_pdf(Path(artifact.path), company_name)
+        with self._local_pdf(artifact) as path:
+            return verify_pdf(path, company_name)
 
 
 def _optional_env(name: str, *alternatives: str):
@@ -172,22 +212,36 @@ def _optional_env(name: str, *alternatives: str):
     return None
 
 
-def build_resources(home: Path | None = None) -> dict[str, object]:
-    from .io_manager import ModelJsonIOManager
+def build_resources(home: Path | None = None, profile: ProfileSettings | None = None) -> dict[str, object]:
+    """The resources of the configured profile (CONSULTANTOS_PROFILE): the one place that picks them.
 
+    Both profiles share the providers and the analyst's selection; they differ in where asset values,
+    reports, the LLM answer cache and cost ledger, and (by default) the research index are kept.
+    """
     home = home or storage_root()
-    return {
-        "io_manager": ModelJsonIOManager(base_dir=str(home / "assets")),
+    profile = profile or ProfileSettings.from_env(home=home)
+    gemini_key = _optional_env("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    common: dict[str, object] = {
         "sources": SourcesResource(
             mode=os.environ.get("CONSULTANTOS_MODE", "auto"),
             snapshot_dir=os.environ.get("CONSULTANTOS_SNAPSHOT_DIR") or None,
             tavily_api_key=_optional_env("TAVILY_API_KEY"),
             edgar_identity=_optional_env("EDGAR_IDENTITY"),
         ),
-        "analyst": AnalystResource(kind=os.environ.get("CONSULTANTOS_ANALYST", "auto"),
-                                   gemini_api_key=_optional_env("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-                                   home=str(home)),
-        "index": IndexResource(uri=str(home / "lancedb"), embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto"),
-                               gemini_api_key=_optional_env("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+        "index": IndexResource(uri=profile.lancedb_uri, embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto"),
+                               gemini_api_key=gemini_key),
+    }
+    analyst_kind = os.environ.get("CONSULTANTOS_ANALYST", "auto")
+    if profile.production:
+        from .production import production_resources
+
+        return {**common, **production_resources(profile, analyst_kind, gemini_key)}
+
+    from .io_manager import ModelJsonIOManager
+
+    return {
+        **common,
+        "io_manager": ModelJsonIOManager(base_dir=str(home / "assets")),
+        "analyst": AnalystResource(kind=analyst_kind, gemini_api_key=gemini_key, home=str(home)),
         "reports": ReportStore(directory=str(home / "reports")),
     }

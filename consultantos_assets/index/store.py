@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,8 +149,14 @@ class ChunkStore:
         self.nprobes = nprobes
         self.refine_factor = refine_factor
         self.ef = ef
-        Path(self.uri).mkdir(parents=True, exist_ok=True)
-        self._lock = FileLock(str(Path(self.uri) / f".{self.table_name}.lock"))
+        if "://" in self.uri:  # an object store (gs://, s3://): its conditional commits order writers across
+            # machines; the lock file, in the temp dir, only queues this machine's writers
+            digest = hashlib.sha256(self.uri.encode()).hexdigest()[:16]
+            lock_dir = Path(tempfile.gettempdir()) / f"consultantos-index-{digest}"
+        else:
+            lock_dir = Path(self.uri)
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(str(lock_dir / f".{self.table_name}.lock"))
 
     # ------------------------------------------------------------------------------- tables
     def _db(self):

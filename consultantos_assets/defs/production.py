@@ -1,0 +1,228 @@
+"""The production profile's storage (CONSULTANTOS_PROFILE=production): Google Cloud Storage and PostgreSQL.
+
+gs://<bucket>/<prefix>/assets/<asset>/<TICKER>.json     asset values, the same JSON envelope as the local
+                                                        profile ({"type": ..., "value": ...})
+gs://<bucket>/<prefix>/reports/<TICKER>/<TICKER>_report.pdf|.md|.json   the report and its exports
+gs://<bucket>/<prefix>/reports/<TICKER>/history/<inputs hash>.json      report inputs, for "what changed"
+gs://<bucket>/<prefix>/llm/cache/<k[:2]>/<key>.json     LLM answers by cache key
+gs://<bucket>/<prefix>/lancedb/                         the research index (CONSULTANTOS_LANCEDB_URI)
+PostgreSQL table llm_calls                              the LLM cost ledger (CONSULTANTOS_LEDGER_DSN, else the
+                                                        Dagster instance's database from DAGSTER_PG_*)
+
+Every machine that runs a step reads and writes the same bucket and database, so nothing depends on the
+machine a run lands on and nothing is lost when a machine is replaced. Objects are uploaded whole (a
+reader sees the old or the new object, never a part), and the GCS client comes from dagster-gcp's
+GCSResource (credentials: Application Default Credentials; STORAGE_EMULATOR_HOST points it at an
+emulator).
+"""
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster._utils.backoff import backoff
+from dagster._utils.cached_method import cached_method
+from dagster_gcp.gcs import GCSResource
+from dagster_gcp.gcs.io_manager import PickledObjectGCSIOManager
+from google.api_core.exceptions import Forbidden, NotFound, PreconditionFailed, ServiceUnavailable, TooManyRequests
+from pydantic import BaseModel
+from upath import UPath
+
+from ..models import ReportArtifact
+from ..settings import ConfigError, ProfileSettings
+from .io_manager import envelope_text, model_from_envelope, value_path
+from .resources import AnalystResource, ReportStore, _optional_env
+
+_TRANSIENT = (TooManyRequests, ServiceUnavailable, Forbidden)
+_CONTENT_TYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json"}
+
+
+def gcs_bucket(gcs: GCSResource, name: str):
+    """The bucket, checked once: a clear error instead of failures on the first write."""
+    bucket = gcs.get_client().bucket(name)
+    try:
+        found = bucket.exists()
+    except Forbidden as exc:
+        raise ConfigError(f"the GCS credentials may not read bucket {name!r} (CONSULTANTOS_GCS_BUCKET): "
+                          f"grant storage.buckets.get and object read/write on it ({exc})") from exc
+    if not found:
+        raise ConfigError(f"GCS bucket {name!r} (CONSULTANTOS_GCS_BUCKET) does not exist; create it or point "
+                          "CONSULTANTOS_GCS_BUCKET at an existing bucket")
+    return bucket
+
+
+def _upload(blob, data: str | bytes, content_type: str, **kwargs: Any) -> None:
+    backoff(blob.upload_from_string, args=[data], kwargs={"content_type": content_type, **kwargs},
+            retry_on=_TRANSIENT)
+
+
+# ------------------------------------------------------------------------------------------- asset values
+class _EnvelopeGCSStore(PickledObjectGCSIOManager):
+    """dagster-gcp's GCS IO manager (paths, logging, upload backoff) with the JSON envelope instead of pickle."""
+
+    extension = ".json"
+
+    def get_path_for_partition(self, context, path: UPath, partition: str) -> UPath:
+        value_path("", "/".join(context.asset_key.path), partition)  # refuses partitions that are not tickers
+        return super().get_path_for_partition(context, path, partition)
+
+    def uri(self, path: UPath) -> str:
+        return self._uri_for_path(path)
+
+    def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
+        if not isinstance(obj, BaseModel):
+            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a model")
+        _upload(self.bucket_obj.blob(path.as_posix()), envelope_text(obj), "application/json")
+
+    def load_from_path(self, context: dg.InputContext, path: UPath) -> BaseModel:
+        blob = self.bucket_obj.blob(path.as_posix())
+        try:
+            text = blob.download_as_text()
+        except NotFound as exc:
+            raise FileNotFoundError(f"no stored value at {self.uri(path)}") from exc
+        return model_from_envelope(text, self.uri(path))
+
+    def get_metadata(self, context: dg.OutputContext, obj: Any) -> dict[str, dg.MetadataValue]:
+        paths = self._get_paths_for_partitions(context) if context.has_asset_partitions else {"": self._get_path(context)}
+        return {"stored_at": dg.MetadataValue.url(self.uri(next(iter(paths.values()))))}
+
+    def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
+        rel = value_path("", "/".join(asset_key.path), partition)
+        path = self._base_path / rel.as_posix()
+        try:
+            text = self.bucket_obj.blob(path.as_posix()).download_as_text()
+        except NotFound:
+            return None
+        return model_from_envelope(text, self.uri(path))
+
+
+class GCSModelJsonIOManager(dg.ConfigurableIOManager):
+    """Asset values as JSON envelopes in a bucket: gs://<gcs_bucket>/<gcs_prefix>/<asset>/<TICKER>.json."""
+
+    gcs: dg.ResourceDependency[GCSResource]
+    gcs_bucket: str
+    gcs_prefix: str = "consultantos/assets"
+
+    @property
+    @cached_method
+    def _store(self) -> _EnvelopeGCSStore:
+        client = self.gcs.get_client()
+        gcs_bucket(self.gcs, self.gcs_bucket)
+        return _EnvelopeGCSStore(bucket=self.gcs_bucket, client=client, prefix=self.gcs_prefix)
+
+    def handle_output(self, context: dg.OutputContext, obj: BaseModel) -> None:
+        self._store.handle_output(context, obj)
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        return self._store.load_input(context)
+
+    def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
+        """The last stored value of an asset for a company, or None when nothing is stored."""
+        return self._store.stored_value(asset_key, partition)
+
+
+# ------------------------------------------------------------------------------------------- reports
+class GCSReportStore(ReportStore):
+    """ReportStore whose files live in a bucket: gs://<gcs_bucket>/<directory>/<TICKER>/...
+
+    Rendering happens in a temporary directory; the PDF, Markdown and JSON are then uploaded, and the
+    report's paths are gs:// URIs. The inputs history is read from and written to the bucket.
+    """
+
+    gcs: dg.ResourceDependency[GCSResource]
+    gcs_bucket: str
+
+    @property
+    @cached_method
+    def _bucket(self):
+        return gcs_bucket(self.gcs, self.gcs_bucket)
+
+    def _name(self, ticker: str, *parts: str) -> str:
+        return "/".join([self.directory.strip("/"), ticker, *parts])
+
+    def uri(self, name: str) -> str:
+        return f"gs://{self.gcs_bucket}/{name}"
+
+    def path_for(self, ticker: str) -> Path:
+        raise NotImplementedError("reports of the production profile are objects in a bucket, not a directory")
+
+    @contextmanager
+    def _render_dir(self, ticker: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix=f"consultantos-report-{ticker}-") as tmp:
+            yield Path(tmp)
+
+    def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
+        kept = {}
+        for fmt in ("json", "md", "pdf"):  # the PDF last: once it is there, its exports are too
+            name = self._name(ticker, paths[fmt].name)
+            _upload(self._bucket.blob(name), paths[fmt].read_bytes(), _CONTENT_TYPES[fmt])
+            kept[fmt] = self.uri(name)
+        return kept
+
+    def _history(self, ticker: str) -> list[tuple[str, Callable[[], str]]]:
+        blobs = [b for b in self._bucket.client.list_blobs(self._bucket, prefix=self._name(ticker, "history", ""))
+                 if b.name.endswith(".json")]
+        blobs.sort(key=lambda b: (b.time_created, b.name), reverse=True)
+        return [(b.name.rsplit("/", 1)[-1].removesuffix(".json"), b.download_as_text) for b in blobs]
+
+    def _archive(self, ticker: str, inputs_hash: str, text: str) -> None:
+        blob = self._bucket.blob(self._name(ticker, "history", f"{inputs_hash}.json"))
+        try:  # create-only: the first archiving of identical inputs stays, with its time
+            _upload(blob, text, "application/json", if_generation_match=0)
+        except PreconditionFailed:
+            pass
+
+    @contextmanager
+    def _local_pdf(self, artifact: ReportArtifact) -> Iterator[Path]:
+        prefix = f"gs://{self.gcs_bucket}/"
+        if not artifact.path.startswith(prefix):
+            raise ValueError(f"{artifact.path} is not in bucket {self.gcs_bucket}")
+        with tempfile.TemporaryDirectory(prefix="consultantos-verify-") as tmp:
+            local = Path(tmp) / Path(artifact.path).name
+            try:
+                self._bucket.blob(artifact.path.removeprefix(prefix)).download_to_filename(str(local))
+            except NotFound:
+                local.unlink(missing_ok=True)  # verify_pdf then reports the file as missing
+            yield local
+
+
+# ------------------------------------------------------------------------------------------- LLM storage
+class SharedAnalystResource(AnalystResource):
+    """AnalystResource whose answer cache is in the bucket and whose cost ledger is in PostgreSQL, so every
+    machine shares them and they outlive any machine. `ledger_dsn` (CONSULTANTOS_LEDGER_DSN, through
+    dg.EnvVar) defaults to the Dagster instance's database, assembled from DAGSTER_PG_* when used."""
+
+    gcs: dg.ResourceDependency[GCSResource]
+    gcs_bucket: str
+    cache_prefix: str = "consultantos/llm/cache"
+    ledger_dsn: str | None = None
+
+    def ledger(self):
+        from ..llm_store import PostgresLedger
+        from ..settings import postgres_dsn_from_env
+
+        return PostgresLedger(self.ledger_dsn or postgres_dsn_from_env())
+
+    def answer_cache(self):
+        from ..llm_store import GCSAnswerCache
+
+        return GCSAnswerCache(gcs_bucket(self.gcs, self.gcs_bucket), self.cache_prefix)
+
+
+def production_resources(profile: ProfileSettings, analyst_kind: str, gemini_key) -> dict[str, object]:
+    """io_manager, analyst and reports of the production profile (see build_resources)."""
+    gcs = GCSResource(project=profile.gcp_project)
+    bucket = profile.gcs_bucket or ""
+    return {
+        "io_manager": GCSModelJsonIOManager(gcs=gcs, gcs_bucket=bucket,
+                                            gcs_prefix=f"{profile.gcs_prefix}/assets"),
+        "analyst": SharedAnalystResource(
+            kind=analyst_kind, gemini_api_key=gemini_key, home=str(profile.home), gcs=gcs, gcs_bucket=bucket,
+            cache_prefix=f"{profile.gcs_prefix}/llm/cache",
+            ledger_dsn=_optional_env("CONSULTANTOS_LEDGER_DSN"),
+        ),
+        "reports": GCSReportStore(gcs=gcs, gcs_bucket=bucket, directory=f"{profile.gcs_prefix}/reports"),
+    }
