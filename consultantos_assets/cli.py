@@ -9,8 +9,8 @@ import argparse
 import importlib
 import json
 import os
-import shutil
 import signal
+import socket
 import sys
 import threading
 import time
@@ -38,19 +38,115 @@ def ensure_instance_home() -> Path:
     os.environ["DAGSTER_HOME"] = str(home)
     target = home / "dagster.yaml"
     if not target.exists() and REPO_INSTANCE_CONFIG.exists():
-        shutil.copyfile(REPO_INSTANCE_CONFIG, target)
+        from .atomic import atomic_write_bytes
+
+        atomic_write_bytes(target, REPO_INSTANCE_CONFIG.read_bytes())
     return home
 
 
 def _instance():
     """The shared instance. Opening it the first time creates its SQLite schema, which two processes
-    starting together would race on, so the opening is serialised by a lock file beside it."""
+    starting together would race on, so the opening is serialised by a lock file beside it. Runs left
+    in progress by a CLI process that no longer exists are marked failed on the way (see
+    `reap_dead_runs`)."""
     import dagster as dg
     from filelock import FileLock
 
     home = ensure_instance_home()
     with FileLock(str(home / ".open.lock")):
-        return dg.DagsterInstance.get()
+        instance = dg.DagsterInstance.get()
+    for run_id, ticker in reap_dead_runs(instance):
+        print(f"note: run {run_id} for {ticker} was interrupted (its process is gone); marked it failed. "
+              f"`consultantos report {ticker} --resume` continues it from where it stopped.", file=sys.stderr,
+              flush=True)
+    return instance
+
+
+# ------------------------------------------------------------------------------ runs of this CLI
+PID_TAG = "consultantos/cli-pid"
+HOST_TAG = "consultantos/cli-host"
+START_TAG = "consultantos/cli-process-start"
+ATTEMPT_TAG = "consultantos/cli-attempt"
+
+
+def _process_start(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), so a reused pid is not mistaken for
+    the original process; empty where /proc is unavailable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _process_alive(pid: int, started: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not started or _process_start(pid) in ("", started)
+
+
+def cli_run_tags(attempt: str) -> dict[str, str]:
+    """Tags naming the process executing a CLI run, so a later CLI can tell when it died."""
+    pid = os.getpid()
+    return {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), START_TAG: _process_start(pid),
+            ATTEMPT_TAG: attempt, "consultantos/trigger": "cli"}
+
+
+def reap_dead_runs(instance) -> list[tuple[str, str]]:
+    """Mark failed the CLI runs still recorded as in progress whose process is gone (killed, crashed,
+    machine restarted), and free the pool slots they held. Returns (run id, ticker) of each.
+
+    Runs launched from the UI, schedules and sensors are the daemon's and code server's business
+    (run monitoring in dagster.yaml); only runs tagged with this host's CLI pids are judged here."""
+    import dagster as dg
+
+    host = socket.gethostname()
+    reaped: list[tuple[str, str]] = []
+    records = instance.get_run_records(dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED,
+                  dg.DagsterRunStatus.CANCELING]))
+    for rec in records:
+        run = rec.dagster_run
+        tags = run.tags
+        if PID_TAG not in tags or tags.get(HOST_TAG) != host:
+            continue
+        try:
+            pid = int(tags[PID_TAG])
+        except ValueError:
+            continue
+        if _process_alive(pid, tags.get(START_TAG, "")):
+            continue
+        message = (f"The consultantos process (pid {pid}) executing this run is gone (killed or crashed); "
+                   "marked failed by the CLI. Re-execute from failure to finish it.")
+        instance.report_engine_event(message, run)
+        instance.report_run_failed(run, message)
+        storage = instance.event_log_storage
+        if getattr(storage, "supports_global_concurrency_limits", False):
+            storage.free_concurrency_slots_for_run(run.run_id)
+        reaped.append((run.run_id, tags.get("dagster/partition", "?")))
+    return reaped
+
+
+def last_failed_run(instance, ticker: str):
+    """The most recent failed company_report run for the company, or None."""
+    import dagster as dg
+
+    runs = instance.get_runs(dg.RunsFilter(job_name="company_report", tags={"dagster/partition": ticker}), limit=1)
+    return runs[0] if runs and runs[0].status == dg.DagsterRunStatus.FAILURE else None
+
+
+def in_process_report_job():
+    """company_report with the in-process executor: what `report --resume` re-executes (reconstructable,
+    so it must live at module level and build the same definitions as the code location)."""
+    import dagster as dg
+
+    from .defs import build_definitions
+
+    return build_definitions().resolve_job_def("company_report").with_executor_def(dg.in_process_executor)
 
 
 def _tickers(raw: list[str]) -> list[str]:
@@ -87,18 +183,26 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_with_progress(instance, job, ticker: str) -> tuple[bool, str]:
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def _find_run(instance, attempt: str) -> str | None:
+    import dagster as dg
+
+    runs = instance.get_runs(dg.RunsFilter(tags={ATTEMPT_TAG: attempt}), limit=1)
+    return runs[0].run_id if runs else None
+
+
+def _run_with_progress(instance, execute, attempt: str, run_id: str | None = None) -> tuple[bool, str]:
+    """Run `execute()` in a thread and print a line per materialization and check as they land in the
+    event log. `run_id` is known up front for a new run; a re-execution's is found by its attempt tag."""
     from dagster import DagsterEventType
 
-    run_id = str(uuid.uuid4())
     outcome: dict[str, object] = {}
 
     def target() -> None:
         try:
-            outcome["result"] = job.execute_in_process(
-                run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-                instance=instance, partition_key=ticker, run_id=run_id, raise_on_error=False,
-            )
+            outcome["result"] = execute()
         except Exception as exc:  # surfaced below as a failed run
             outcome["error"] = exc
 
@@ -112,6 +216,12 @@ def _run_with_progress(instance, job, ticker: str) -> tuple[bool, str]:
               DagsterEventType.ASSET_CHECK_EVALUATION}
     while True:
         alive = worker.is_alive()
+        run_id = run_id or _find_run(instance, attempt)
+        if run_id is None:
+            if not alive:
+                break
+            time.sleep(0.2)
+            continue
         conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=wanted)
         cursor = conn.cursor if conn.records else cursor
         for rec in conn.records:
@@ -133,12 +243,25 @@ def _run_with_progress(instance, job, ticker: str) -> tuple[bool, str]:
             break
         time.sleep(0.2)
     if "error" in outcome:
-        return False, f"run {run_id} crashed: {outcome['error']}"
+        return False, f"run {run_id or '?'} crashed: {outcome['error']}"
     result = outcome["result"]
-    return bool(result.success), run_id
+    return bool(result.success), run_id or result.run_id
+
+
+def _sweep_temp_files() -> None:
+    """Remove temp files that killed writers left beside the outputs (never a file a reader opens)."""
+    from .atomic import sweep_temp_files
+    from .settings import storage_root
+
+    root = storage_root()
+    removed = sweep_temp_files([root / d for d in ("assets", "reports", "llm", "requests", "portfolios")])
+    if removed:
+        print(f"note: removed {len(removed)} temp file(s) left by an interrupted run", file=sys.stderr, flush=True)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    import dagster as dg
+
     from .defs import build_definitions
     from .defs.io_manager import load_value
     from .defs.partitions import add_companies
@@ -149,12 +272,37 @@ def cmd_report(args: argparse.Namespace) -> int:
     threading.Thread(target=importlib.import_module, args=("edgar.entity.parser",), daemon=True).start()
     _check_known([ticker])
     instance = _instance()
+    _sweep_temp_files()
     add_companies(instance, [ticker])
-    job = build_definitions().resolve_job_def("company_report")
-    print(f"Building the report for {ticker} (instance: {os.environ['DAGSTER_HOME']})", flush=True)
-    ok, run = _run_with_progress(instance, job, ticker)
+    attempt = uuid.uuid4().hex
+    tags = cli_run_tags(attempt)
+    parent = last_failed_run(instance, ticker) if args.resume else None
+    if args.resume and parent is None:
+        print(f"No failed run to resume for {ticker}: building the whole report.", flush=True)
+    if parent is not None:
+        module = importlib.import_module("consultantos_assets.cli")  # a stable name even when run as __main__
+        job = dg.reconstructable(module.in_process_report_job)
+        tags = {**{k: v for k, v in parent.tags.items() if not k.startswith(("dagster/", "consultantos/cli-"))},
+                **tags, "dagster/partition": ticker}
+        print(f"Resuming run {parent.run_id} for {ticker} from its failure: steps that succeeded are "
+              f"reused (instance: {os.environ['DAGSTER_HOME']})", flush=True)
+
+        def execute():
+            return dg.execute_job(job, instance, run_config=RUN_CONFIG, tags=tags,
+                                  reexecution_options=dg.ReexecutionOptions.from_failure(parent.run_id, instance))
+        ok, run = _run_with_progress(instance, execute, attempt)
+    else:
+        job = build_definitions().resolve_job_def("company_report")
+        run_id = str(uuid.uuid4())
+        print(f"Building the report for {ticker} (run {run_id}, instance: {os.environ['DAGSTER_HOME']})", flush=True)
+
+        def execute():
+            return job.execute_in_process(run_config=RUN_CONFIG, instance=instance, partition_key=ticker,
+                                          run_id=run_id, tags=tags, raise_on_error=False)
+        ok, run = _run_with_progress(instance, execute, attempt, run_id)
     if not ok:
-        raise CliError(f"the run for {ticker} failed ({run}); see the messages above or the Dagster UI")
+        raise CliError(f"the run for {ticker} failed ({run}); see the messages above or the Dagster UI. "
+                       f"`consultantos report {ticker} --resume` re-executes only what did not finish")
     artifact = load_value(storage_root() / "assets", "report_pdf", ticker)
     print(artifact.path)
     return 0
@@ -267,6 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_add)
     r = sub.add_parser("report", help="materialize the whole graph for a company; prints the PDF path last")
     r.add_argument("ticker")
+    r.add_argument("--resume", action="store_true",
+                   help="re-execute the company's last failed or interrupted run from its failure: steps that "
+                   "succeeded are not run again (without a failed run, builds the whole report)")
     r.set_defaults(func=cmd_report)
     s = sub.add_parser("show", help="print an asset's stored value")
     s.add_argument("ticker")
