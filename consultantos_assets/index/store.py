@@ -25,6 +25,7 @@ import hashlib
 import logging
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,26 @@ def build_filter(ticker: str | None = None, kinds: Sequence[str] | None = None,
     if date_to:
         parts.append(f"date <= {_q(str(date_to))}")
     return " AND ".join(parts) or None
+
+
+_CONFLICT = re.compile(r"conflict|concurrent|retryable", re.IGNORECASE)
+
+
+def _retry_conflicts(commit, what: str, attempts: int = 5, base_delay_s: float = 0.2):
+    """Run a LanceDB commit, retrying when it loses a commit race to a writer outside this store's file
+    lock (another host on shared storage, a process with another lock directory). A merge-insert is
+    idempotent for the same input (ids are content hashes), so a retry cannot duplicate rows."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return commit()
+        except Exception as exc:  # lancedb raises plain OSError/RuntimeError/ValueError with the reason
+            if attempt == attempts or not _CONFLICT.search(str(exc)):
+                raise
+            delay = base_delay_s * 2 ** (attempt - 1)
+            log.warning("%s: commit conflict on the index (%s); retrying in %.1fs (attempt %d of %d)",
+                        what, str(exc).splitlines()[0][:160], delay, attempt + 1, attempts)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -251,13 +272,14 @@ class ChunkStore:
                     "evidence_id": c.evidence_id, "date": date, "text": c.text, "text_hash": hashes[c.id],
                     "row_hash": row_hash, "embedder": self.embedder.name, "vector": vectors[hashes[c.id]],
                 })
-            result = (
+            batch = pa.Table.from_pylist(data, schema=schema_for(self.embedder))
+            result = _retry_conflicts(lambda: (
                 table.merge_insert("id")
                 .when_matched_update_all(where="target.row_hash <> source.row_hash")
                 .when_not_matched_insert_all()
                 .when_not_matched_by_source_delete(f"ticker = {_q(ticker)} AND scope = {_q(scope)}")
-                .execute(pa.Table.from_pylist(data, schema=schema_for(self.embedder)))
-            )
+                .execute(batch)
+            ), f"{ticker}/{scope}")
             indexes = self._maintain(table)
             n_chunks = len(chunks)
             reused = sum(1 for c in chunks if hashes[c.id] in cached)
