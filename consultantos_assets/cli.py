@@ -407,6 +407,29 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_breakers(args: argparse.Namespace) -> int:
+    from .settings import storage_root
+    from .sources.breaker import JsonBreakerStore, breaker_path, reset, utcnow
+
+    store = JsonBreakerStore(breaker_path(storage_root()))
+    if args.reset:
+        known = {s.lower(): s for s in store.states()}
+        name = known.get(args.reset.lower())
+        if args.reset.lower() != "all" and name is None:
+            raise CliError(f"no breaker named {args.reset!r}; known: {', '.join(sorted(known.values())) or 'none'}")
+        for service in reset(store, None if args.reset.lower() == "all" else name):
+            print(f"{service}: closed")
+        return 0
+    states = store.states()
+    if not states:
+        print(f"No live service has failed yet (state: {store.path}).")
+        return 0
+    now = utcnow()
+    for service, state in sorted(states.items()):
+        print(f"{service:<15} {state.status(now):<9} {state.describe(now)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="consultantos", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -437,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--since", help="only chunks dated on or after YYYY-MM-DD")
     q.add_argument("--until", help="only chunks dated on or before YYYY-MM-DD")
     q.set_defaults(func=cmd_search)
+    b = sub.add_parser("breakers", help="circuit breakers of the live services (shared by every run)")
+    b.add_argument("--reset", metavar="SERVICE", help="close a service's breaker ('all' for every one)")
+    b.set_defaults(func=cmd_breakers)
     return p
 
 

@@ -236,3 +236,64 @@ def portfolios_dir(home: Path | None = None) -> Path:
 
 def requests_dir(home: Path | None = None) -> Path:
     return (home or storage_root()) / "requests"
+
+
+# ---- live source faults (retries, timeouts, circuit breaker) --------------------------------------
+# CONSULTANTOS_SOURCE_TIMEOUT_S      per-request timeout of every live provider        (default 20)
+# CONSULTANTOS_SOURCE_ATTEMPTS       tries per request on down/timeout/429/5xx          (default 4)
+# CONSULTANTOS_SOURCE_BACKOFF_S      first backoff; doubles per try, with +-50% jitter  (default 1)
+# CONSULTANTOS_SOURCE_BACKOFF_MAX_S  longest single wait, also the longest Retry-After honoured (default 30)
+# CONSULTANTOS_SOURCE_BUDGET_S       total time one request may take including waits   (default 90)
+# CONSULTANTOS_BREAKER_FAILURES      consecutive transient failures that open a breaker (default 3)
+# CONSULTANTOS_BREAKER_COOLDOWN      how long an open breaker skips its service         (default 10m)
+# EDGAR_RATE_LIMIT_PER_SEC           SEC requests per second per process, at most 10   (default 9)
+
+
+def _positive_float(env: dict[str, str] | os._Environ, name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < minimum or value != value:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
+    return value
+
+
+@dataclass(frozen=True)
+class SourceFaultSettings:
+    """Timeouts, retries and the circuit breaker shared by every live provider."""
+
+    timeout_s: float = 20.0
+    attempts: int = 4
+    backoff_s: float = 1.0
+    backoff_max_s: float = 30.0
+    budget_s: float = 90.0
+    breaker_failures: int = 3
+    breaker_cooldown: timedelta = timedelta(minutes=10)
+    sec_rate_per_sec: float = 9.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> SourceFaultSettings:
+        env = os.environ if env is None else env
+        rate = _positive_float(env, "EDGAR_RATE_LIMIT_PER_SEC", 9.0, minimum=0.1)
+        if rate > 10:
+            raise ConfigError(f"EDGAR_RATE_LIMIT_PER_SEC={rate:g} exceeds SEC's limit of 10 requests per second")
+        return cls(
+            timeout_s=_positive_float(env, "CONSULTANTOS_SOURCE_TIMEOUT_S", 20.0, minimum=0.05),
+            attempts=_positive_int(env, "CONSULTANTOS_SOURCE_ATTEMPTS", 4),
+            backoff_s=_positive_float(env, "CONSULTANTOS_SOURCE_BACKOFF_S", 1.0),
+            backoff_max_s=_positive_float(env, "CONSULTANTOS_SOURCE_BACKOFF_MAX_S", 30.0),
+            budget_s=_positive_float(env, "CONSULTANTOS_SOURCE_BUDGET_S", 90.0, minimum=0.05),
+            breaker_failures=_positive_int(env, "CONSULTANTOS_BREAKER_FAILURES", 3),
+            breaker_cooldown=parse_duration(env.get("CONSULTANTOS_BREAKER_COOLDOWN") or "10m",
+                                            "CONSULTANTOS_BREAKER_COOLDOWN"),
+            sec_rate_per_sec=rate,
+        )
+
+
+def state_dir(home: Path | None = None) -> Path:
+    """Operational state shared by every run process (circuit breakers)."""
+    return (home or storage_root()) / "state"

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -185,30 +180,35 @@ def test_edgar_needs_identity() -> None:
 
 
 @needs_shared
-def test_edgar_directory_on_local_sec_payloads(tmp_path: Path) -> None:
-    """EdgarDirectory through real edgartools, reading a copy of the SEC payloads (its local mode).
+def test_edgar_directory_on_sec_payloads_through_injected_transport() -> None:
+    """EdgarDirectory through SecClient, SEC's ticker list and submissions answered by an injected transport."""
+    import httpx
 
-    Run in a subprocess: edgartools keeps its data-directory settings in process-wide state.
-    """
-    sec = tmp_path / "sec_edgar"
-    for part in ("submissions", "reference"):
-        shutil.copytree(SHARED / "sec_edgar" / part, sec / part, ignore=shutil.ignore_patterns("*.parquet"))
-    script = textwrap.dedent(
-        """
-        import json
-        from consultantos_assets.sources.companies import EdgarDirectory
-        d = EdgarDirectory("ConsultantOS tests tests@example.com")
-        p = d.profile("AAPL")
-        f = d.filings(p, limit=5, forms=["10-K"])
-        print(json.dumps({"cik": p.cik, "sic": p.sic, "forms": [x.form for x in f],
-                          "first": f[0].accession, "dates": [x.filing_date.isoformat() for x in f]}))
-        """
-    )
-    env = {**os.environ, "EDGAR_USE_LOCAL_DATA": "1", "EDGAR_LOCAL_DATA_DIR": str(sec)}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["cik"] == 320193 and result["sic"] == 3571
-    assert result["forms"] == ["10-K"] * 5
-    assert result["first"] == "0000320193-25-000079"
-    assert result["dates"] == sorted(result["dates"], reverse=True)
+    from consultantos_assets.sources.retry import Guard, RetryPolicy
+    from consultantos_assets.sources.sec_http import RateLimiter, SecClient
+
+    sec = SHARED / "sec_edgar"
+    agents: set[str] = set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        agents.add(request.headers["User-Agent"])
+        path = request.url.path
+        if path == "/files/company_tickers.json":
+            return httpx.Response(200, content=(sec / "reference" / "company_tickers.json").read_bytes())
+        if path.startswith("/submissions/"):
+            file = sec / "submissions" / path.rsplit("/", 1)[1]
+            return httpx.Response(200, content=file.read_bytes()) if file.is_file() else httpx.Response(404)
+        return httpx.Response(404)
+
+    guard = Guard("SEC EDGAR", RetryPolicy(attempts=1, timeout_s=5))
+    client = SecClient("ConsultantOS tests tests@example.com", guard, RateLimiter(100), httpx.MockTransport(answer))
+    d = EdgarDirectory("ConsultantOS tests tests@example.com", client)
+    p = d.profile("aapl")
+    f = d.filings(p, limit=5, forms=["10-K"])
+    assert p.cik == 320193 and p.sic == 3571 and p.name == "Apple Inc."
+    assert [x.form for x in f] == ["10-K"] * 5
+    assert f[0].accession == "0000320193-25-000079"
+    assert [x.filing_date for x in f] == sorted((x.filing_date for x in f), reverse=True)
+    assert agents == {"ConsultantOS tests tests@example.com"}
+    with pytest.raises(UnknownCompany, match="ticker list"):
+        d.profile("ZZZZZQ")

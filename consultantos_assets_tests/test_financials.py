@@ -294,30 +294,30 @@ def test_edgar_requires_identity() -> None:
 
 
 @needs_shared
-def test_edgar_provider_maps_results_and_failures(monkeypatch) -> None:
-    import edgar
+def test_edgar_provider_maps_results_and_failures() -> None:
+    """Live company facts through SecClient with an injected httpx transport standing in for SEC."""
     import httpx
 
-    entity = parse_companyfacts(raw_facts(1045810))
-    identities: list[str] = []
-    monkeypatch.setattr(edgar, "set_identity", identities.append)
+    from consultantos_assets.sources.retry import Guard, RetryPolicy
+    from consultantos_assets.sources.sec_http import RateLimiter, SecClient
 
-    class FakeCompany:
-        def __init__(self, key):
-            self.key = key
+    seen: list[tuple[str, str]] = []
+    payload = json.dumps(raw_facts(1045810)).encode()
 
-        def get_facts(self):
-            if self.key == 1045810:
-                return entity
-            raise httpx.ConnectError("connection refused")
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers["User-Agent"]))
+        if request.url.path.endswith("CIK0001045810.json"):
+            return httpx.Response(200, content=payload, headers={"Content-Type": "application/json"})
+        raise httpx.ConnectError("connection refused", request=request)
 
-    monkeypatch.setattr(edgar, "Company", FakeCompany)
-    fin = EdgarFinancials("Jane Doe jane@example.com").financials(profile("NVDA"))
-    assert identities == ["Jane Doe jane@example.com"]
+    guard = Guard("SEC EDGAR", RetryPolicy(attempts=2, backoff_s=0.01, timeout_s=5))
+    client = SecClient("Jane Doe jane@example.com", guard, RateLimiter(100), httpx.MockTransport(answer))
+    fin = EdgarFinancials("Jane Doe jane@example.com", client).financials(profile("NVDA"))
+    assert seen == [("/api/xbrl/companyfacts/CIK0001045810.json", "Jane Doe jane@example.com")]
     assert fin.value("revenue", 2025).value == 130_497_000_000
     assert fin.provenance.provider == "sec-edgar" and fin.provenance.mode == "live"
-    with pytest.raises(ServiceUnavailable, match="SEC EDGAR did not answer for AAPL"):
-        EdgarFinancials("Jane Doe jane@example.com").financials(profile("AAPL"))
+    with pytest.raises(ServiceUnavailable, match=r"SEC EDGAR: service unreachable after 2 attempts"):
+        EdgarFinancials("Jane Doe jane@example.com", client).financials(profile("AAPL"))
 
 
 def _edgar_fact(concept: str, value: float, start: str | None, end: str, form: str, accn: str, filed: str,

@@ -185,6 +185,9 @@ def test_yahoo_prices_through_yfinance(yahoo_payload) -> None:
 
 
 def test_yahoo_prices_failure_is_service_unavailable(yahoo_payload) -> None:
+    from consultantos_assets.sources.retry import Guard, RetryPolicy
+
     yahoo_payload["fail"] = True
-    with pytest.raises(ServiceUnavailable, match="Yahoo Finance did not answer for NVDA"):
-        YahooPrices().daily_closes("NVDA")
+    guard = Guard("Yahoo Finance", RetryPolicy(attempts=2, backoff_s=0.01, timeout_s=5))
+    with pytest.raises(ServiceUnavailable, match=r"Yahoo Finance: service unreachable after 2 attempts"):
+        YahooPrices(guard).daily_closes("NVDA")

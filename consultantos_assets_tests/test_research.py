@@ -266,19 +266,22 @@ def test_tavily_success(tavily_url: str) -> None:
 @pytest.mark.parametrize(
     ("mode", "error", "pattern"),
     [
-        ("401", MissingKey, "Tavily rejected the key"),
-        ("429", ServiceUnavailable, "rate-limited"),
-        ("500", ServiceUnavailable, "Tavily search failed"),
+        ("401", MissingKey, "Tavily: missing key: the key was rejected"),
+        ("429", ServiceUnavailable, r"Tavily: HTTP 429 after 2 attempts"),
+        ("500", ServiceUnavailable, r"Tavily: HTTP 500 after 2 attempts"),
     ],
 )
 def test_tavily_errors(tavily_url: str, mode: str, error: type[Exception], pattern: str) -> None:
+    from consultantos_assets.sources.retry import Guard, RetryPolicy
+
     FakeTavily.mode = mode
+    guard = Guard("Tavily", RetryPolicy(attempts=2, backoff_s=0.01, timeout_s=5))
     with pytest.raises(error, match=pattern) as caught:
-        TavilyResearch(KEY, api_base_url=tavily_url).research(ACME, [])
+        TavilyResearch(KEY, api_base_url=tavily_url, guard=guard).research(ACME, [])
     assert KEY not in str(caught.value) and KEY not in repr(caught.value)
 
 
 def test_tavily_without_key() -> None:
-    with pytest.raises(MissingKey, match="TAVILY_API_KEY"):
+    with pytest.raises(MissingKey, match="Tavily: missing key: set TAVILY_API_KEY"):
         TavilyResearch(None).research(ACME, [])
     assert KEY not in repr(TavilyResearch(KEY))

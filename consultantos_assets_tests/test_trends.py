@@ -14,6 +14,7 @@ import pytest
 from consultantos_assets.analysis.trends import summarize_series
 from consultantos_assets.models import TrendPoint
 from consultantos_assets.sources.base import NoData, ServiceUnavailable
+from consultantos_assets.sources.retry import Guard, RetryPolicy
 from consultantos_assets.sources.trends import PyTrendsTrends, SnapshotTrends, parse_interest
 
 SHARED = Path("/work/shared/data")
@@ -171,7 +172,7 @@ def _expected_points(body: str) -> list[tuple[date, float]]:
 def test_pytrends_parses_recorded_weekly_response(fake_google: type[FakeGoogle]) -> None:
     fake_google.explore = _recorded("test_interest_over_time_partial__1_explore.txt")
     fake_google.multiline = _recorded("test_interest_over_time_partial__2_multiline.txt")
-    result = PyTrendsTrends(timeout=(2, 5)).trends("PZZA", ["pizza"])
+    result = PyTrendsTrends(guard=Guard("Google Trends", RetryPolicy(timeout_s=5))).trends("PZZA", ["pizza"])
     series = result.series[0]
     expected = _expected_points(fake_google.multiline)
     assert len(expected) == 259  # 260 weeks recorded, the partial last week dropped
@@ -200,17 +201,19 @@ def test_pytrends_rate_limit_retries_then_fails(fake_google: type[FakeGoogle]) -
     fake_google.multiline = _recorded("test_interest_over_time_ok__2_multiline.txt")
     fake_google.multiline_statuses = [429, 200]
     sleeps: list[float] = []
-    ok = PyTrendsTrends(retries=1, backoff_seconds=0.25, sleep=sleeps.append).trends("PZZA", ["pizza"])
-    assert len(ok.series[0].points) == 5 and sleeps == [0.25]
+    policy = RetryPolicy(attempts=2, backoff_s=0.25, timeout_s=5)
+    ok = PyTrendsTrends(guard=Guard("Google Trends", policy, sleep=sleeps.append)).trends("PZZA", ["pizza"])
+    assert len(ok.series[0].points) == 5 and len(sleeps) == 1 and 0.125 <= sleeps[0] <= 0.375  # +-50% jitter
 
     fake_google.multiline_statuses = [429, 429, 429]
-    with pytest.raises(ServiceUnavailable, match="rate-limited"):
-        PyTrendsTrends(retries=2, sleep=sleeps.append).trends("PZZA", ["pizza"])
+    with pytest.raises(ServiceUnavailable, match=r"Google Trends: HTTP 429 after 3 attempts"):
+        PyTrendsTrends(guard=Guard("Google Trends", RetryPolicy(attempts=3, timeout_s=5), sleep=sleeps.append)
+                       ).trends("PZZA", ["pizza"])
 
 
 def test_pytrends_unreachable_is_service_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     import pytrends.request as pr
 
     monkeypatch.setattr(pr, "BASE_TRENDS_URL", "http://127.0.0.1:9/trends")  # discard port: refused
-    with pytest.raises(ServiceUnavailable, match="could not be reached"):
-        PyTrendsTrends(timeout=(1, 1), retries=0).trends("PZZA", ["pizza"])
+    with pytest.raises(ServiceUnavailable, match="Google Trends: service unreachable after 1 attempt"):
+        PyTrendsTrends(guard=Guard("Google Trends", RetryPolicy(attempts=1, timeout_s=1))).trends("PZZA", ["pizza"])

@@ -2,11 +2,14 @@
 return a model with metadata."""
 
 
+import datetime as dt
 import hashlib
 import json
 import warnings
+from typing import Protocol
 
 import dagster as dg
+from pydantic import BaseModel
 
 from ..analysis.analyst import EvidencePack, Frameworks
 from ..analysis.assemble import report_input
@@ -79,11 +82,53 @@ def _versioned(value, metadata: dict[str, object]) -> dg.Output:
 
 
 # ------------------------------------------------------------------------------------------- sources
-def _collect(fn, *args):
+# Retries live in the providers (sources/retry.py: one policy per service, bounded in attempts and time,
+# with a circuit breaker shared across runs). The source assets carry no dg.RetryPolicy: a step retry
+# would multiply those attempts and re-run the fallbacks; what still fails a source step (an unknown
+# company, a configuration error) fails the same way on every try.
+class StoredValues(Protocol):
+    """What the source assets need from the IO manager: the value an earlier run stored."""
+
+    def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None: ...
+
+
+_WORST = ["live", "snapshot", "last_good", "none"]
+
+
+def _stored(io_manager: StoredValues, asset: str, ticker: str, cls: type[BaseModel]):
+    value = io_manager.stored_value(dg.AssetKey(asset), ticker)
+    return value if isinstance(value, cls) else None
+
+
+def _profile(context: dg.AssetExecutionContext, sources: SourcesResource, io_manager: StoredValues, ticker: str):
+    stored = _stored(io_manager, "company_research", ticker, CompanyResearch)
     try:
-        return fn(*args)
+        return collect.profile(sources.serve, ticker, stored.profile if stored else None)
     except SourceError as exc:
-        raise dg.Failure(description=f"{type(exc).__name__}: {exc}") from exc
+        raise dg.Failure(description=f"{ticker}: the company could not be looked up ({exc})") from exc
+
+
+def _fault_metadata(context: dg.AssetExecutionContext, outcomes: list[collect.SourceOutcome],
+                    stored_as_of=None) -> dict[str, object]:
+    """served_from / fault / breaker per asset (the worst part wins), and a warning per fault."""
+    served = max((o.served_from for o in outcomes), key=_WORST.index, default="snapshot")
+    faults = [o.fault for o in outcomes if o.fault]
+    breakers = [f"{o.source}: {o.breaker}" for o in outcomes if o.breaker]
+    for o in outcomes:
+        if o.fault:
+            kept = {"last_good": "the last good value is kept" + (f" (as of {stored_as_of})" if stored_as_of else ""),
+                    "snapshot": "the snapshot is used", "none": "the gap is recorded in the report"}
+            context.log.warning(f"{o.source}: refresh failed ({o.fault}); {kept.get(o.served_from, o.served_from)}")
+        if o.breaker:
+            context.log.warning(f"{o.source}: circuit breaker {o.breaker}")
+    return {
+        "served_from": served,
+        "fault": "; ".join(faults) or "none",
+        "breaker": "; ".join(breakers) or "closed",
+        "sources": dg.MetadataValue.md("\n".join(
+            f"- {o.source}: {o.served_from} ({o.provider}){' - ' + o.fault if o.fault else ''}" for o in outcomes)
+            or "none"),
+    }
 
 
 @company_asset(
@@ -92,13 +137,18 @@ def _collect(fn, *args):
     description="Documents about the company: profile and filing history written from SEC facts, "
     "the user's own documents, and web research when live.",
 )
-def company_research(context: dg.AssetExecutionContext, sources: SourcesResource) -> dg.Output[CompanyResearch]:
-    profile = _collect(collect.profile, sources.serve, ticker_of(context))
-    research, n_filings = _collect(collect.research, sources.serve, profile)
+def company_research(context: dg.AssetExecutionContext, sources: SourcesResource,
+                     io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[CompanyResearch]:
+    ticker = ticker_of(context)
+    stored = _stored(io_manager, "company_research", ticker, CompanyResearch)
+    profile = _profile(context, sources, io_manager, ticker)
+    outcomes: list[collect.SourceOutcome] = []
+    research, n_filings = collect.research(sources.serve, profile, stored, outcomes, sources.settings().mode)
     for w in research.warnings:
         context.log.warning(w)
     return _versioned(research, {
         **_provenance_metadata(research.provenance),
+        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "company": profile.name,
         "documents": len(research.documents),
         "user_documents": sum(1 for d in research.documents if d.kind == "user"),
@@ -112,12 +162,17 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     pool=POOLS["market_trends"],
     description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
 )
-def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -> dg.Output[MarketTrends]:
-    profile = _collect(collect.profile, sources.serve, ticker_of(context))
-    trends = _collect(collect.trends, sources.serve, profile)
+def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
+                  io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[MarketTrends]:
+    ticker = ticker_of(context)
+    stored = _stored(io_manager, "market_trends", ticker, MarketTrends)
+    profile = _profile(context, sources, io_manager, ticker)
+    outcomes: list[collect.SourceOutcome] = []
+    trends = collect.trends(sources.serve, profile, stored, outcomes, sources.settings().mode)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
     return _versioned(trends, {
         **_provenance_metadata(trends.provenance),
+        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "keywords": len(trends.keywords),
         "series": len(trends.series),
         "missing": ", ".join(trends.missing) or "none",
@@ -134,14 +189,19 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource) -
                                    description="One value per metric and year, annual durations of "
                                    "350-380 days, quarters of 80-100 days, years in order.")],
 )
-def financials(context: dg.AssetExecutionContext, sources: SourcesResource):
-    profile = _collect(collect.profile, sources.serve, ticker_of(context))
-    fin = _collect(collect.financials, sources.serve, profile)
+def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
+               io_manager: dg.ResourceParam[StoredValues]):
+    ticker = ticker_of(context)
+    stored = _stored(io_manager, "financials", ticker, Financials)
+    profile = _profile(context, sources, io_manager, ticker)
+    outcomes: list[collect.SourceOutcome] = []
+    fin = collect.financials(sources.serve, profile, stored, outcomes, sources.settings().mode)
     for gap in fin.gaps:
         context.log.warning(gap)
     latest_rev = fin.latest("revenue")
     yield _versioned(fin, {
         **_provenance_metadata(fin.provenance),
+        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "fiscal_years": ", ".join(str(y) for y in fin.fiscal_years()) or "none",
         "annual_facts": len(fin.annual),
         "quarterly_facts": len(fin.quarterly),
@@ -157,6 +217,19 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource):
         metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
                   "years_checked": len(fin.fiscal_years())},
     )
+
+
+def nothing_gathered(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> list[str]:
+    """One line per source when every source failed or had no data (else empty): no report is worth
+    writing from a profile alone."""
+    if research.provenance.provider != "none" or trends.provenance.provider != "none" or \
+            fin.provenance.provider != "none" or fin.prices is not None:
+        return []
+    price = next((g for g in fin.gaps if g.startswith(("Share prices", "No price history"))), "no price history")
+    return [f"Web research: {'; '.join(research.provenance.notes) or 'unavailable'}",
+            f"Google Trends: {'; '.join(trends.provenance.notes) or 'unavailable'}",
+            f"SEC company facts: {'; '.join(fin.provenance.notes) or 'unavailable'}",
+            f"Share prices: {price}"]
 
 
 # ------------------------------------------------------------------------------------------- index
@@ -220,6 +293,9 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
 def _pack(research: CompanyResearch, trends: MarketTrends, fin: Financials,
           peers: list[PeerFigures] | None = None) -> EvidencePack:
     peers = peers or []
+    if lines := nothing_gathered(research, trends, fin):
+        raise dg.Failure(description=f"Nothing could be gathered for {research.ticker}, so no report is written:\n"
+                         + "\n".join(f"- {line}" for line in lines))
     return EvidencePack(research=research, trends=trends, financials=fin,
                         evidence=build_evidence(research, trends, fin, peers), peers=peers)
 
@@ -466,6 +542,8 @@ def report_pdf(
         )
     ]
     fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
+    company_research, market_trends, financials = _with_refresh_notes(
+        context, ticker, company_research, market_trends, financials)
     bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions,
                           peers=_peers(context, sources, company_research))
     artifact, markdown = reports.publish(bundle)
@@ -485,6 +563,27 @@ def report_pdf(
         metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
                   "pages": artifact.pages},
     )
+
+
+def _with_refresh_notes(context: dg.AssetExecutionContext, ticker: str, *values):
+    """Copies of the source values whose latest refresh failed and kept the last good value, with a
+    provenance note saying so (the stored values stay as they were, so their data versions do too)."""
+    out = []
+    for asset, value in zip(("company_research", "market_trends", "financials"), values, strict=True):
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker]), limit=1).records
+        mat = records[0].asset_materialization if records else None
+        meta = mat.metadata if mat else {}
+        fault = getattr(meta.get("fault"), "value", None)
+        if fault and fault != "none" and getattr(meta.get("served_from"), "value", "") == "last_good":
+            value = value.model_copy(deep=True)
+            when = dt.datetime.fromtimestamp(records[0].timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+            note = f"refresh of {when} failed ({fault}); the last good value is shown"
+            value.provenance.notes.append(note)
+            if isinstance(value, Financials) and value.price_provenance is not None and "Share prices" in fault:
+                value.price_provenance.notes.append(note)
+        out.append(value)
+    return out
 
 
 def _latest_data_version(context: dg.AssetExecutionContext, asset: str, ticker: str) -> str | None:

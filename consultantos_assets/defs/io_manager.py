@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 from pathlib import Path
 
 import dagster as dg
@@ -75,3 +76,15 @@ class ModelJsonIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> BaseModel:
         asset, partition = self._key(context)
         return load_value(self.base_dir, asset, partition)
+
+    def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
+        """The value last stored for this asset and company, or None when nothing is stored (a source
+        asset keeps it in use when a live refresh fails)."""
+        try:
+            return load_value(self.base_dir, "/".join(asset_key.path), partition)
+        except FileNotFoundError:
+            return None
+        except ValueError as exc:  # unreadable or of an older shape: as good as nothing stored
+            logging.getLogger(__name__).warning("stored %s [%s] is unusable: %s", asset_key.to_user_string(),
+                                                partition, exc)
+            return None

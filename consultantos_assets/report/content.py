@@ -393,6 +393,8 @@ def data_gaps(report: ReportInput) -> list[tuple[str, str]]:
     out += [("Financials", g) for g in fin.gaps]
     if fin.prices is None:
         out.append(("Prices", f"No share-price history for {report.ticker}"))
+    if report.trends.provenance.provider == "none":  # the service failed: say why, not only what is missing
+        out += [("Market trends", n) for n in report.trends.provenance.notes]
     out += [("Market trends", f"No search-interest data for keyword '{k}'") for k in report.trends.missing]
     out += [("Research", w) for w in report.research.warnings]
     for label, meta in (

@@ -38,6 +38,14 @@ class ServiceUnavailable(SourceError):
     """The service did not answer, timed out or returned an error."""
 
 
+class MalformedResponse(ServiceUnavailable):
+    """The service answered, but with a payload that cannot be read (never retried)."""
+
+
+class CircuitOpen(ServiceUnavailable):
+    """The service kept failing and its circuit breaker is open: it is skipped without a call."""
+
+
 class NoData(SourceError):
     """The source answered but holds nothing for this company."""
 

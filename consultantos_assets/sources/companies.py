@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import CompanyProfile, Filing, InvalidTicker, normalize_ticker
-from .base import MissingKey, ServiceUnavailable, UnknownCompany
+from .base import MalformedResponse, NoData, UnknownCompany
 
 log = logging.getLogger(__name__)
 
@@ -433,112 +433,93 @@ def _read_json(path: Path) -> Any:
 
 
 class EdgarDirectory:
-    """Company profiles and filings from SEC EDGAR through edgartools (network)."""
+    """Company profiles and filings from SEC EDGAR (ticker list + submissions JSON) through `SecClient`:
+    identity, rate limit, retries and breaker in one place; parsed like a snapshot's payloads."""
 
     name = "sec-edgar"
 
-    def __init__(self, identity: str | None):
+    def __init__(self, identity: str | None, client: Any = None):
+        from .retry import Guard
+        from .sec_http import SecClient, process_limiter
+
         self.identity = (identity or "").strip() or None
+        self.client = client or SecClient(self.identity, Guard("SEC EDGAR"), process_limiter(9.0))
         self._items: dict[int, dict[str, list[str]]] = {}
+        self._ciks: dict[str, tuple[int, str | None]] | None = None
+        self._subs: dict[int, dict[str, Any]] = {}
 
-    def _company(self, key: str | int) -> Any:
-        if not self.identity:
-            raise MissingKey(
-                "SEC EDGAR needs an identity: set EDGAR_IDENTITY='Your Name your@email' "
-                "(SEC asks every client to identify itself)",
-                source=self.name,
-            )
-        try:
-            import edgar
-            from edgar.exceptions import CompanyNotFoundError
+    def _ticker_ciks(self) -> dict[str, tuple[int, str | None]]:
+        if self._ciks is None:
+            found: dict[str, tuple[int, str | None]] = {}
+            for entry in self.client.ticker_map().values():
+                if not isinstance(entry, dict):
+                    continue
+                ticker, cik = _clean(entry.get("ticker")), _to_int(_clean(entry.get("cik_str")))
+                if ticker and cik:
+                    found.setdefault(ticker.upper(), (cik, _clean(entry.get("title"))))
+            self._ciks = found
+        return self._ciks
 
-            edgar.set_identity(self.identity)
-        except Exception as exc:  # pragma: no cover - import/config failure
-            raise ServiceUnavailable(f"edgartools could not start: {exc}", source=self.name) from exc
-        try:
-            company = edgar.Company(key)
-            not_found = company.not_found  # loads the submissions data
-        except CompanyNotFoundError as exc:
-            raise UnknownCompany(f"unknown company {key!r}: SEC EDGAR does not know it", source=self.name) from exc
-        except Exception as exc:
-            raise ServiceUnavailable(
-                f"SEC EDGAR did not answer for {key!r} ({type(exc).__name__}); check the network or use the "
-                "offline snapshot",
-                source=self.name,
-            ) from exc
-        if not_found:
-            raise UnknownCompany(f"unknown company {key!r}: SEC EDGAR has no submissions for it", source=self.name)
-        return company
+    def _submissions(self, cik: int) -> dict[str, Any]:
+        if cik not in self._subs:
+            self._subs[cik] = self.client.submissions(cik)
+        return self._subs[cik]
 
     def profile(self, ticker: str) -> CompanyProfile:
+        from .sec_http import check_identity
+
+        check_identity(self.identity)
         symbol = _safe_ticker(ticker)
-        company = self._company(symbol)
-        data = company.data
-        name = _clean(company.name) or symbol
+        known = self._ticker_ciks().get(symbol)
+        if known is None:
+            raise UnknownCompany(f"unknown company {symbol!r}: SEC EDGAR's ticker list does not have it",
+                                 source=self.name)
+        cik, title = known
+        try:
+            subs = self._submissions(cik)
+        except NoData:
+            subs = {}
+        name = _display_name(_clean(subs.get("name")) or title or symbol)
         return CompanyProfile(
             ticker=symbol,
             name=name,
-            cik=_to_int(_clean(company.cik)),
-            sic=_to_int(_clean(getattr(data, "sic", None))),
-            sic_description=_clean(getattr(company, "industry", None)),
-            headquarters=_address_city(company),
-            state_of_incorporation=_clean(getattr(data, "state_of_incorporation", None)),
-            fiscal_year_end=_clean(getattr(company, "fiscal_year_end", None)),
-            exchanges=_dedupe(str(e) for e in (company.get_exchanges() or []) if e),
-            website=_clean(getattr(data, "website", None)),
+            cik=cik,
+            sic=_to_int(_clean(subs.get("sic"))),
+            sic_description=_clean(subs.get("sicDescription")),
+            headquarters=_business_city(subs),
+            state_of_incorporation=_clean(subs.get("stateOfIncorporation")),
+            fiscal_year_end=_clean(subs.get("fiscalYearEnd")),
+            exchanges=_dedupe(e for e in subs.get("exchanges") or [] if isinstance(e, str)),
+            website=_clean(subs.get("website")),
             keywords=_dedupe([short_name(name), symbol]),
         )
 
     def filings(self, profile: CompanyProfile, limit: int = 200, forms: Sequence[str] | None = None) -> list[Filing]:
         if profile.cik is None:
             return []
-        company = self._company(profile.cik)
+        try:
+            subs = self._submissions(profile.cik)
+        except NoData:
+            return []
+        recent = subs.get("filings", {}).get("recent")
+        if not isinstance(recent, dict):
+            raise MalformedResponse("SEC EDGAR: malformed response for submissions (no recent filings table)",
+                                    source=self.name)
         wanted = {f.upper() for f in forms} if forms else None
         out: list[Filing] = []
         items: dict[str, list[str]] = {}
-        try:
-            for entry in company.get_filings(trigger_full_load=False):
-                filing = _filing_from_entity(entry)
-                if filing is None or (wanted is not None and filing.form.upper() not in wanted):
-                    continue
+        for row in rows_from_columns(recent):
+            filing = filing_from_row(row)
+            if filing is None:
+                continue
+            if codes := _split_items(row.get("items")):
+                items[filing.accession] = codes
+            if wanted is None or filing.form.upper() in wanted:
                 out.append(filing)
-                if codes := _split_items(getattr(entry, "items", None)):
-                    items[filing.accession] = codes
-                if len(out) >= limit:
-                    break
-        except Exception as exc:
-            raise ServiceUnavailable(
-                f"SEC EDGAR filings for CIK {profile.cik} could not be read ({type(exc).__name__})",
-                source=self.name,
-            ) from exc
         self._items[profile.cik] = items
         out.sort(key=lambda f: f.filing_date, reverse=True)
-        return out
+        return out[: max(limit, 0)]
 
     def filing_items(self, profile: CompanyProfile) -> dict[str, list[str]]:
         """8-K item codes seen by the last filings() call for this company."""
         return dict(self._items.get(profile.cik or -1, {}))
-
-
-def _address_city(company: Any) -> str | None:
-    try:
-        address = company.business_address()
-    except Exception:  # noqa: BLE001 - optional detail
-        return None
-    city = _clean(getattr(address, "city", None))
-    if not city:
-        return None
-    region = _clean(getattr(address, "state_or_country", None))
-    return f"{city.title()}, {region}" if region else city.title()
-
-
-def _filing_from_entity(entry: Any) -> Filing | None:
-    row = {
-        "form": getattr(entry, "form", None),
-        "accessionNumber": getattr(entry, "accession_no", None),
-        "filingDate": str(getattr(entry, "filing_date", "") or ""),
-        "reportDate": str(getattr(entry, "report_date", "") or ""),
-        "primaryDocument": getattr(entry, "primary_document", None),
-        "primaryDocDescription": getattr(entry, "primary_doc_description", None),
-    }
-    return filing_from_row(row)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..models import PricePoint, Provenance
-from .base import NoData, ServiceUnavailable
+from .base import MalformedResponse, NoData, ServiceUnavailable
+from .retry import Guard, Transient, http_transient, network_transient
 
 log = logging.getLogger(__name__)
 
@@ -68,47 +69,99 @@ class SnapshotPrices:
 
 
 class YahooPrices:
-    """Five years of split- and dividend-adjusted daily closes from Yahoo Finance (yfinance)."""
+    """Five years of split- and dividend-adjusted daily closes from Yahoo Finance (yfinance).
+
+    yfinance sends through a session this provider owns (yfinance's default curl_cffi session, or an
+    injected one), so the last response's status and Retry-After are known when yfinance only says
+    "failed"; its own `network.retries` stays 0 and the shared guard does the retrying.
+    """
 
     name = "yfinance"
+    service = "Yahoo Finance"
     period = "5y"
 
+    def __init__(self, guard: Guard | None = None, session: Any = None):
+        self.guard = guard or Guard(self.service)
+        self._session = session
+
     def daily_closes(self, ticker: str) -> tuple[list[PricePoint], Provenance]:
-        frame = self._history(ticker)
+        frame = self.guard.call(lambda: self._history(ticker))
         if frame is None or getattr(frame, "empty", True) or "Close" not in frame:
-            raise NoData(f"Yahoo Finance returned no price history for {ticker}", source="prices")
+            raise NoData(f"{self.service}: no data for this company (no price history for {ticker})", source="prices")
         closes: dict[dt.date, float] = {}
         for stamp, close in frame["Close"].items():
             if close is not None and not math.isnan(float(close)):
                 closes[_as_date(stamp)] = float(close)
         points = _clean(closes)
         if not points:
-            raise NoData(f"Yahoo Finance returned no closing prices for {ticker}", source="prices")
+            raise NoData(f"{self.service}: no data for this company (no closing prices for {ticker})",
+                         source="prices")
         provenance = Provenance(provider=self.name, mode="live", as_of=points[-1].date,
                                 retrieved_at=datetime.now(UTC),
                                 location=f"Yahoo Finance chart API, {ticker} period={self.period}")
         return points, provenance
 
+    def session(self) -> Any:
+        if self._session is None:
+            from yfinance._http import new_session
+
+            self._session = _recording(new_session())
+        elif not hasattr(self._session, "last_response"):
+            self._session = _recording(self._session)
+        return self._session
+
     def _history(self, ticker: str) -> Any:
         import yfinance
 
+        session = self.session()
+        session.last_response = None
         try:
             # raise_errors makes this call raise instead of logging and returning an empty frame,
             # without flipping yfinance's process-wide yf.config.debug.hide_exceptions
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                return yfinance.Ticker(ticker).history(period=self.period, auto_adjust=True,
-                                                       raise_errors=True)
-        except Exception as exc:
-            if _looks_empty(exc):
-                raise NoData(f"Yahoo Finance has no price history for {ticker} ({exc})",
-                             source="prices") from None
-            log.warning("Yahoo Finance request for %s failed: %r", ticker, exc)
-            raise ServiceUnavailable(
-                f"Yahoo Finance did not answer for {ticker} ({type(exc).__name__}: {exc}); "
-                "check the network or retry later, or use offline mode",
-                source="prices",
-            ) from None
+                return yfinance.Ticker(ticker, session=session).history(
+                    period=self.period, auto_adjust=True, raise_errors=True, timeout=self.guard.timeout)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            raise self._classify(exc, ticker, session.last_response) from None
+
+    def _classify(self, exc: Exception, ticker: str, last: Any) -> Exception:
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        status = getattr(last, "status_code", None)
+        if status is not None and (transient := http_transient(status, getattr(last, "headers", None))):
+            return transient
+        if "YFRateLimitError" in names:
+            return Transient("HTTP 429")
+        if transient := network_transient(exc):
+            return transient
+        if _looks_empty(exc):
+            return NoData(f"{self.service}: no data for this company ({ticker}: {_short(exc)})", source="prices")
+        if status == 200 or names & {"JSONDecodeError", "KeyError", "TypeError", "IndexError"}:
+            return MalformedResponse(f"{self.service}: malformed response for {ticker} ({type(exc).__name__})",
+                                     source="prices")
+        log.warning("Yahoo Finance request for %s failed: %r", ticker, exc)
+        return ServiceUnavailable(f"{self.service}: request for {ticker} failed ({type(exc).__name__}: "
+                                  f"{_short(exc)})", source="prices")
+
+
+def _recording(session: Any) -> Any:
+    """The session, remembering its last response (yfinance drops status and headers on failure)."""
+    original = session.request
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        session.last_response = None
+        response = original(*args, **kwargs)
+        session.last_response = response
+        return response
+
+    session.request = request
+    session.last_response = None
+    return session
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    text = str(exc).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _looks_empty(exc: Exception) -> bool:

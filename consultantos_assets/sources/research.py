@@ -27,7 +27,7 @@ from ..models import (
     Provenance,
     normalize_ticker,
 )
-from .base import MissingKey, NoData, ServiceUnavailable
+from .base import MalformedResponse, MissingKey, NoData, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -484,46 +484,75 @@ class TavilyResearch:
         timeout: float = 30.0,
         api_base_url: str | None = None,
         items_source: ItemSource | None = None,
+        guard: Any = None,
+        session: Any = None,
     ):
+        from .retry import Guard
+
         self._api_key = (api_key or "").strip() or None
         self.max_results = max_results
-        self.timeout = timeout
+        self.guard = guard or Guard("Tavily")
+        self.timeout = min(timeout, self.guard.timeout)
         self.api_base_url = api_base_url
         self.items_source = items_source
+        self._session = session
+        self._last: Any = None  # the last HTTP response (the client drops Retry-After)
 
     def __repr__(self) -> str:  # never show the key
         return f"TavilyResearch(max_results={self.max_results}, api_base_url={self.api_base_url!r})"
 
     def _client(self) -> Any:
         if not self._api_key:
-            raise MissingKey("Tavily needs an API key: set TAVILY_API_KEY or run offline", source=self.name)
+            raise MissingKey("Tavily: missing key: set TAVILY_API_KEY or run offline", source=self.name)
+        import requests
         from tavily import TavilyClient
 
-        return TavilyClient(api_key=self._api_key, api_base_url=self.api_base_url)
+        session = self._session or requests.Session()
+        session.hooks.setdefault("response", []).append(self._remember)
+        return TavilyClient(api_key=self._api_key, api_base_url=self.api_base_url, session=session)
+
+    def _remember(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self._last = response
+        return response
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
 
     def _search(self, client: Any, query: str, topic: str) -> list[dict[str, Any]]:
-        try:
-            answer = client.search(query, topic=topic, max_results=self.max_results, timeout=self.timeout)
-        except Exception as exc:  # noqa: BLE001 - mapped to the provider errors
-            raise self._error(exc) from None
+        def request() -> Any:
+            self._last = None
+            try:
+                return client.search(query, topic=topic, max_results=self.max_results, timeout=self.timeout)
+            except Exception as exc:  # noqa: BLE001 - mapped to the provider errors
+                raise self._error(exc) from None
+
+        answer = self.guard.call(request)
         results = answer.get("results") if isinstance(answer, dict) else None
-        return [r for r in results or [] if isinstance(r, dict)]
+        if not isinstance(results, list):
+            raise MalformedResponse("Tavily: malformed response (no 'results' list)", source=self.name)
+        return [r for r in results if isinstance(r, dict)]
 
     def _error(self, exc: Exception) -> Exception:
         from tavily.errors import ForbiddenError, InvalidAPIKeyError, UsageLimitExceededError
 
+        from .retry import Transient, http_transient, network_transient
+
         if isinstance(exc, InvalidAPIKeyError | ForbiddenError):
-            return MissingKey("Tavily rejected the key (HTTP 401/403): check TAVILY_API_KEY", source=self.name)
+            return MissingKey("Tavily: missing key: the key was rejected (HTTP 401/403); check TAVILY_API_KEY",
+                              source=self.name)
+        status = getattr(self._last, "status_code", None)
+        if status is not None and (transient := http_transient(status, self._last.headers)):
+            return transient
         if isinstance(exc, UsageLimitExceededError):
-            return ServiceUnavailable(
-                "Tavily rate-limited the request (HTTP 429): usage limit reached; try later or run offline",
-                source=self.name,
-            )
+            return Transient("HTTP 429")
+        if type(exc).__name__ == "TimeoutError":  # tavily's own, raised on a requests timeout
+            return Transient("timeout")
+        if transient := network_transient(exc):
+            return transient
         detail = self._scrub(str(exc).replace("\n", " "))[:160]
-        return ServiceUnavailable(f"Tavily search failed ({type(exc).__name__}: {detail})", source=self.name)
+        if status == 200:
+            return MalformedResponse(f"Tavily: malformed response ({type(exc).__name__}: {detail})", source=self.name)
+        return ServiceUnavailable(f"Tavily: search failed ({type(exc).__name__}: {detail})", source=self.name)
 
     def _document(self, ticker: str, result: dict[str, Any], now: datetime) -> Document | None:
         url = str(result.get("url") or "").strip()
@@ -558,13 +587,17 @@ class TavilyResearch:
                 doc = self._document(profile.ticker, result, now)
                 if doc is not None and doc.url not in docs:
                     docs[doc.url] = doc  # type: ignore[index]
+        if not docs:
+            raise NoData(f"Tavily: no data for this company (no web results about {profile.name}, "
+                         f"{profile.ticker})", source=self.name)
         return list(docs.values()), warnings
 
     def research(self, profile: CompanyProfile, filings: list) -> CompanyResearch:
-        web, warnings = self.web_documents(profile)
+        try:
+            web, warnings = self.web_documents(profile)
+        except NoData as exc:
+            web, warnings = [], [str(exc)]
         docs = fact_documents(profile, filings, _items(self.items_source, profile)) + web
-        if not web:
-            warnings.append(f"Tavily found no web results about {profile.name} ({profile.ticker})")
         if not docs:  # pragma: no cover - the profile document always exists
             raise NoData(f"no research documents for {profile.ticker}", source=self.name)
         return CompanyResearch(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any, Protocol
 
 from ..models import METRICS, CompanyProfile, FinancialFact, Financials, Provenance
 from ..models.financials import FLOW_METRICS
-from .base import MissingKey, NoData, ServiceUnavailable
+from .base import NoData
 
 log = logging.getLogger(__name__)
 
@@ -442,53 +441,30 @@ class SnapshotFinancials:
 
 
 class EdgarFinancials:
-    """Live company facts from data.sec.gov through edgartools.
-
-    SEC asks for an identity ("Name email") and at most 10 requests per second; edgartools
-    throttles every request itself (``EDGAR_RATE_LIMIT_PER_SEC``, default 9) and caches responses,
-    and this provider makes one companyfacts request per company.
-    """
+    """Live company facts from data.sec.gov: one companyfacts request per company through `SecClient`
+    (identity, rate limit, timeout, retries, breaker), parsed by edgartools like a snapshot's file."""
 
     name = "sec-edgar"
 
-    def __init__(self, identity: str | None):
+    def __init__(self, identity: str | None, client: Any = None):
+        from .retry import Guard
+        from .sec_http import SecClient, process_limiter
+
         self.identity = (identity or "").strip() or None
+        self.client = client or SecClient(self.identity, Guard("SEC EDGAR"), process_limiter(9.0))
 
     def financials(self, profile: CompanyProfile) -> Financials:
-        if not self.identity or "@" not in self.identity:
-            raise MissingKey(
-                "SEC EDGAR needs an identity: set EDGAR_IDENTITY to your name and e-mail address, "
-                "e.g. EDGAR_IDENTITY='Jane Doe jane@example.com' (or use offline mode)",
-                source="sec",
-            )
-        entity_facts = self._fetch(profile)
-        provenance = Provenance(provider=self.name, mode="live", retrieved_at=datetime.now(UTC),
-                                location=f"{_data_url()}/api/xbrl/companyfacts/")
-        return build_financials(profile, entity_facts, provenance)
+        from .sec_http import check_identity, data_url
 
-    def _fetch(self, profile: CompanyProfile) -> Any:
-        import edgar
-        from edgar.exceptions import CompanyFactsNotFoundError, CompanyNotFoundError
-
-        edgar.set_identity(self.identity)
-        key: int | str = profile.cik if profile.cik is not None else profile.ticker
-        no_data = NoData(f"SEC EDGAR has no company facts for {profile.ticker} (CIK {profile.cik}): "
-                         "financial statements are missing", source="sec")
-        try:
-            entity_facts = edgar.Company(key).get_facts()
-        except (CompanyFactsNotFoundError, CompanyNotFoundError):
-            raise no_data from None
-        except Exception as exc:  # network, HTTP status, throttling: the service did not answer
-            log.warning("SEC EDGAR request for %s failed: %r", profile.ticker, exc)
-            raise ServiceUnavailable(
-                f"SEC EDGAR did not answer for {profile.ticker} ({type(exc).__name__}: {exc}); "
-                "check the network or retry later, or use offline mode",
-                source="sec",
-            ) from None
+        check_identity(self.identity)
+        if profile.cik is None:
+            raise NoData(f"SEC EDGAR: no data for this company ({profile.ticker} has no CIK): financial "
+                         "statements are missing", source="sec")
+        payload = self.client.companyfacts(profile.cik)
+        entity_facts = parse_companyfacts(payload)
         if entity_facts is None:
-            raise no_data
-        return entity_facts
-
-
-def _data_url() -> str:
-    return os.environ.get("EDGAR_DATA_URL", "https://data.sec.gov").rstrip("/")
+            raise NoData(f"SEC EDGAR: no data for this company (company facts of {profile.ticker}, CIK "
+                         f"{profile.cik}, hold no facts): financial statements are missing", source="sec")
+        provenance = Provenance(provider=self.name, mode="live", retrieved_at=datetime.now(UTC),
+                                location=f"{data_url()}/api/xbrl/companyfacts/")
+        return build_financials(profile, entity_facts, provenance)

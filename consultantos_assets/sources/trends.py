@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
-import time
 import warnings
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..analysis.trends import summarize_series
 from ..models import MarketTrends, Provenance, TrendPoint, TrendSeries
-from .base import NoData, ServiceUnavailable
+from .base import MalformedResponse, NoData, ServiceUnavailable
+from .retry import Guard, http_transient, network_transient
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +143,15 @@ class SnapshotTrends:
 
 
 class PyTrendsTrends:
-    """Live Google Trends through pytrends; one keyword per payload so each series is scaled alone."""
+    """Live Google Trends through pytrends; one keyword per payload so each series is scaled alone.
+
+    pytrends' own transport is replaced by `_SessionTrendReq` so every request uses one requests
+    session (injectable), the guard's timeout, and reports 429/5xx/timeouts as `Transient` for the
+    shared retry policy; pytrends' urllib3 Retry stays off so nothing is retried twice.
+    """
 
     name = "pytrends"
+    service = "Google Trends"
 
     def __init__(
         self,
@@ -153,51 +159,38 @@ class PyTrendsTrends:
         tz: int = 0,
         timeframe: str = "today 5-y",
         geo: str = "",
-        timeout: tuple[float, float] = (5, 20),
-        retries: int = 2,
-        backoff_seconds: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
+        guard: Guard | None = None,
+        session: Any = None,
     ):
         self.hl, self.tz, self.timeframe, self.geo = hl, tz, timeframe, geo
-        self.timeout = timeout
-        self.retries = max(retries, 0)
-        self.backoff_seconds = backoff_seconds
-        self._sleep = sleep
+        self.guard = guard or Guard(self.service)
+        self.session = session
         self._client: Any = None
 
     def _trendreq(self) -> Any:
         if self._client is None:
-            from pytrends.request import TrendReq
+            import requests
 
-            # retries are done here, not by pytrends: its Retry(method_whitelist=...) breaks on urllib3 2
-            self._client = self._call(lambda: TrendReq(hl=self.hl, tz=self.tz, timeout=self.timeout))
+            session = self.session or requests.Session()
+            timeout = (min(5.0, self.guard.timeout), self.guard.timeout)
+            self._client = self.guard.call(lambda: _session_trendreq()(session, hl=self.hl, tz=self.tz,
+                                                                     timeout=timeout))
         return self._client
-
-    def _call(self, action: Callable[[], Any]) -> Any:
-        """Run one Google request, retrying rate limits and server errors with backoff."""
-        for attempt in range(self.retries + 1):
-            try:
-                return action()
-            except Exception as exc:  # noqa: BLE001 - mapped below
-                error = _service_error(exc, self.name)
-                retryable = _status(exc) in {429, 500, 502, 503, 504}
-                if not retryable or attempt == self.retries:
-                    raise error from exc
-                delay = self.backoff_seconds * (2**attempt)
-                log.warning("Google Trends: %s; retrying in %.1fs", error, delay)
-                self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _fetch(self, keyword: str) -> list[TrendPoint]:
         client = self._trendreq()
 
         def request() -> Any:
-            client.build_payload([keyword], timeframe=self.timeframe, geo=self.geo)
             with warnings.catch_warnings():  # pandas deprecation noise from inside pytrends
                 warnings.simplefilter("ignore", FutureWarning)
-                return client.interest_over_time()
+                try:
+                    client.build_payload([keyword], timeframe=self.timeframe, geo=self.geo)
+                    return client.interest_over_time()
+                except (KeyError, IndexError, TypeError, AttributeError) as exc:  # JSON of the wrong shape
+                    raise MalformedResponse(f"{self.service}: malformed response for '{keyword}' "
+                                            f"({type(exc).__name__}: {_short(exc)})", source=self.name) from None
 
-        return frame_points(self._call(request), keyword)
+        return frame_points(self.guard.call(request), keyword)
 
     def trends(self, ticker: str, keywords: list[str]) -> MarketTrends:
         asked = _unique(keywords)
@@ -218,7 +211,8 @@ class PyTrendsTrends:
             else:
                 missing.append(keyword)
         if not series:
-            raise NoData(f"Google Trends has no interest data for {ticker} ({', '.join(asked)})", source=self.name)
+            raise NoData(f"{self.service}: no data for this company ({ticker}; keywords {', '.join(asked)})",
+                         source=self.name)
         provenance = Provenance(
             provider=self.name,
             mode="live",
@@ -228,6 +222,45 @@ class PyTrendsTrends:
             notes=notes,
         )
         return MarketTrends(ticker=ticker, keywords=asked, series=series, missing=missing, provenance=provenance)
+
+
+def _session_trendreq() -> type:
+    """pytrends' TrendReq sending through one requests session with the faults classified."""
+    from pytrends import request as pr
+
+    class _SessionTrendReq(pr.TrendReq):
+        def __init__(self, session: Any, **kwargs: Any):
+            self._session = session
+            super().__init__(**kwargs)
+
+        def _send(self, method: str, url: str, **kwargs: Any) -> Any:
+            try:
+                response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - classified
+                transient = network_transient(exc)
+                if transient is None:
+                    raise ServiceUnavailable(f"Google Trends: request failed ({type(exc).__name__}: {_short(exc)})",
+                                             source="pytrends") from None
+                raise transient from None
+            transient = http_transient(response.status_code, response.headers)
+            if transient is not None:
+                raise transient
+            if response.status_code != 200:
+                raise ServiceUnavailable(f"Google Trends: HTTP {response.status_code}", source="pytrends")
+            return response
+
+        def GetGoogleCookie(self) -> dict:  # noqa: N802 - pytrends' name
+            response = self._send("GET", f"{pr.BASE_TRENDS_URL}/explore/?geo={self.hl[-2:]}")
+            return {k: v for k, v in response.cookies.items() if k == "NID"}
+
+        def _get_data(self, url: str, method: str = "get", trim_chars: int = 0, **kwargs: Any) -> Any:
+            response = self._send(method.upper(), url, cookies=self.cookies, headers=self.headers, **kwargs)
+            try:
+                return json.loads(response.text[trim_chars:])
+            except ValueError:
+                raise MalformedResponse("Google Trends: malformed response (not JSON)", source="pytrends") from None
+
+    return _SessionTrendReq
 
 
 def frame_points(frame: Any, keyword: str) -> list[TrendPoint]:
@@ -241,22 +274,6 @@ def frame_points(frame: Any, keyword: str) -> list[TrendPoint]:
         for stamp, value, is_partial in zip(frame.index, values, partial, strict=True)
         if not bool(is_partial)
     ]
-
-
-def _status(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None)
-
-
-def _service_error(exc: BaseException, source: str) -> ServiceUnavailable:
-    status = _status(exc)
-    if status == 429:
-        message = "Google Trends rate-limited the request (HTTP 429); wait a few minutes or use the snapshot"
-    elif status is not None:
-        message = f"Google Trends answered HTTP {status}"
-    else:
-        message = f"Google Trends could not be reached ({type(exc).__name__}: {_short(exc)})"
-    return ServiceUnavailable(message, source=source)
 
 
 def _short(exc: BaseException, limit: int = 160) -> str:
