@@ -118,7 +118,8 @@ def test_user_documents_good_bad_and_huge(tmp_path: Path, caplog: pytest.LogCapt
     assert [d.id for d in user] == ["doc:ACME:file:memo.txt", "doc:ACME:file:notes.md"]
     memo = user[0]
     assert "Caf\u00e9 visit" in memo.text and memo.source == "memo.txt" and memo.published is not None
-    assert len(research.warnings) == 2
+    assert len(research.warnings) == 3
+    assert any("memo.txt is not UTF-8: read it as cp1252" in w for w in research.warnings)
     assert any("broken.pdf" in w for w in research.warnings)
     assert any("huge.txt" in w and "limit" in w for w in research.warnings)
     assert "not UTF-8" in caplog.text  # the encoding fallback is logged

@@ -288,16 +288,48 @@ def sanitize_filename(name: str) -> str:
     return cleaned[:120] or "file"
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_TEXT_CONTROLS = set("\t\n\r\f\v")
+
+
+class NotText(ValueError):
+    """Bytes that are not a text document in any encoding read here (binary data)."""
+
+
+def _looks_binary(text: str) -> bool:
+    """Any NUL, or control characters (other than whitespace) in more than 2% of the text: not prose."""
+    if not text:
+        return False
+    if "\x00" in text:
+        return True
+    controls = sum(1 for c in text if (c < " " and c not in _TEXT_CONTROLS) or "\x7f" <= c <= "\x9f")
+    return controls > max(2, 0.02 * len(text))
+
+
 def decode_text(raw: bytes) -> tuple[str, str | None]:
-    """Text from bytes: UTF-8 first, then cp1252, then latin-1; returns (text, fallback encoding used)."""
+    """Text from bytes: a byte-order mark's encoding (UTF-8/16/32), else UTF-8, else cp1252, else
+    latin-1; returns (text, the encoding used when it was not UTF-8). Raises NotText for binary data."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise NotText(f"starts with a {encoding.upper()} byte-order mark but is not valid "
+                              f"{encoding.upper()}") from exc
+            if _looks_binary(text):
+                raise NotText("binary data, not text")
+            return text, None if encoding == "utf-8-sig" else encoding.upper()
     try:
-        return raw.decode("utf-8-sig"), None
+        text, used = raw.decode("utf-8"), None
     except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
+        try:
+            text, used = raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            text, used = raw.decode("latin-1"), "latin-1"
+    if _looks_binary(text):
+        raise NotText("binary data, not text")
+    return text, used
 
 
 def _pdf_text(path: Path) -> str:
@@ -358,7 +390,9 @@ class UserDocumentReader:
                     f"skipped document {shown}: {stat.st_size:,} bytes is over the "
                     f"{self.max_document_bytes:,}-byte limit"
                 )
-            text = self._text(real)
+            text, note = self._text(real)
+        except NotText as exc:
+            return None, f"skipped document {shown}: {exc}"
         except Exception as exc:  # noqa: BLE001 - a bad user file must never stop the run
             return None, f"skipped document {shown}: could not be read ({type(exc).__name__})"
         if not text.strip():
@@ -370,19 +404,22 @@ class UserDocumentReader:
             source=shown,
             published=datetime.fromtimestamp(stat.st_mtime, tz=UTC).date(),
             text=text.strip(),
-        ), None
+        ), note
 
-    def _text(self, path: Path) -> str:
+    def _text(self, path: Path) -> tuple[str, str | None]:
+        """(text, a note for the user when it was read in another encoding than UTF-8)."""
         if path.suffix.lower() == ".pdf":
-            return _pdf_text(path)
+            text = _pdf_text(path)
+            if _looks_binary(text):
+                raise NotText("its text layer is not readable text")
+            return text, None
         with path.open("rb") as handle:
             raw = handle.read(self.max_document_bytes + 1)
         if len(raw) > self.max_document_bytes:
             raise ValueError("file grew past the size limit while reading")
-        text, fallback = decode_text(raw)
-        if fallback:
-            log.warning("document %s is not UTF-8; read it as %s", sanitize_filename(path.name), fallback)
-        return text
+        text, encoding = decode_text(raw)
+        note = f"document {sanitize_filename(path.name)} is not UTF-8: read it as {encoding}" if encoding else None
+        return text, note
 
 
 # ---- providers ----------------------------------------------------------------------------------
