@@ -51,6 +51,17 @@ def company_asset(group: str, kind: str = "python", **kwargs):
     return dg.asset(partitions_def=companies, group_name=group, kinds={kind}, code_version="1", **kwargs)
 
 
+def md_escape(text: str) -> str:
+    """Data text (company names, document names, provider messages) made inert for Markdown metadata."""
+    from ..report.markup import md
+
+    return md(text)
+
+
+def md_list(items) -> dg.MetadataValue:
+    return dg.MetadataValue.md("\n".join(f"- {md_escape(i)}" for i in items) or "none")
+
+
 def ticker_of(context: dg.AssetExecutionContext) -> str:
     """The company's ticker; a partition key that is not exactly a valid upper-case ticker fails the
     step before anything is fetched or written (the partition guard sensor then removes the key)."""
@@ -72,7 +83,7 @@ def _provenance_metadata(p: Provenance) -> dict[str, object]:
         "mode": p.mode,
         "as_of": p.as_of.isoformat() if p.as_of else "unknown",
         "location": p.location or "",
-        "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in p.notes) or "none"),
+        "notes": md_list(p.notes),
     }
 
 
@@ -154,6 +165,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
         "user_documents": sum(1 for d in research.documents if d.kind == "user"),
         "filings": n_filings,
         "warnings": len(research.warnings),
+        "warning_details": md_list(research.warnings),
     })
 
 
@@ -208,7 +220,7 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
         "latest_revenue_usd": latest_rev.value if latest_rev else "n/a",
         "price_as_of": fin.prices.last_date.isoformat() if fin.prices else "n/a",
         "price_provider": fin.price_provenance.provider if fin.price_provenance else "none",
-        "gaps": dg.MetadataValue.md("\n".join(f"- {g}" for g in fin.gaps) or "none"),
+        "gaps": md_list(fin.gaps),
     })
     problems = financials_problems(fin)
     yield dg.AssetCheckResult(
@@ -475,7 +487,7 @@ def synthesis(
     yield dg.Output(result, metadata={
         **_framework_metadata(result, len(result.key_findings) + len(result.recommendations)),
         "coverage": json.dumps(result.confidence_breakdown),
-        "summary": dg.MetadataValue.md(result.executive_summary),
+        "summary": dg.MetadataValue.md(md_escape(result.executive_summary)),
         **_llm_metadata(used, analyst, ticker, context.run.run_id),
     })
     yield from _grounded_or_fail("synthesis", result, pack)
