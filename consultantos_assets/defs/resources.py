@@ -43,8 +43,9 @@ class SourcesResource(dg.ConfigurableResource):
             edgar_identity=self.edgar_identity or None,
         )
 
-    def serve(self, key: str, call) -> Served:
-        return _serve_for(self.settings())(key, call)
+    def serve(self, key: str, call, last_good=None) -> Served:
+        """`call` on the provider chosen for `key`; `last_good()` answers when a live refresh fails."""
+        return _serve_for(self.settings())(key, call, last_good)
 
 
 class AnalystResource(dg.ConfigurableResource):
