@@ -381,7 +381,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise CliError("-k must be at least 1")
-    ticker = _tickers([args.ticker])[0] if args.ticker else None
+    ticker = _tickers([args.ticker])[0] if args.ticker is not None else None
     since, until = _iso_date(args.since, "--since"), _iso_date(args.until, "--until")
     try:
         store = build_resources()["index"].store()
