@@ -205,10 +205,15 @@ class ReportStore(dg.ConfigurableResource):
             return verify_pdf(path, company_name)
 
 
-def _optional_env(name: str, *alternatives: str):
-    """An EnvVar reference when the variable is set (so the secret never lands in config), else None."""
+def _optional_env(name: str, *alternatives: str, secret: bool = True):
+    """An EnvVar reference when the variable is set (so the secret never lands in config), else None.
+    A secret's value is also masked in every log record of this process (consultantos_assets.redact)."""
+    from ..redact import register_secret
+
     for n in (name, *alternatives):
         if os.environ.get(n):
+            if secret:
+                register_secret(os.environ[n])
             return dg.EnvVar(n)
     return None
 
@@ -227,7 +232,7 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
             mode=os.environ.get("CONSULTANTOS_MODE", "auto"),
             snapshot_dir=os.environ.get("CONSULTANTOS_SNAPSHOT_DIR") or None,
             tavily_api_key=_optional_env("TAVILY_API_KEY"),
-            edgar_identity=_optional_env("EDGAR_IDENTITY"),
+            edgar_identity=_optional_env("EDGAR_IDENTITY", secret=False),
         ),
         "index": IndexResource(uri=profile.lancedb_uri, embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto"),
                                gemini_api_key=gemini_key),
