@@ -219,6 +219,39 @@ def test_launcher_config_matches_the_installed_launcher(module, cls, path):
     config = validated_instance(path.parent)["run_launcher"]["config"]
     result = validate_config(launcher_cls.config_type(), config)
     assert result.success, result.errors
+    if module == "dagster_k8s":
+        assert_k8s_job_spec(config)
+
+
+def assert_k8s_job_spec(config: dict) -> None:
+    """The Kubernetes Job the launcher builds from this config carries the sizes, settings and user."""
+    import kubernetes
+    from dagster_k8s import K8sRunLauncher
+    from dagster_k8s.job import DagsterK8sJobConfig, UserDefinedDagsterK8sConfig, construct_dagster_k8s_job
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONSULTANTOS_IMAGE", "registry.example/consultantos:abc123")
+        mp.setenv("DAGSTER_K8S_JOB_NAMESPACE", "consultantos")
+        resolved = process_config(K8sRunLauncher.config_type(), config)
+    assert resolved.success, resolved.errors
+    value = resolved.value
+    job_config = DagsterK8sJobConfig(job_image=value["job_image"], dagster_home=value["dagster_home"],
+                                     instance_config_map=value["instance_config_map"],
+                                     env_config_maps=value["env_config_maps"], env_secrets=value["env_secrets"],
+                                     service_account_name=value["service_account_name"],
+                                     resources=value["resources"])
+    job = construct_dagster_k8s_job(job_config, ["dagster", "api", "execute_run", "{}"], "dagster-run-test",
+                                    user_defined_k8s_config=UserDefinedDagsterK8sConfig.from_dict(
+                                        value["run_k8s_config"]), component="run_worker")
+    spec = kubernetes.client.ApiClient().sanitize_for_serialization(job)["spec"]
+    pod = spec["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "registry.example/consultantos:abc123"
+    assert container["resources"] == value["resources"]
+    assert {"configMapRef": {"name": "consultantos-config"}} in container["envFrom"]
+    assert {"secretRef": {"name": "consultantos-secrets"}} in container["envFrom"]
+    assert pod["securityContext"]["runAsUser"] == int(dockerfile_arg("APP_UID"))
+    assert spec["ttlSecondsAfterFinished"] == 86400
 
 
 # ----------------------------------------------------------------------------------------- Helm values
