@@ -600,3 +600,14 @@ def test_pool_names_and_limits_match_the_code():
 
 def test_the_guide_is_linked_from_the_readme():
     assert "docs/DEPLOY.md" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_guide_quotes_the_benchmark_figures():
+    """The sizing section's `make bench` figures are the ones in bench/results.json."""
+    pipeline = json.loads((REPO / "bench" / "results.json").read_text())["pipeline"]
+    guide = GUIDE.read_text(encoding="utf-8")
+    expected = [f"{pipeline['peak_rss_mb'] / 1000:.2f} GB", f"{pipeline['cold_report_s']:.1f} s",
+                f"{pipeline['rerun_report_s']:.1f} s", f"{pipeline['portfolio_serial_s']:.0f} s",
+                f"{pipeline['portfolio_parallel2_s']:.0f} s", f"{pipeline['portfolio_speedup']:.2f}x"]
+    assert [f for f in expected if f not in guide] == []
+    assert "2 CPU cores" in guide
