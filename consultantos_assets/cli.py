@@ -263,9 +263,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from .defs import build_definitions
-    from .defs.io_manager import load_value
     from .defs.partitions import add_companies
-    from .settings import storage_root
+    from .defs.resources import stored_value
 
     [ticker] = _tickers([args.ticker])
     # edgartools takes seconds to import; warm it up while the instance and definitions load
@@ -303,23 +302,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not ok:
         raise CliError(f"the run for {ticker} failed ({run}); see the messages above or the Dagster UI. "
                        f"`consultantos report {ticker} --resume` re-executes only what did not finish")
-    artifact = load_value(storage_root() / "assets", "report_pdf", ticker)
+    artifact = stored_value("report_pdf", ticker)
+    if artifact is None:
+        raise CliError(f"the run for {ticker} succeeded but no report_pdf value is stored for it")
     print(artifact.path)
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .defs.io_manager import load_value
-    from .settings import storage_root
+    from .defs.resources import stored_value
 
     [ticker] = _tickers([args.ticker])
     if args.asset not in ASSET_ORDER:
         raise CliError(f"unknown asset {args.asset!r}; one of: {', '.join(ASSET_ORDER)}")
-    try:
-        value = load_value(storage_root() / "assets", args.asset, ticker)
-    except FileNotFoundError as exc:
+    value = stored_value(args.asset, ticker)  # from the configured profile's storage (files or bucket)
+    if value is None:
         raise CliError(f"{args.asset} has not been materialized for {ticker}: run `consultantos report "
-                       f"{ticker}` first") from exc
+                       f"{ticker}` first")
     data = value.model_dump(mode="json", by_alias=True)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from .conftest import REPO
 
 BUCKET = "consultantos-test"
 PREFIX = "teams/research"
-COMPANIES = {"AAPL": "Apple", "NVDA": "NVIDIA", "MSFT": "Microsoft"}
+COMPANIES = ["AAPL", "NVDA", "MSFT"]
 ASSETS = ["company_research", "market_trends", "financials", "research_index", "porter_five_forces",
           "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
@@ -47,6 +48,8 @@ def wait_for(check, timeout: float, what: str, interval: float = 0.25):
     while True:
         try:
             value = check()
+        except AssertionError:  # a state that waiting will not change
+            raise
         except Exception as exc:  # not up yet
             value, last = None, exc
         else:
@@ -275,3 +278,244 @@ def test_ledger_in_postgres_and_cache_in_the_bucket(postgres, gcs_env, monkeypat
     assert cache.get("zz9") is None
     with pytest.raises(ValueError, match="bad cache key"):
         cache.get("../x")
+
+
+# ------------------------------------------------------------------------------------------- the pipeline
+def run_logged(cmd: list[str], env: dict[str, str], log: Path, timeout: float = 180) -> str:
+    """Run to completion with output in a file (never a pipe: see test_pipeline.run_captured)."""
+    with open(log, "w+") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+                                start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        finally:
+            stop(proc)
+        out.seek(0)
+        text = out.read()
+    if code != 0:
+        raise AssertionError(f"{' '.join(cmd[:4])} ... failed ({code}):\n{text[-3000:]}")
+    return text
+
+
+def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    out = open(log, "ab")  # noqa: SIM115 (the child writes to it while it runs)
+    try:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+                                start_new_session=True)
+    finally:
+        out.close()
+
+
+# What `dagster instance concurrency set <pool> <n>` (for every pool, as deploy/dagster.yaml asks) and
+# `dagster sensor stop <name>` (for every sensor: this test is about the runs it submits; automation has
+# its own tests) do, in one process instead of one per call.
+SETUP = r"""
+import sys
+import dagster as dg
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import WorkspaceFileTarget
+from consultantos_assets.defs.pools import POOL_LIMITS
+with dg.DagsterInstance.get() as inst:
+    for pool, limit in POOL_LIMITS.items():
+        inst.event_log_storage.set_concurrency_slots(pool, limit)
+    with WorkspaceProcessContext(inst, WorkspaceFileTarget([sys.argv[1]])) as ctx:
+        location = ctx.create_request_context().get_code_location("consultantos_assets")
+        for repo in location.get_repositories().values():
+            for sensor in repo.get_sensors():
+                inst.stop_sensor(sensor.get_remote_origin_id(), sensor.selector_id, sensor)
+                print("stopped", sensor.name)
+"""
+
+INSPECT = r"""
+import json, sys
+import dagster as dg
+from dagster._core.storage.event_log.base import EventRecordsFilter
+inst = dg.DagsterInstance.get()
+runs = inst.get_runs()
+out = {"run_storage": type(inst.run_storage).__name__, "event_log_storage": type(inst.event_log_storage).__name__,
+       "runs": [{"id": r.run_id, "status": r.status.value, "partition": r.tags.get("dagster/partition"),
+                 "starts": len(inst.get_records_for_run(r.run_id, of_type=dg.DagsterEventType.RUN_START).records)}
+                for r in runs],
+       "materializations": {}}
+for asset in sys.argv[1].split(","):
+    recs = inst.fetch_materializations(dg.AssetRecordsFilter(dg.AssetKey(asset)), limit=1000).records
+    out["materializations"][asset] = sorted(r.partition_key for r in recs)
+print(json.dumps(out))
+"""
+
+
+def test_parallel_company_runs_through_a_restarted_daemon(postgres, gcs, tmp_path):
+    """AAPL and NVDA queue, the daemon launches them, is killed (SIGKILL) mid-run, MSFT is submitted
+    while no daemon runs, a new daemon launches it; all three complete, once each, into the bucket and
+    PostgreSQL, and a fresh process sees everything."""
+    import psycopg2
+    from google.cloud import storage
+
+    from consultantos_assets.defs.io_manager import model_from_envelope
+    from consultantos_assets.report import pdf_text
+
+    started = time.monotonic()
+    home = tmp_path / "home"
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True)
+    shutil.copyfile(REPO / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
+    env = production_env(home, postgres, gcs, tmp_path / "lancedb")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    bin_ = Path(sys.executable).parent
+    port = free_port()
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(f"load_from:\n  - grpc_server:\n      host: 127.0.0.1\n      port: {port}\n"
+                         "      location_name: consultantos_assets\n")
+    pg = dict(host=postgres["DAGSTER_PG_HOST"], port=int(postgres["DAGSTER_PG_PORT"]),
+              user=postgres["DAGSTER_PG_USER"], dbname=postgres["DAGSTER_PG_DB"])
+
+    def statuses() -> dict[str, str]:
+        with contextlib.closing(psycopg2.connect(**pg)) as con, con.cursor() as cur:
+            cur.execute("SELECT run_id, status FROM runs")
+            return dict(cur.fetchall())
+
+    # the CLI validates the companies and adds them as partitions of the PostgreSQL-backed instance
+    out = run_logged([str(bin_ / "consultantos"), "add", *COMPANIES], env, logs / "add.log")
+    assert out.count("added") == 3, out
+    code_server = start([str(bin_ / "dagster"), "api", "grpc", "-m", "consultantos_assets.definitions",
+                         "-h", "127.0.0.1", "-p", str(port)], env, logs / "code_server.log")
+    daemon = None
+    try:
+        wait_for(lambda: subprocess.run([str(bin_ / "dagster"), "api", "grpc-health-check", "-p", str(port)],
+                                        capture_output=True, timeout=20).returncode == 0,
+                 90, "the code server")
+        runs = {t: str(uuid.uuid4()) for t in COMPANIES}
+        launch = {t: [str(bin_ / "dagster"), "job", "launch", "-w", str(workspace), "-j", "company_report",
+                      "--run-id", runs[t], "--tags", json.dumps({"dagster/partition": t})] for t in COMPANIES}
+        setup = [sys.executable, "-c", SETUP, str(workspace)]
+        procs = [start(c, env, logs / f"cli-{i}.log") for i, c in enumerate([setup, launch["AAPL"], launch["NVDA"]])]
+        for p in procs:
+            assert p.wait(timeout=120) == 0, (logs / f"cli-{procs.index(p)}.log").read_text()[-2000:]
+        assert statuses() == {runs["AAPL"]: "QUEUED", runs["NVDA"]: "QUEUED"}  # no daemon yet: they wait
+
+        daemon = start([str(bin_ / "dagster-daemon"), "run", "-w", str(workspace)], env, logs / "daemon-1.log")
+
+        def some_step_done():
+            assert not {"FAILURE", "CANCELED"} & set(statuses().values()), statuses()
+            with contextlib.closing(psycopg2.connect(**pg)) as con, con.cursor() as cur:
+                cur.execute("SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
+                return cur.fetchone()[0] >= 1
+
+        wait_for(some_step_done, 150, "the first materialization of the launched runs")
+        assert set(statuses().values()) <= {"STARTING", "STARTED", "SUCCESS"}
+        stop(daemon, signal.SIGKILL)  # a crash, not a shutdown
+        in_flight = statuses()
+        assert "STARTED" in in_flight.values(), in_flight
+
+        # a run submitted while no daemon runs stays queued in PostgreSQL ...
+        run_logged(launch["MSFT"], env, logs / "launch-msft.log")
+        time.sleep(3)
+        assert statuses()[runs["MSFT"]] == "QUEUED"
+        # ... until a daemon is back; the runs of the killed daemon's time go on meanwhile
+        daemon = start([str(bin_ / "dagster-daemon"), "run", "-w", str(workspace)], env, logs / "daemon-2.log")
+
+        def finished():
+            s = statuses()
+            assert not {"FAILURE", "CANCELED"} & set(s.values()), s
+            return all(v == "SUCCESS" for v in s.values()) and s
+
+        final = wait_for(finished, 240, "all three runs to succeed", interval=1)
+        assert set(final) == set(runs.values())
+    except BaseException:
+        for f in sorted(logs.glob("*.log")):
+            print(f"==== {f.name}\n{f.read_text(errors='replace')[-4000:]}")
+        raise
+    finally:
+        if daemon is not None:
+            stop(daemon)
+        stop(code_server)
+    elapsed_runs = time.monotonic() - started
+
+    # a second, fresh process opens the instance from deploy/dagster.yaml and sees every run and value
+    seen = json.loads(run_logged([sys.executable, "-c", INSPECT, ",".join(ASSETS)], env, logs / "inspect.log")
+                      .strip().splitlines()[-1])
+    assert (seen["run_storage"], seen["event_log_storage"]) == ("PostgresRunStorage", "PostgresEventLogStorage")
+    assert sorted((r["partition"], r["status"], r["starts"]) for r in seen["runs"]) == \
+        [(t, "SUCCESS", 1) for t in sorted(COMPANIES)]
+    for asset in ASSETS:  # each asset of each company exactly once: nothing lost, nothing run twice
+        assert seen["materializations"][asset] == sorted(COMPANIES), asset
+    with contextlib.closing(psycopg2.connect(**pg)) as con, con.cursor() as cur:
+        cur.execute("SELECT asset_key, partition, count(*) FROM event_logs "
+                    "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' GROUP BY 1, 2")
+        rows = cur.fetchall()
+    assert len(rows) == len(ASSETS) * len(COMPANIES) and {n for _, _, n in rows} == {1}
+
+    # values, reports, history and step logs are in the bucket; nothing under the local storage root
+    from google.auth.credentials import AnonymousCredentials
+
+    client = storage.Client(project="test", credentials=AnonymousCredentials(), client_options={"api_endpoint": gcs})
+    bucket = client.bucket(BUCKET)
+    names = {b.name for b in client.list_blobs(BUCKET)}
+    for t in COMPANIES:
+        values = {}
+        for asset in ASSETS:
+            text = bucket.blob(f"{PREFIX}/assets/{asset}/{t}.json").download_as_text()
+            envelope = json.loads(text)
+            assert envelope["type"].startswith("consultantos_assets.models.") and envelope["value"]
+            values[asset] = model_from_envelope(text, asset)
+        report, company = values["report_pdf"], values["company_research"].profile.name
+        assert report.path == f"gs://{BUCKET}/{PREFIX}/reports/{t}/{t}_report.pdf"
+        assert report.markdown_path == f"gs://{BUCKET}/{PREFIX}/reports/{t}/{t}_report.md"
+        pdf = bucket.blob(f"{PREFIX}/reports/{t}/{t}_report.pdf").download_as_bytes()
+        assert pdf.startswith(b"%PDF") and len(pdf) == report.bytes
+        local_pdf = tmp_path / f"{t}.pdf"
+        local_pdf.write_bytes(pdf)
+        pages, text = pdf_text(local_pdf)
+        assert pages == report.pages >= 5 and company in text, (company, text[:300])
+        assert f"{PREFIX}/reports/{t}/{t}_report.json" in names
+        assert f"{PREFIX}/reports/{t}/history/{report.inputs_hash}.json" in names
+    assert any(n.startswith("compute-logs/") for n in names), "step logs were not uploaded"
+    assert not any(n.startswith(f"{PREFIX}/lancedb") for n in names)  # the index used the local override
+    assert (tmp_path / "lancedb").is_dir()
+    for local in ("assets", "reports", "llm"):
+        assert not (home / local).exists(), f"{home / local} was written in the production profile"
+
+    # the CLI's reader goes through the profile: it shows the value stored in the bucket
+    shown = json.loads(run_logged([str(bin_ / "consultantos"), "show", "NVDA", "financials", "--json"], env,
+                                  logs / "show.log"))
+    assert shown["ticker"] == "NVDA" and shown["annual"]
+    print(f"three company runs through the daemon (one restart) took {elapsed_runs:.0f}s")
+
+
+def test_reports_and_their_history_live_in_the_bucket(gcs_env, tmp_path, monkeypatch):
+    """GCSReportStore: rendered locally, kept in the bucket, 'what changed' read back from the bucket."""
+    from dagster_gcp.gcs import GCSResource
+
+    from consultantos_assets.defs.production import GCSReportStore
+    from consultantos_assets.models import content_hash
+
+    from .report_fixtures import apple_report
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the render directory is temporary and removed
+    tempfile.tempdir = None
+    try:
+        store = GCSReportStore(gcs=GCSResource(project="test"), gcs_bucket=BUCKET, directory="store-test/reports")
+        first = apple_report(with_previous=False)
+        artifact, markdown = store.publish(first)
+        base = f"gs://{BUCKET}/store-test/reports/AAPL"
+        assert (artifact.path, artifact.markdown_path, artifact.json_path) == (
+            f"{base}/AAPL_report.pdf", f"{base}/AAPL_report.md", f"{base}/AAPL_report.json")
+        assert artifact.compared_with is None and "Apple" in markdown
+        assert store.verify(artifact, "Apple Inc.") == []
+        assert gcs_env.blob(f"store-test/reports/AAPL/history/{content_hash(first)}.json").exists()
+
+        # the same inputs again: nothing to compare with; changed inputs: compared with the first
+        again, _ = store.publish(first)
+        assert again.compared_with is None and again.sha256 == artifact.sha256
+        later = apple_report(with_previous=False, as_of=first.as_of.replace(year=first.as_of.year + 1))
+        changed, markdown = store.publish(later)
+        assert changed.compared_with == content_hash(first) and "What changed" in markdown
+        pdf = gcs_env.blob("store-test/reports/AAPL/AAPL_report.pdf").download_as_bytes()
+        assert pdf.startswith(b"%PDF") and len(pdf) == changed.bytes
+
+        gcs_env.blob("store-test/reports/AAPL/AAPL_report.pdf").delete()
+        assert any("does not exist" in p for p in store.verify(changed, "Apple Inc."))
+        assert list(tmp_path.iterdir()) == []  # no render or verify directory left behind
+    finally:
+        tempfile.tempdir = None

@@ -16,6 +16,7 @@ GCSResource (credentials: Application Default Credentials; STORAGE_EMULATOR_HOST
 emulator).
 """
 
+import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ from ..settings import ConfigError, ProfileSettings
 from .io_manager import envelope_text, model_from_envelope, value_path
 from .resources import AnalystResource, ReportStore, _optional_env
 
+log = logging.getLogger(__name__)
 _TRANSIENT = (TooManyRequests, ServiceUnavailable, Forbidden)
 _CONTENT_TYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json"}
 
@@ -90,13 +92,14 @@ class _EnvelopeGCSStore(PickledObjectGCSIOManager):
         return {"stored_at": dg.MetadataValue.url(self.uri(next(iter(paths.values()))))}
 
     def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
-        rel = value_path("", "/".join(asset_key.path), partition)
-        path = self._base_path / rel.as_posix()
         try:
-            text = self.bucket_obj.blob(path.as_posix()).download_as_text()
+            path = self._base_path / value_path("", "/".join(asset_key.path), partition).as_posix()
+            return model_from_envelope(self.bucket_obj.blob(path.as_posix()).download_as_text(), self.uri(path))
         except NotFound:
             return None
-        return model_from_envelope(text, self.uri(path))
+        except ValueError as exc:  # not a ticker, unreadable, or of an older shape: as good as nothing stored
+            log.warning("stored %s [%s] is unusable: %s", asset_key.to_user_string(), partition, exc)
+            return None
 
 
 class GCSModelJsonIOManager(dg.ConfigurableIOManager):
@@ -120,7 +123,7 @@ class GCSModelJsonIOManager(dg.ConfigurableIOManager):
         return self._store.load_input(context)
 
     def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
-        """The last stored value of an asset for a company, or None when nothing is stored."""
+        """The value last stored for this asset and company, or None when nothing (usable) is stored."""
         return self._store.stored_value(asset_key, partition)
 
 

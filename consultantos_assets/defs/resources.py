@@ -251,3 +251,9 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
         "analyst": AnalystResource(kind=analyst_kind, gemini_api_key=gemini_key, home=str(home)),
         "reports": ReportStore(directory=str(home / "reports")),
     }
+
+
+def stored_value(asset: str, partition: str, home: Path | None = None):
+    """The value the configured profile's IO manager holds for an asset and company (None: nothing
+    stored): how readers outside a run, such as the CLI, get stored values in every profile."""
+    return build_resources(home)["io_manager"].stored_value(dg.AssetKey(asset), partition)
