@@ -31,12 +31,15 @@ class CliError(Exception):
 
 def ensure_instance_home() -> Path:
     """Point DAGSTER_HOME at the storage root's instance, creating it with the repo's dagster.yaml."""
-    from .settings import dagster_home
+    from .settings import ProfileSettings, dagster_home
 
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     target = home / "dagster.yaml"
+    if not target.exists() and ProfileSettings.from_env().production:
+        raise CliError(f"CONSULTANTOS_PROFILE=production needs its instance config at {target}: copy "
+                       "deploy/dagster.yaml there (PostgreSQL, queued runs, step logs in the bucket)")
     if not target.exists() and REPO_INSTANCE_CONFIG.exists():
         from .atomic import atomic_write_bytes
 

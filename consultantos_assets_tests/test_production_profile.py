@@ -206,6 +206,14 @@ def test_profile_is_chosen_by_configuration(monkeypatch, tmp_path):
     prod = build_resources(tmp_path)
     assert prod["reports"].directory == "teams/x/reports" and prod["index"].uri == str(tmp_path / "idx")
 
+    # the CLI never opens a SQLite instance by accident in production: the instance config must be there
+    from consultantos_assets.cli import CliError, ensure_instance_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    with pytest.raises(CliError, match="copy deploy/dagster.yaml there"):
+        ensure_instance_home()
+    assert not (tmp_path / "dagster" / "dagster.yaml").exists()
+
     # the definitions load with the production profile without touching the network
     from consultantos_assets.defs import build_definitions
 
@@ -266,6 +274,25 @@ def test_ledger_in_postgres_and_cache_in_the_bucket(postgres, gcs_env, monkeypat
         PostgresLedger(dsn.replace(postgres["DAGSTER_PG_PORT"], str(free_port())), connect_timeout_s=2).spent(
             "AAPL", "total", "")
     assert "unused-with-trust-auth" not in str(err.value)
+
+    # the production analyst resource wires both: the ledger in the instance database, the cache in the bucket
+    from consultantos_assets.defs.resources import build_resources
+
+    monkeypatch.setenv("CONSULTANTOS_PROFILE", "production")
+    monkeypatch.setenv("CONSULTANTOS_GCS_BUCKET", BUCKET)
+    monkeypatch.setenv("CONSULTANTOS_GCS_PREFIX", "wiring-test")
+    import dagster as dg
+
+    def analyst():  # resolved as in a run (EnvVar fields read from the environment)
+        return dg.build_resources({"analyst": build_resources()["analyst"]})
+
+    with analyst() as r:
+        assert r.analyst.ledger().spent("AAPL", "total", "") == pytest.approx(0.03)
+        r.analyst.answer_cache().put("def456", json.dumps({"a": 1}), {})
+    assert gcs_env.blob("wiring-test/llm/cache/de/def456.json").exists()
+    monkeypatch.setenv("CONSULTANTOS_LEDGER_DSN", dsn.replace("dbname='dagster'", "dbname='postgres'"))
+    with analyst() as r:
+        assert r.analyst.ledger().spent("AAPL", "total", "") == 0  # a database of its own: no rows yet
 
     cache = GCSAnswerCache(gcs_env, "cache-test/llm/cache")
     assert cache.get("abc123") is None
