@@ -110,41 +110,6 @@ def test_ledger_written_by_several_processes_at_once_loses_no_row(tmp_path):
     assert rows == [{"ticker": t, "n": 15, "k": 15} for t in ("AAPL", "AAPL2", "NVDA")]
 
 
-def test_in_process_materializations_of_one_company_at_once(tmp_path, monkeypatch):
-    """Two threads of one process materialize the same company's sources and index on one instance."""
-    from consultantos_assets.defs import assets as A
-    from consultantos_assets.defs.resources import build_resources
-
-    home = tmp_path / "home"
-    for k, v in {"CONSULTANTOS_HOME": str(home), "CONSULTANTOS_MODE": "offline", "CONSULTANTOS_EMBEDDER": "lexical",
-                 "CONSULTANTOS_ANALYST": "rules"}.items():
-        monkeypatch.setenv(k, v)
-    for k in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "TAVILY_API_KEY", "CONSULTANTOS_SNAPSHOT_DIR"):
-        monkeypatch.delenv(k, raising=False)
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("companies", ["AAPL"])
-    resources = build_resources(home)
-    selected = [A.company_research, A.market_trends, A.financials, A.research_index]
-    barrier = threading.Barrier(2)
-
-    def run(_):
-        barrier.wait()
-        return dg.materialize(selected, partition_key="AAPL", instance=instance, resources=resources,
-                              raise_on_error=False)
-
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(run, range(2)))
-    assert all(r.success for r in results)
-    from consultantos_assets.defs.io_manager import load_value
-
-    research = load_value(home / "assets", "company_research", "AAPL")
-    fin = load_value(home / "assets", "financials", "AAPL")
-    expected = {c.id for c in research_chunks(research, fin)}
-    store = resources["index"].store()
-    ids = [r["id"] for r in store.rows("AAPL")]
-    assert len(ids) == len(set(ids)) == len(expected) and set(ids) == expected
-
-
 def test_two_reports_for_the_same_company_at_once(tmp_path):
     """Two `consultantos report AAPL` started together on one storage root and instance."""
     home = tmp_path / "home"
