@@ -411,20 +411,24 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_breakers(args: argparse.Namespace) -> int:
     from .settings import storage_root
-    from .sources.breaker import JsonBreakerStore, breaker_path, reset, utcnow
+    from .sources.breaker import BreakerStoreUnavailable, breaker_store, reset, utcnow
 
-    store = JsonBreakerStore(breaker_path(storage_root()))
-    if args.reset:
-        known = {s.lower(): s for s in store.states()}
-        name = known.get(args.reset.lower())
-        if args.reset.lower() != "all" and name is None:
-            raise CliError(f"no breaker named {args.reset!r}; known: {', '.join(sorted(known.values())) or 'none'}")
-        for service in reset(store, None if args.reset.lower() == "all" else name):
-            print(f"{service}: closed")
-        return 0
-    states = store.states()
+    store = breaker_store(storage_root())  # the profile's store: the JSON file, or PostgreSQL in production
+    try:
+        if args.reset:
+            known = {s.lower(): s for s in store.states()}
+            name = known.get(args.reset.lower())
+            if args.reset.lower() != "all" and name is None:
+                raise CliError(f"no breaker named {args.reset!r}; known: "
+                               f"{', '.join(sorted(known.values())) or 'none'}")
+            for service in reset(store, None if args.reset.lower() == "all" else name):
+                print(f"{service}: closed")
+            return 0
+        states = store.states()
+    except BreakerStoreUnavailable as exc:
+        raise CliError(f"circuit breakers in {store.location}: {exc}") from exc
     if not states:
-        print(f"No live service has failed yet (state: {store.path}).")
+        print(f"No live service has failed yet (state: {store.location}).")
         return 0
     now = utcnow()
     for service, state in sorted(states.items()):

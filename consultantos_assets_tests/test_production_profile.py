@@ -546,3 +546,190 @@ def test_reports_and_their_history_live_in_the_bucket(gcs_env, tmp_path, monkeyp
         assert list(tmp_path.iterdir()) == []  # no render or verify directory left behind
     finally:
         tempfile.tempdir = None
+
+
+# ------------------------------------------------------------------------------------------- circuit breakers
+@pytest.fixture
+def breaker_db(postgres, monkeypatch) -> str:
+    """A database of its own (the DSN of the production profile's ledger and breakers), profile production."""
+    import psycopg2
+
+    name = f"breakers_{uuid.uuid4().hex[:8]}"
+    con = psycopg2.connect(host="127.0.0.1", port=int(postgres["DAGSTER_PG_PORT"]), user="postgres", dbname="postgres")
+    con.autocommit = True
+    con.cursor().execute(f"CREATE DATABASE {name}")
+    con.close()
+    for k, v in postgres.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("DAGSTER_PG_DB", name)
+    monkeypatch.delenv("CONSULTANTOS_LEDGER_DSN", raising=False)
+    monkeypatch.setenv("CONSULTANTOS_PROFILE", "production")
+    monkeypatch.setenv("CONSULTANTOS_GCS_BUCKET", BUCKET)
+    from consultantos_assets.settings import postgres_dsn_from_env
+
+    return postgres_dsn_from_env()
+
+
+def _hammer(dsn: str, n: int, start, out) -> None:
+    """One run process: n failures on one service, n failure+success pairs on another."""
+    from consultantos_assets.sources.breaker import CircuitBreaker, PostgresBreakerStore
+
+    store = PostgresBreakerStore(dsn)
+    counted = CircuitBreaker("SEC EDGAR", store, threshold=10**6)
+    flapping = CircuitBreaker("Tavily", store, threshold=10**6)
+    start.wait(60)
+    began = time.perf_counter()
+    for _ in range(n):
+        counted.record_failure("HTTP 503")
+        flapping.record_failure("timeout")
+        flapping.record_success()
+    out.put(time.perf_counter() - began)
+
+
+def _open_breaker(dsn: str) -> None:
+    from consultantos_assets.sources.breaker import CircuitBreaker, PostgresBreakerStore
+
+    breaker = CircuitBreaker("Yahoo Finance", PostgresBreakerStore(dsn), threshold=3)
+    for _ in range(3):
+        breaker.record_failure("HTTP 429")
+
+
+def _claim_trials(dsn: str, services: list[str], start, out) -> None:
+    """Races another process for the half-open trial of each service, in step with it."""
+    from consultantos_assets.sources.base import CircuitOpen
+    from consultantos_assets.sources.breaker import CircuitBreaker, PostgresBreakerStore
+
+    store = PostgresBreakerStore(dsn)
+    for service in services:
+        breaker = CircuitBreaker(service, store, threshold=1)
+        start.wait(60)
+        try:
+            breaker.before_call()
+        except CircuitOpen:
+            out.put((service, os.getpid(), False))
+        else:
+            out.put((service, os.getpid(), True))
+
+
+def test_breakers_are_shared_through_postgres(breaker_db, tmp_path, monkeypatch, capsys):
+    """Production breakers live in PostgreSQL: two processes lose no update, a breaker one process opens
+    is open for another, one of two racing processes gets the half-open trial, the CLI shows and resets
+    them."""
+    import multiprocessing
+    from datetime import UTC, datetime, timedelta
+
+    from consultantos_assets.cli import main
+    from consultantos_assets.sources.base import CircuitOpen
+    from consultantos_assets.sources.breaker import (
+        BreakerState,
+        CircuitBreaker,
+        JsonBreakerStore,
+        PostgresBreakerStore,
+        breaker_store,
+    )
+    from consultantos_assets.sources.retry import make_guard
+
+    monkeypatch.setenv("CONSULTANTOS_HOME", str(tmp_path))
+    store = breaker_store(tmp_path)  # the profile picks the store, for the guards and the CLI alike
+    assert isinstance(store, PostgresBreakerStore) and store.location == \
+        f"PostgreSQL table consultantos_breakers (127.0.0.1/{os.environ['DAGSTER_PG_DB']})"
+    assert make_guard("Tavily", tmp_path).breaker.store is store
+    assert isinstance(breaker_store(tmp_path, {"CONSULTANTOS_PROFILE": "local"}), JsonBreakerStore)
+    assert store.states() == {}
+
+    ctx = multiprocessing.get_context("spawn")
+    # two processes, each 150 failures on one service and 150 failure+success pairs on another, at once
+    n = 150
+    start, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_hammer, args=(breaker_db, n, start, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    seconds = max(out.get(timeout=5) for _ in procs)
+    states = store.states()
+    assert states["SEC EDGAR"] == BreakerState("SEC EDGAR", 2 * n, "HTTP 503")  # no update lost
+    assert states["Tavily"] == BreakerState("Tavily")  # each process's last word was a success
+    with capsys.disabled():
+        print(f"2 processes x {3 * n} breaker updates in {seconds:.2f}s ({2 * 3 * n / seconds:.0f} updates/s)")
+
+    # opened by one process, open for another
+    opener = ctx.Process(target=_open_breaker, args=(breaker_db,))
+    opener.start()
+    opener.join(60)
+    assert opener.exitcode == 0
+    here = CircuitBreaker("Yahoo Finance", PostgresBreakerStore(breaker_db), threshold=3)
+    with pytest.raises(CircuitOpen, match=r"Yahoo Finance: skipped, circuit breaker open until .* after 3 failures "
+                                          r"\(HTTP 429\)"):
+        here.before_call()
+
+    # half-open: of two processes asking at the same moment, exactly one makes the trial call
+    services = [f"trial-{i}" for i in range(20)]
+    cooled = datetime.now(UTC) - timedelta(seconds=1)
+    for s in services:
+        store.update(s, lambda st, s=s: BreakerState(s, 3, "HTTP 503", open_until=cooled))
+    start, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_claim_trials, args=(breaker_db, services, start, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    claims = [out.get(timeout=5) for _ in range(2 * len(services))]
+    for s in services:
+        assert sorted(ok for service, _, ok in claims if service == s) == [False, True], s
+    winners = {pid for _, pid, ok in claims if ok}
+    with capsys.disabled():
+        print(f"half-open trials won by {len(winners)} distinct process(es) over {len(services)} races")
+    assert store.states()["trial-0"].status(datetime.now(UTC)) == "trial"
+
+    # the CLI shows and resets the production store
+    capsys.readouterr()
+    assert main(["breakers"]) == 0
+    shown = capsys.readouterr().out
+    assert "Yahoo Finance   open" in shown and "SEC EDGAR       closed" in shown and "trial-0" in shown
+    assert main(["breakers", "--reset", "yahoo finance"]) == 0
+    assert capsys.readouterr().out == "Yahoo Finance: closed\n"
+    here.before_call()  # closed again, for every process
+    assert PostgresBreakerStore(breaker_db).states()["Yahoo Finance"] == BreakerState("Yahoo Finance")
+    assert main(["breakers", "--reset", "all"]) == 0
+    assert all(s == BreakerState(name) for name, s in store.states().items())
+    assert main(["breakers", "--reset", "nothing-like-it"]) == 2
+
+
+def test_breakers_without_their_database_do_not_stop_calls(breaker_db, monkeypatch, caplog, capsys):
+    """A breaker database that refuses connections, or accepts and never answers: the call goes ahead
+    as if the breaker were closed, within the connect timeout, and later calls do not wait again."""
+    from consultantos_assets.cli import main
+    from consultantos_assets.sources.breaker import CircuitBreaker, PostgresBreakerStore
+
+    port = os.environ["DAGSTER_PG_PORT"]
+    with socket.socket() as silent:  # a listener that never accepts: the TCP handshake completes, then nothing
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        for bad_port in (str(free_port()), str(silent.getsockname()[1])):
+            dsn = breaker_db.replace(f"port='{port}'", f"port='{bad_port}'")
+            breaker = CircuitBreaker("SEC EDGAR", PostgresBreakerStore(dsn, connect_timeout_s=2), threshold=1)
+            began = time.monotonic()
+            caplog.clear()
+            breaker.before_call()  # not refused
+            first = time.monotonic() - began
+            breaker.record_failure("HTTP 503")  # not recorded, no wait: the store backs off
+            breaker.before_call()
+            rest = time.monotonic() - began - first
+            assert first < 6 and rest < 0.5, (bad_port, first, rest)
+            warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+            assert warnings and all("calling as if the breaker were closed" in w for w in warnings)
+            assert not any("unused-with-trust-auth" in w for w in warnings)
+            with capsys.disabled():
+                print(f"breaker database on port {bad_port} unusable: first call went ahead after {first:.2f}s, "
+                      f"the next two after {rest * 1000:.1f} ms")
+
+            # the CLI says where the state is and that it cannot be reached (exit 2, no password)
+            monkeypatch.setenv("CONSULTANTOS_LEDGER_DSN", dsn)
+            capsys.readouterr()
+            assert main(["breakers"]) == 2
+            err = capsys.readouterr().err
+            assert "circuit breakers in PostgreSQL table consultantos_breakers" in err, err
+            assert "unused-with-trust-auth" not in err

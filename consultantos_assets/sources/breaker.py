@@ -9,21 +9,28 @@ skipped for a cool-down instead of being asked again by every run:
     half-open  after the cool-down one process claims a single trial call (`trial_until`); its
                success closes the breaker, its failure opens it for another cool-down
 
-The state lives behind `BreakerStore` (read-modify-write of one service's record under a lock).
-`JsonBreakerStore` keeps it in `<storage root>/state/breakers.json` under a file lock, which serves
-every process on one machine; a deployment whose runs span machines implements the same two methods
-over a shared database (e.g. a Postgres row per service updated with SELECT ... FOR UPDATE).
+The state lives behind `BreakerStore` (read-modify-write of one service's record under a lock),
+chosen by the storage profile in `breaker_store`:
+
+    local       JsonBreakerStore: `<storage root>/state/breakers.json` under a file lock, shared by every
+                process on the machine
+    production  PostgresBreakerStore: one row per service in the table consultantos_breakers of the
+                database that holds the LLM cost ledger (CONSULTANTOS_LEDGER_DSN, else DAGSTER_PG_*),
+                shared by every machine that runs steps
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..atomic import atomic_write_text
 from .base import CircuitOpen
@@ -87,8 +94,18 @@ class BreakerState:
                    trial_until=when(data.get("trial_until")))
 
 
+class BreakerStoreUnavailable(RuntimeError):
+    """The shared breaker state cannot be read or written now (its database is unreachable or busy)."""
+
+
 class BreakerStore(Protocol):
-    """Where breaker state lives; `update` must be atomic across processes."""
+    """Where breaker state lives; `update` must be atomic across processes. A store that can be
+    unreachable raises BreakerStoreUnavailable (CircuitBreaker then lets the call go ahead)."""
+
+    @property
+    def location(self) -> str:
+        """Where the state is kept, in words (never a secret)."""
+        ...
 
     def update(self, service: str, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
         """Apply `change` to the service's state (a closed state when none is stored) and store it."""
@@ -105,6 +122,10 @@ class JsonBreakerStore:
     def __init__(self, path: str | Path, lock_timeout_s: float = 30.0):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     def _lock(self):
         from filelock import FileLock
@@ -138,9 +159,137 @@ class JsonBreakerStore:
             return self._read()
 
 
+class PostgresBreakerStore:
+    """One row per service in PostgreSQL (table consultantos_breakers, created if missing), shared by
+    every process on every machine; the same semantics as JsonBreakerStore.
+
+    `update` is one transaction: the service's row is inserted if missing (INSERT ... ON CONFLICT DO
+    NOTHING, so two first writers do not collide), locked with SELECT ... FOR UPDATE, changed and
+    written; concurrent updates of a service queue on the row lock, so none is lost and one half-open
+    trial is claimed by exactly one process. A row inserted only to be locked is deleted again when the
+    change leaves the state closed, so, as in the JSON file, only services that have failed have a row.
+
+    Waiting is bounded: `connect_timeout_s` to connect, `lock_timeout_s` for the row lock and
+    `statement_timeout_s` per statement, TCP keepalives against a server that vanished mid-call. When
+    the database cannot be reached (or a bound is hit) the store raises BreakerStoreUnavailable, and
+    for `retry_after_s` afterwards raises it at once without another connection attempt, so a run does
+    not pay the connect timeout on every request. CircuitBreaker treats that as a closed breaker for
+    the call (logged as a warning): the run goes on; a database outage never fails it by itself.
+    One short connection per call (like the LLM ledger): breaker calls are a few per live request, and
+    no connection is shared across the forked step processes.
+    """
+
+    TABLE = "consultantos_breakers"
+    _COLUMNS = "failures, last_fault, open_until, trial_until"
+
+    def __init__(self, dsn: str, connect_timeout_s: int = 3, lock_timeout_s: float = 5.0,
+                 statement_timeout_s: float = 10.0, retry_after_s: float = 30.0):
+        self.dsn = dsn
+        self.connect_timeout_s = max(2, int(connect_timeout_s))  # libpq's shortest effective timeout
+        self.lock_timeout_s = lock_timeout_s
+        self.statement_timeout_s = statement_timeout_s
+        self.retry_after_s = retry_after_s
+        self._ready = False
+        self._down_until = 0.0
+        self._down_reason = ""
+
+    def __repr__(self) -> str:  # never the DSN: it may hold a password
+        return f"{type(self).__name__}(table={self.TABLE})"
+
+    @property
+    def location(self) -> str:
+        from psycopg2.extensions import parse_dsn
+
+        try:
+            parts = parse_dsn(self.dsn)
+        except Exception:  # noqa: BLE001 - a description only; connecting reports a bad DSN
+            parts = {}
+        where = "/".join(p for p in (parts.get("host"), parts.get("dbname")) if p)
+        return f"PostgreSQL table {self.TABLE}" + (f" ({where})" if where else "")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        import psycopg2
+
+        if time.monotonic() < self._down_until:
+            raise BreakerStoreUnavailable(f"breaker database unreachable ({self._down_reason}); "
+                                          f"next attempt in {self._down_until - time.monotonic():.0f} s")
+        try:
+            con = psycopg2.connect(self.dsn, connect_timeout=self.connect_timeout_s, keepalives=1,
+                                   keepalives_idle=5, keepalives_interval=2, keepalives_count=2,
+                                   tcp_user_timeout=int((self.statement_timeout_s + 5) * 1000),
+                                   application_name="consultantos-breakers")
+        except psycopg2.OperationalError as exc:  # the message names host and database, never the password
+            self._down(exc)
+            raise BreakerStoreUnavailable(f"breaker database unreachable: {self._down_reason}") from None
+        try:
+            with con, con.cursor() as cur:  # one transaction: committed on success, rolled back on error
+                cur.execute(f"SET LOCAL lock_timeout = {int(self.lock_timeout_s * 1000)}; "
+                            f"SET LOCAL statement_timeout = {int(self.statement_timeout_s * 1000)}")
+                if not self._ready:
+                    # concurrent CREATE TABLE IF NOT EXISTS can collide in the catalog; serialise it
+                    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"consultantos.{self.TABLE}"])
+                    cur.execute(f"""CREATE TABLE IF NOT EXISTS {self.TABLE} (
+                                        service TEXT PRIMARY KEY,
+                                        failures INTEGER NOT NULL DEFAULT 0,
+                                        last_fault TEXT,
+                                        open_until TIMESTAMPTZ,
+                                        trial_until TIMESTAMPTZ,
+                                        updated_at TIMESTAMPTZ NOT NULL DEFAULT now())""")
+                yield cur
+            self._ready = True
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:  # a timeout, the connection lost
+            reason = self._down(exc) if con.closed else _reason(exc)  # back off only from a lost server
+            raise BreakerStoreUnavailable(f"breaker database did not answer: {reason}") from None
+        finally:
+            con.close()
+
+    def _down(self, exc: Exception) -> str:
+        self._down_reason = _reason(exc)
+        self._down_until = time.monotonic() + self.retry_after_s
+        return self._down_reason
+
+    @staticmethod
+    def _state(service: str, row: tuple) -> BreakerState:
+        failures, last_fault, open_until, trial_until = row
+        return BreakerState(service, int(failures or 0), last_fault or None,
+                            open_until.astimezone(UTC) if open_until else None,  # the session's zone may differ
+                            trial_until.astimezone(UTC) if trial_until else None)
+
+    def update(self, service: str, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
+        with self._transaction() as cur:
+            cur.execute(f"INSERT INTO {self.TABLE} (service) VALUES (%s) ON CONFLICT (service) DO NOTHING",
+                        [service])
+            inserted = cur.rowcount == 1
+            cur.execute(f"SELECT {self._COLUMNS} FROM {self.TABLE} WHERE service = %s FOR UPDATE", [service])
+            old = self._state(service, cur.fetchone())
+            new = change(old)
+            if inserted and new == BreakerState(service):
+                cur.execute(f"DELETE FROM {self.TABLE} WHERE service = %s", [service])
+            elif new != old:
+                cur.execute(f"UPDATE {self.TABLE} SET failures = %s, last_fault = %s, open_until = %s, "
+                            "trial_until = %s, updated_at = now() WHERE service = %s",
+                            [new.failures, new.last_fault, new.open_until, new.trial_until, service])
+            return new
+
+    def states(self) -> dict[str, BreakerState]:
+        with self._transaction() as cur:
+            cur.execute(f"SELECT service, {self._COLUMNS} FROM {self.TABLE} ORDER BY service")
+            return {row[0]: self._state(row[0], row[1:]) for row in cur.fetchall()}
+
+
+def _reason(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 @dataclass
 class CircuitBreaker:
-    """The breaker rules over a store; one instance per service and process."""
+    """The breaker rules over a store; one instance per service and process.
+
+    When the store is unavailable (BreakerStoreUnavailable: its database cannot be reached) the call
+    is treated as if the breaker were closed: it goes ahead, its outcome is not recorded, and a warning
+    says so. Losing the shared state must not stop runs that could reach their services.
+    """
 
     service: str
     store: BreakerStore
@@ -163,12 +312,20 @@ class CircuitBreaker:
                 return replace(state, trial_until=now + self.trial_window)
             return state
 
-        state = self.store.update(self.service, claim)
+        state = self._update(claim)
         if refused:
             raise CircuitOpen(f"{self.service}: skipped, circuit breaker {state.describe(now)}", source=self.service)
 
+    def _update(self, change: Callable[[BreakerState], BreakerState]) -> BreakerState:
+        try:
+            return self.store.update(self.service, change)
+        except BreakerStoreUnavailable as exc:
+            log.warning("%s: circuit breaker state unavailable (%s); calling as if the breaker were closed",
+                        self.service, exc)
+            return BreakerState(self.service)
+
     def record_success(self) -> None:
-        self.store.update(self.service, lambda s: BreakerState(self.service))
+        self._update(lambda s: BreakerState(self.service))
 
     def record_failure(self, fault: str) -> BreakerState:
         now = self.clock()
@@ -180,7 +337,7 @@ class CircuitBreaker:
                 return BreakerState(self.service, failures, fault, open_until=now + self.cooldown)
             return BreakerState(self.service, failures, fault)
 
-        new = self.store.update(self.service, fail)
+        new = self._update(fail)
         if new.is_open(now):
             log.warning("%s: circuit breaker %s", self.service, new.describe(now))
         return new
@@ -202,3 +359,18 @@ def reset(store: BreakerStore, service: str | None = None) -> list[str]:
 
 def breaker_path(home: Path) -> Path:
     return home / "state" / "breakers.json"
+
+
+@functools.cache
+def _postgres_store(dsn: str) -> PostgresBreakerStore:
+    return PostgresBreakerStore(dsn)  # one per process and database: the table check and outage back-off
+
+
+def breaker_store(home: Path, env: dict[str, str] | None = None) -> BreakerStore:
+    """The breaker store of the configured profile (CONSULTANTOS_PROFILE): the one place that picks it.
+    production: PostgresBreakerStore in the LLM ledger's database; local: JsonBreakerStore under `home`."""
+    from ..settings import ProfileSettings, postgres_dsn_from_env
+
+    if ProfileSettings.from_env(env, home=home).production:
+        return _postgres_store(postgres_dsn_from_env(env))
+    return JsonBreakerStore(breaker_path(home))

@@ -30,7 +30,7 @@ from typing import TypeVar
 
 from ..settings import SourceFaultSettings
 from .base import CircuitOpen, MissingKey, NoData, ServiceUnavailable
-from .breaker import CircuitBreaker, JsonBreakerStore, breaker_path
+from .breaker import CircuitBreaker, breaker_store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -175,11 +175,12 @@ class Guard:
 
 
 def make_guard(service: str, home: Path | None, settings: SourceFaultSettings | None = None) -> Guard:
-    """A guard from the environment's settings; the breaker is shared through `<home>/state/`."""
+    """A guard from the environment's settings; its breaker state is shared through the profile's store
+    (`<home>/state/breakers.json` locally, PostgreSQL in production; see breaker_store)."""
     s = settings or SourceFaultSettings.from_env()
     breaker = None
     if home is not None:
-        breaker = CircuitBreaker(service, JsonBreakerStore(breaker_path(home)), threshold=s.breaker_failures,
+        breaker = CircuitBreaker(service, breaker_store(home), threshold=s.breaker_failures,
                                  cooldown=s.breaker_cooldown,
                                  trial_window=max(s.breaker_cooldown / 5, timedelta(seconds=s.budget_s)))
     return Guard(service, RetryPolicy.from_settings(s), breaker)
