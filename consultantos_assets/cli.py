@@ -167,7 +167,7 @@ def _check_known(tickers: list[str]) -> None:
     from .defs.resources import build_resources
     from .sources.base import SourceError
 
-    sources = build_resources()["sources"]
+    sources = build_resources(resolve_env=True)["sources"]
     for t in tickers:
         try:
             sources.serve("directory", lambda d, t=t: d.profile(t))
@@ -386,7 +386,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     ticker = _tickers([args.ticker])[0] if args.ticker is not None else None
     since, until = _iso_date(args.since, "--since"), _iso_date(args.until, "--until")
     try:
-        store = build_resources()["index"].store()
+        store = build_resources(resolve_env=True)["index"].store()
         if not store.exists():
             others = store.other_tables()
             hint = (f"; the index was built with {', '.join(e for _, e, _ in others)}: set CONSULTANTOS_EMBEDDER "

@@ -215,8 +215,10 @@ class SharedAnalystResource(AnalystResource):
         return GCSAnswerCache(gcs_bucket(self.gcs, self.gcs_bucket), self.cache_prefix)
 
 
-def production_resources(profile: ProfileSettings, analyst_kind: str, gemini_key) -> dict[str, object]:
-    """io_manager, analyst and reports of the production profile (see build_resources)."""
+def production_resources(profile: ProfileSettings, analyst_kind: str, gemini_key,
+                         env: Callable[..., Any] = _optional_env) -> dict[str, object]:
+    """io_manager, analyst and reports of the production profile (see build_resources; `env` reads an
+    optional variable as build_resources does: an EnvVar reference, or its value outside a run)."""
     gcs = GCSResource(project=profile.gcp_project)
     bucket = profile.gcs_bucket or ""
     return {
@@ -225,7 +227,7 @@ def production_resources(profile: ProfileSettings, analyst_kind: str, gemini_key
         "analyst": SharedAnalystResource(
             kind=analyst_kind, gemini_api_key=gemini_key, home=str(profile.home), gcs=gcs, gcs_bucket=bucket,
             cache_prefix=f"{profile.gcs_prefix}/llm/cache",
-            ledger_dsn=_optional_env("CONSULTANTOS_LEDGER_DSN"),
+            ledger_dsn=env("CONSULTANTOS_LEDGER_DSN"),
         ),
         "reports": GCSReportStore(gcs=gcs, gcs_bucket=bucket, directory=f"{profile.gcs_prefix}/reports"),
     }

@@ -205,8 +205,9 @@ class ReportStore(dg.ConfigurableResource):
             return verify_pdf(path, company_name)
 
 
-def _optional_env(name: str, *alternatives: str, secret: bool = True):
-    """An EnvVar reference when the variable is set (so the secret never lands in config), else None.
+def _optional_env(name: str, *alternatives: str, secret: bool = True, resolve: bool = False):
+    """An EnvVar reference when the variable is set (so the secret never lands in config), else None;
+    with `resolve`, the variable's value instead (for resources used outside a run, see build_resources).
     A secret's value is also masked in every log record of this process (consultantos_assets.redact)."""
     from ..redact import register_secret
 
@@ -214,25 +215,31 @@ def _optional_env(name: str, *alternatives: str, secret: bool = True):
         if os.environ.get(n):
             if secret:
                 register_secret(os.environ[n])
-            return dg.EnvVar(n)
+            return os.environ[n] if resolve else dg.EnvVar(n)
     return None
 
 
-def build_resources(home: Path | None = None, profile: ProfileSettings | None = None) -> dict[str, object]:
+def build_resources(home: Path | None = None, profile: ProfileSettings | None = None, *,
+                    resolve_env: bool = False) -> dict[str, object]:
     """The resources of the configured profile (CONSULTANTOS_PROFILE): the one place that picks them.
 
     Both profiles share the providers and the analyst's selection; they differ in where asset values,
     reports, the LLM answer cache and cost ledger, and (by default) the research index are kept.
+
+    Keys and DSNs are dg.EnvVar references, which Dagster resolves when a run starts. Code that uses a
+    resource outside a run (the CLI) passes `resolve_env=True` to get the variables' values instead:
+    an unresolved EnvVar holds the variable's name, not its value.
     """
     home = home or storage_root()
     profile = profile or ProfileSettings.from_env(home=home)
-    gemini_key = _optional_env("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    env = functools.partial(_optional_env, resolve=resolve_env)
+    gemini_key = env("GEMINI_API_KEY", "GOOGLE_API_KEY")
     common: dict[str, object] = {
         "sources": SourcesResource(
             mode=os.environ.get("CONSULTANTOS_MODE", "auto"),
             snapshot_dir=os.environ.get("CONSULTANTOS_SNAPSHOT_DIR") or None,
-            tavily_api_key=_optional_env("TAVILY_API_KEY"),
-            edgar_identity=_optional_env("EDGAR_IDENTITY", secret=False),
+            tavily_api_key=env("TAVILY_API_KEY"),
+            edgar_identity=env("EDGAR_IDENTITY", secret=False),
         ),
         "index": IndexResource(uri=profile.lancedb_uri, embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto"),
                                gemini_api_key=gemini_key),
@@ -241,7 +248,7 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
     if profile.production:
         from .production import production_resources
 
-        return {**common, **production_resources(profile, analyst_kind, gemini_key)}
+        return {**common, **production_resources(profile, analyst_kind, gemini_key, env)}
 
     from .io_manager import ModelJsonIOManager
 
@@ -256,4 +263,4 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
 def stored_value(asset: str, partition: str, home: Path | None = None):
     """The value the configured profile's IO manager holds for an asset and company (None: nothing
     stored): how readers outside a run, such as the CLI, get stored values in every profile."""
-    return build_resources(home)["io_manager"].stored_value(dg.AssetKey(asset), partition)
+    return build_resources(home, resolve_env=True)["io_manager"].stored_value(dg.AssetKey(asset), partition)
