@@ -497,7 +497,9 @@ def test_parallel_company_runs_through_a_restarted_daemon(postgres, gcs, tmp_pat
         assert pages == report.pages >= 5 and company in text, (company, text[:300])
         assert f"{PREFIX}/reports/{t}/{t}_report.json" in names
         assert f"{PREFIX}/reports/{t}/history/{report.inputs_hash}.json" in names
-    assert any(n.startswith("compute-logs/") for n in names), "step logs were not uploaded"
+    step_logs = {n for n in names if n.startswith(f"{PREFIX}/storage/") and "/compute_logs/" in n}
+    assert {n.split("/")[-3] for n in step_logs} == set(runs.values()), "step logs were not uploaded"
+    assert not any(n.startswith(("compute-logs/", "storage/")) for n in names)  # all under the prefix
     assert not any(n.startswith(f"{PREFIX}/lancedb") for n in names)  # the index used the local override
     assert (tmp_path / "lancedb").is_dir()
     for local in ("assets", "reports", "llm"):
