@@ -137,14 +137,15 @@ class ProfileSettings:
 
 
 def postgres_dsn_from_env(env: dict[str, str] | None = None) -> str:
-    """CONSULTANTOS_LEDGER_DSN, else a libpq DSN for the Dagster instance's database (DAGSTER_PG_*)."""
+    """CONSULTANTOS_LEDGER_DSN, else a libpq DSN for the Dagster instance's database (DAGSTER_PG_*): where the
+    production profile keeps the LLM cost ledger and the circuit breakers."""
     env = os.environ if env is None else env
     if env.get("CONSULTANTOS_LEDGER_DSN"):
         return env["CONSULTANTOS_LEDGER_DSN"]
     missing = [n for n in PG_ENV if n != "DAGSTER_PG_PASSWORD" and not env.get(n)]
     if missing:
-        raise ConfigError(f"the production LLM cost ledger needs CONSULTANTOS_LEDGER_DSN or {', '.join(missing)} "
-                          "(the Dagster instance's PostgreSQL database)")
+        raise ConfigError(f"the production profile's PostgreSQL tables (LLM cost ledger, circuit breakers) need "
+                          f"CONSULTANTOS_LEDGER_DSN or {', '.join(missing)} (the Dagster instance's database)")
 
     def quoted(value: str) -> str:
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
