@@ -6,6 +6,9 @@ gs://<bucket>/<prefix>/reports/<TICKER>/<TICKER>_report.pdf|.md|.json   the repo
 gs://<bucket>/<prefix>/reports/<TICKER>/history/<inputs hash>.json      report inputs, for "what changed"
 gs://<bucket>/<prefix>/llm/cache/<k[:2]>/<key>.json     LLM answers by cache key
 gs://<bucket>/<prefix>/lancedb/                         the research index (CONSULTANTOS_LANCEDB_URI)
+gs://<bucket>/<prefix>/requests/<file>                  request files users drop (the portfolio_requests
+                                                        sensor), moved to requests/done|failed/ once handled
+gs://<bucket>/<prefix>/portfolios/<name>.txt            portfolio files (the portfolio_refresh schedule)
 PostgreSQL table llm_calls                              the LLM cost ledger (CONSULTANTOS_LEDGER_DSN, else the
                                                         Dagster instance's database from DAGSTER_PG_*)
 
@@ -34,6 +37,7 @@ from upath import UPath
 
 from ..models import ReportArtifact
 from ..settings import ConfigError, ProfileSettings
+from .inputs import DESTINATIONS, InputsResource, RequestFile, unique_name
 from .io_manager import envelope_text, model_from_envelope, value_path
 from .resources import AnalystResource, ReportStore, _optional_env
 
@@ -215,9 +219,99 @@ class SharedAnalystResource(AnalystResource):
         return GCSAnswerCache(gcs_bucket(self.gcs, self.gcs_bucket), self.cache_prefix)
 
 
+# ------------------------------------------------------------------------------------------- user inputs
+REQUEST_ID_KEY = "consultantos-request-file-id"
+
+
+class GCSInputsResource(InputsResource):
+    """Request and portfolio files in a bucket: `requests_dir` and `portfolios_dir` are object prefixes
+    (<prefix>/requests and <prefix>/portfolios), laid out as the local folders are.
+
+    A bucket has no rename, so moving a handled request file to done/ or failed/ is a copy, then a
+    delete of the original. The reason object is written first, tagged with the sensor's file id
+    (custom metadata REQUEST_ID_KEY), which reserves the target name. A tick that stops anywhere in
+    between leaves the original in requests/ and its id in the sensor's cursor (the cursor only moves
+    when a tick completes); the next tick reads the same id, finds the tagged reason, copies only if
+    the copy is not there yet and deletes the original: one copy, never two.
+    """
+
+    gcs: dg.ResourceDependency[GCSResource]
+    gcs_bucket: str
+
+    @property
+    @cached_method
+    def _bucket(self):
+        return gcs_bucket(self.gcs, self.gcs_bucket)
+
+    def _requests(self, *parts: str) -> str:
+        return "/".join([self.requests_dir.strip("/"), *parts])
+
+    def _portfolio(self, name: str) -> str:
+        return f"{self.portfolios_dir.strip('/')}/{name}.txt"
+
+    def requests_location(self) -> str:
+        return f"gs://{self.gcs_bucket}/{self._requests('')}"
+
+    def list_requests(self) -> list[RequestFile]:
+        prefix = self._requests("")
+        out = []
+        for b in self._bucket.client.list_blobs(self._bucket, prefix=prefix, delimiter="/"):
+            name = b.name[len(prefix):]
+            if name and "/" not in name:
+                out.append(RequestFile(name, int(b.size or 0), b.updated.timestamp(), int(b.generation)))
+        return out
+
+    def read_request(self, f: RequestFile, limit: int) -> bytes:
+        blob = self._bucket.blob(self._requests(f.name), generation=f.version)
+        try:  # exactly the listed generation, so the content matches the file id
+            return blob.download_as_bytes(end=limit - 1 if f.size > limit else None)
+        except NotFound as exc:
+            raise FileNotFoundError(f"{self.requests_location()}{f.name} (generation {f.version}) is gone") from exc
+
+    def move_request(self, f: RequestFile, dest: str, reason: str, file_id: str) -> str:
+        if dest not in DESTINATIONS:
+            raise ValueError(f"a handled request file goes to one of {DESTINATIONS}, not {dest!r}")
+        folder = self._requests(dest, "")
+        there = {b.name[len(folder):]: b for b in self._bucket.client.list_blobs(
+            self._bucket, prefix=folder + f.name.partition(".")[0])}   # every name unique_name may give
+        earlier = sorted(n.removesuffix(".reason.txt") for n, b in there.items()
+                         if n.endswith(".reason.txt") and (b.metadata or {}).get(REQUEST_ID_KEY) == file_id)
+        if earlier:
+            target = earlier[0]
+            log.info("finishing the move of request file %s to %s%s", f.name, folder, target)
+        else:
+            target = unique_name(f.name, lambda n: n in there or f"{n}.reason.txt" in there)
+            reason_blob = self._bucket.blob(folder + target + ".reason.txt")
+            reason_blob.metadata = {REQUEST_ID_KEY: file_id}
+            _upload(reason_blob, reason, "text/plain; charset=utf-8")
+        if target not in there:
+            try:  # create-only: a copy made by an earlier attempt whose answer was lost stays as it is
+                self._bucket.copy_blob(self._bucket.blob(self._requests(f.name)), self._bucket, folder + target,
+                                       source_generation=f.version, if_generation_match=0)
+            except PreconditionFailed:
+                pass
+        try:  # only the generation that was read: a file uploaded again meanwhile stays, as a new request
+            self._bucket.blob(self._requests(f.name)).delete(if_generation_match=f.version)
+        except NotFound:
+            pass
+        except PreconditionFailed:
+            log.info("request file %s was replaced after it was read; the new version stays in %s", f.name,
+                     self.requests_location())
+        return f"gs://{self.gcs_bucket}/{folder}{target}"
+
+    def portfolio_location(self, name: str) -> str:
+        return f"gs://{self.gcs_bucket}/{self._portfolio(name)}"
+
+    def read_portfolio(self, name: str) -> str | None:
+        try:
+            return self._bucket.blob(self._portfolio(name)).download_as_bytes().decode("utf-8", errors="replace")
+        except NotFound:
+            return None
+
+
 def production_resources(profile: ProfileSettings, analyst_kind: str, gemini_key,
                          env: Callable[..., Any] = _optional_env) -> dict[str, object]:
-    """io_manager, analyst and reports of the production profile (see build_resources; `env` reads an
+    """io_manager, analyst, reports and inputs of the production profile (see build_resources; `env` reads an
     optional variable as build_resources does: an EnvVar reference, or its value outside a run)."""
     gcs = GCSResource(project=profile.gcp_project)
     bucket = profile.gcs_bucket or ""
@@ -230,4 +324,6 @@ def production_resources(profile: ProfileSettings, analyst_kind: str, gemini_key
             ledger_dsn=env("CONSULTANTOS_LEDGER_DSN"),
         ),
         "reports": GCSReportStore(gcs=gcs, gcs_bucket=bucket, directory=f"{profile.gcs_prefix}/reports"),
+        "inputs": GCSInputsResource(gcs=gcs, gcs_bucket=bucket, requests_dir=f"{profile.gcs_prefix}/requests",
+                                    portfolios_dir=f"{profile.gcs_prefix}/portfolios"),
     }

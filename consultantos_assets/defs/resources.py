@@ -224,7 +224,8 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
     """The resources of the configured profile (CONSULTANTOS_PROFILE): the one place that picks them.
 
     Both profiles share the providers and the analyst's selection; they differ in where asset values,
-    reports, the LLM answer cache and cost ledger, and (by default) the research index are kept.
+    reports, the LLM answer cache and cost ledger, (by default) the research index, and the request and
+    portfolio files users leave for the sensors and schedule (`inputs`) are kept.
 
     Keys and DSNs are dg.EnvVar references, which Dagster resolves when a run starts. Code that uses a
     resource outside a run (the CLI) passes `resolve_env=True` to get the variables' values instead:
@@ -250,6 +251,7 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
 
         return {**common, **production_resources(profile, analyst_kind, gemini_key, env)}
 
+    from .inputs import InputsResource
     from .io_manager import ModelJsonIOManager
 
     return {
@@ -257,6 +259,7 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
         "io_manager": ModelJsonIOManager(base_dir=str(home / "assets")),
         "analyst": AnalystResource(kind=analyst_kind, gemini_api_key=gemini_key, home=str(home)),
         "reports": ReportStore(directory=str(home / "reports")),
+        "inputs": InputsResource.under(home),
     }
 
 

@@ -2,7 +2,8 @@
 what is due.
 
 CONSULTANTOS_PORTFOLIO names the portfolio: `all` (every company partition) or a name whose file is
-<storage root>/portfolios/<name>.txt (tickers, one per line or comma separated, '#' comments). On each
+<name>.txt in the portfolios folder of the `inputs` resource (<storage root>/portfolios/ locally,
+gs://<bucket>/<prefix>/portfolios/ in production): tickers, one per line or comma separated, '#' comments. On each
 tick (CONSULTANTOS_PORTFOLIO_CRON) every company gets at most one run: the whole graph when it has no
 report yet, else only its sources that are missing or older than their freshness window at the
 scheduled time; fresh companies and companies with a run already queued or running are skipped.
@@ -15,31 +16,28 @@ from pathlib import Path
 
 import dagster as dg
 
-from ..settings import AutomationSettings, portfolios_dir, storage_root
+from ..settings import AutomationSettings, storage_root
 from .automation import refresh_plan, run_request_for
+from .inputs import InputsResource
 from .jobs import company_report_job
 from .partitions import add_companies, valid_companies
 from .resources import SourcesResource
 from .sensors import fresh_serve, read_tickers, shown, validate_tickers
 
 
-def portfolio_file(name: str, home: Path | None = None) -> Path:
-    return portfolios_dir(home) / f"{name}.txt"
-
-
 def portfolio_tickers(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
-                      name: str, home: Path | None = None) -> tuple[list[str], list[str]]:
+                      name: str, inputs: InputsResource) -> tuple[list[str], list[str]]:
     """(tickers to refresh, problems). New valid companies in a named portfolio become partitions."""
     existing, invalid = valid_companies(context.instance)
     existing = sorted(existing)
     skipped = [f"partition {shown(k)} skipped: {why}" for k, why in sorted(invalid.items())]
     if name == "all":
         return existing, skipped
-    path = portfolio_file(name, home)
-    if not path.is_file():
-        return [], [f"portfolio {name!r} not found: create {path} with one ticker per line, or set "
-                    "CONSULTANTOS_PORTFOLIO=all"]
-    raw = read_tickers(path.read_text(encoding="utf-8", errors="replace"), ".txt")
+    text = inputs.read_portfolio(name)
+    if text is None:
+        return [], [f"portfolio {name!r} not found: create {inputs.portfolio_location(name)} with one ticker "
+                    "per line, or set CONSULTANTOS_PORTFOLIO=all"]
+    raw = read_tickers(text, ".txt")
     known = set(existing)
     unknown_raw = [r for r in raw if r.strip().upper() not in known]
     problems: list[str] = []
@@ -65,16 +63,20 @@ def build_portfolio_schedule(settings: AutomationSettings) -> dg.ScheduleDefinit
         description=f"Refresh portfolio '{settings.portfolio}' ({settings.portfolio_cron} "
         f"{settings.portfolio_timezone}): one run per company, only sources past their window.",
     )
-    def portfolio_refresh(context: dg.ScheduleEvaluationContext, sources: SourcesResource):
-        return evaluate_portfolio(context, sources, settings)
+    def portfolio_refresh(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
+                          inputs: InputsResource):
+        return evaluate_portfolio(context, sources, settings, inputs=inputs)
 
     return portfolio_refresh
 
 
 def evaluate_portfolio(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
-                       settings: AutomationSettings, home: Path | None = None):
+                       settings: AutomationSettings, home: Path | None = None, *,
+                       inputs: InputsResource | None = None):
+    """One tick of the portfolio schedule; portfolio files come from `inputs` (else from <home>/portfolios/)."""
     name = settings.portfolio
-    tickers, problems = portfolio_tickers(context, sources, name, home or storage_root())
+    inputs = inputs or InputsResource.under(home or storage_root())
+    tickers, problems = portfolio_tickers(context, sources, name, inputs)
     for p in problems:
         context.log.warning("portfolio %s: %s", shown(name), p)
     when = context.scheduled_execution_time

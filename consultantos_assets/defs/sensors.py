@@ -1,13 +1,17 @@
 """Sensors: portfolio requests dropped into a folder, and new SEC filings per company.
 
 portfolio_requests
-    Watches <storage root>/requests/. A user drops a text or CSV file of tickers there. Each file is
+    Watches the requests folder of the `inputs` resource: <storage root>/requests/ in the local profile,
+    gs://<bucket>/<prefix>/requests/ in production. A user drops a text or CSV file of tickers there. Each file is
     read once: tickers are validated (format, then a source must know the company), new companies
     become partitions, and each accepted company gets one run (run key = file id + ticker) for what
     it is missing or what is stale. On the next tick the file moves to requests/done/ (every ticker
     accepted) or requests/failed/ (anything rejected, or nothing usable) beside a `<file>.reason.txt`.
-    The cursor holds the ids (name, size, mtime, content hash) of files read but not yet moved, so a
-    restart with the cursor reprocesses nothing; a duplicate file only requests what is still due.
+    The cursor holds the ids (name, size, version = mtime or object generation, content hash) of files
+    read but not yet moved, so a restart with the cursor reprocesses nothing; a duplicate file only
+    requests what is still due. In a bucket a move is a copy then a delete: a tick that stops between
+    them leaves the file in both places with its id still in the cursor, and the next tick finishes
+    that move instead of making a second copy (GCSInputsResource.move_request).
 
 company_partition_guard
     The UI's "Add partition" accepts any text. This sensor removes `companies` partition keys that
@@ -27,17 +31,15 @@ import csv
 import hashlib
 import io
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import dagster as dg
 
-from ..atomic import atomic_write_text
 from ..models import InvalidTicker, normalize_ticker
-from ..settings import AutomationSettings, requests_dir, storage_root
+from ..settings import AutomationSettings
 from ..sources import collect
 from ..sources.base import SourceError
 from .automation import (
@@ -47,6 +49,7 @@ from .automation import (
     refresh_plan,
     run_request_for,
 )
+from .inputs import InputsResource, RequestFile
 from .jobs import company_report_job
 from .partitions import companies, valid_companies
 from .resources import SourcesResource
@@ -122,52 +125,23 @@ def fresh_serve(sources: SourcesResource):
 
 
 # --------------------------------------------------------------------------------- requests folder
-def file_id(path: Path, data: bytes) -> str:
-    st = path.stat()
+def file_id(f: RequestFile, data: bytes) -> str:
     h = hashlib.sha256()
-    h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    h.update(f"{f.name}\0{f.size}\0{f.version}\0".encode())
     h.update(data)
     return h.hexdigest()[:16]
 
 
-def _candidates(folder: Path, now: float) -> list[Path]:
-    out = []
-    for p in folder.iterdir():
-        if not p.is_file() or p.name.startswith(".") or p.name.endswith((".tmp", ".part", ".reason.txt")):
-            continue
-        if p.suffix.lower() not in REQUEST_SUFFIXES:
-            continue
-        try:
-            if now - p.stat().st_mtime < SETTLE_SECONDS:
-                continue
-        except FileNotFoundError:
-            continue
-        out.append(p)
-    return sorted(out, key=lambda p: (p.stat().st_mtime, p.name))
+def _suffix(name: str) -> str:
+    return PurePosixPath(name).suffix.lower()
 
 
-def _unique_target(folder: Path, name: str) -> Path:
-    target = folder / name
-    if not target.exists():
-        return target
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    stem, dot, ext = name.partition(".")
-    n = 1
-    while True:
-        candidate = folder / f"{stem}.{stamp}{'-' + str(n) if n > 1 else ''}{dot}{ext}"
-        if not candidate.exists():
-            return candidate
-        n += 1
-
-
-def move_handled(folder: Path, path: Path, verdict: dict) -> Path:
-    """Move a handled request file to done/ or failed/ and write its reason file beside it."""
-    dest_dir = folder / verdict["dest"]
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    target = _unique_target(dest_dir, path.name)
-    atomic_write_text(target.with_name(target.name + ".reason.txt"), verdict["reason"])
-    os.replace(path, target)
-    return target
+def _candidates(inputs: InputsResource, now: float) -> list[RequestFile]:
+    """Request files that look like ticker lists and have not been modified for SETTLE_SECONDS."""
+    out = [f for f in inputs.list_requests()
+           if not f.name.startswith(".") and not f.name.endswith((".tmp", ".part", ".reason.txt"))
+           and _suffix(f.name) in REQUEST_SUFFIXES and now - f.mtime >= SETTLE_SECONDS]
+    return sorted(out, key=lambda f: (f.mtime, f.name))
 
 
 def _reason_text(name: str, v: Validation, actions: dict[str, str], when: str) -> str:
@@ -187,39 +161,46 @@ def build_requests_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
         job=company_report_job,
         minimum_interval_seconds=settings.requests_interval,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Tickers dropped as a file into <storage root>/requests/: validated, added as "
-        "companies, built or refreshed; the file then moves to done/ or failed/ with a reason.",
+        description="Tickers dropped as a file into the requests folder (<storage root>/requests/, or "
+        "gs://<bucket>/<prefix>/requests/ in production): validated, added as companies, built or "
+        "refreshed; the file then moves to done/ or failed/ with a reason.",
     )
-    def portfolio_requests(context: dg.SensorEvaluationContext, sources: SourcesResource):
-        return evaluate_requests(context, sources, settings, requests_dir(storage_root()))
+    def portfolio_requests(context: dg.SensorEvaluationContext, sources: SourcesResource,
+                           inputs: InputsResource):
+        return evaluate_requests(context, sources, settings, inputs=inputs)
 
     return portfolio_requests
 
 
 def evaluate_requests(context: dg.SensorEvaluationContext, sources: SourcesResource,
-                      settings: AutomationSettings, folder: Path):
-    folder.mkdir(parents=True, exist_ok=True)
+                      settings: AutomationSettings, folder: Path | None = None, *,
+                      inputs: InputsResource | None = None):
+    """One tick over the requests folder of `inputs` (or over the local directory `folder`)."""
+    if inputs is None:
+        if folder is None:
+            raise ValueError("evaluate_requests needs the inputs resource or a requests folder")
+        inputs = InputsResource(requests_dir=str(folder), portfolios_dir=str(folder.parent / "portfolios"))
     state = json.loads(context.cursor) if context.cursor else {}
     handled: dict[str, dict] = state.get("handled", {})
     now = time.time()
-    files = _candidates(folder, now)
-    contents = {}
+    files = _candidates(inputs, now)
+    contents: dict[RequestFile, tuple[str, bytes]] = {}
     for p in files:
         try:
-            data = p.read_bytes()[: MAX_REQUEST_BYTES + 1]
+            data = inputs.read_request(p, MAX_REQUEST_BYTES + 1)
         except OSError as exc:
-            context.log.warning("could not read %s: %s", p, exc)
+            context.log.warning("could not read %s: %s", shown(p.name, 80), exc)
             continue
         contents[p] = (file_id(p, data), data)
 
     # phase 1: files read on an earlier tick (their runs are committed): move them out
     present = {fid for fid, _ in contents.values()}
-    moved: set[Path] = set()
+    moved: set[RequestFile] = set()
     for p, (fid, _) in contents.items():
         if fid in handled:
-            target = move_handled(folder, p, handled[fid])
+            target = inputs.move_request(p, handled[fid]["dest"], handled[fid]["reason"], fid)
             moved.add(p)
-            context.log.info("request file %s moved to %s", p.name, target)
+            context.log.info("request file %s moved to %s", shown(p.name, 80), target)
             del handled[fid]
     for fid in [f for f in handled if f not in present]:   # vanished meanwhile: forget
         del handled[fid]
@@ -244,7 +225,7 @@ def evaluate_requests(context: dg.SensorEvaluationContext, sources: SourcesResou
             continue
         text = data.decode("utf-8", errors="replace")
         serve = serve or fresh_serve(sources)
-        v = validate_tickers(read_tickers(text, p.suffix.lower()), serve)
+        v = validate_tickers(read_tickers(text, _suffix(p.name)), serve)
         actions: dict[str, str] = {}
         for t in v.accepted:
             if t in requested_now:
