@@ -159,7 +159,8 @@ def postgres_dsn_from_env(env: dict[str, str] | None = None) -> str:
 # CONSULTANTOS_FRESHNESS_RESEARCH    max age of company_research per company   (default 1d)
 # CONSULTANTOS_FRESHNESS_TRENDS      max age of market_trends per company      (default 7d)
 # CONSULTANTOS_FRESHNESS_FINANCIALS  max age of financials per company         (default 91d)
-# CONSULTANTOS_PORTFOLIO             portfolio the schedule refreshes: a name (<home>/portfolios/<name>.txt)
+# CONSULTANTOS_PORTFOLIO             portfolio the schedule refreshes: a name (<home>/portfolios/<name>.txt,
+#                                    in production gs://<bucket>/<prefix>/portfolios/<name>.txt)
 #                                    or "all" for every company partition     (default all)
 # CONSULTANTOS_PORTFOLIO_CRON        when the portfolio schedule runs          (default "0 6 * * 1-5")
 # CONSULTANTOS_PORTFOLIO_TIMEZONE    the cron's time zone                      (default UTC)
@@ -219,7 +220,7 @@ class AutomationSettings:
         portfolio = (env.get("CONSULTANTOS_PORTFOLIO") or "all").strip()
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", portfolio):
             raise ConfigError(f"CONSULTANTOS_PORTFOLIO={portfolio!r} is not a portfolio name: use letters, digits, "
-                              "'_', '-' or '.' (the file is <home>/portfolios/<name>.txt), or 'all'")
+                              "'_', '-' or '.' (the file is <name>.txt in the portfolios folder), or 'all'")
         return cls(
             windows=windows,
             portfolio=portfolio,
