@@ -160,8 +160,8 @@ def _sources(snapshot=None) -> SourcesResource:
 
 
 def _tick(instance, fn, cursor=None, **kw):
-    ctx = dg.build_sensor_context(instance=instance, cursor=cursor)
-    result = fn(ctx, **kw)
+    with dg.build_sensor_context(instance=instance, cursor=cursor) as ctx:   # closed as the daemon does
+        result = fn(ctx, **kw)
     for req in result.dynamic_partitions_requests or []:     # what the daemon does with them
         instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
     return result
@@ -273,8 +273,8 @@ def test_portfolio_schedule_requests_only_stale(instance, env, defs):
     now = datetime.now(UTC)
 
     def tick(when, s=settings):
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=when)
-        return evaluate_portfolio(ctx, _sources(), s, home=env)
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as ctx:
+            return evaluate_portfolio(ctx, _sources(), s, home=env)
 
     fresh = tick(now + timedelta(hours=1))
     assert isinstance(fresh, dg.SkipReason) and "nothing stale" in fresh.skip_message

@@ -91,14 +91,14 @@ def test_a_bad_request_line_is_reported_and_the_good_tickers_still_run(offline_e
     settings = AutomationSettings.from_env({})
     sources = SourcesResource(mode="offline")
     with dg.instance_for_test() as instance:
-        ctx = dg.build_sensor_context(instance=instance)
-        first = evaluate_requests(ctx, sources, settings, folder)
+        with dg.build_sensor_context(instance=instance) as ctx:
+            first = evaluate_requests(ctx, sources, settings, folder)
         assert sorted(r.partition_key for r in first.run_requests) == ["AAPL", "NVDA"]
         [add] = first.dynamic_partitions_requests
         assert sorted(add.partition_keys) == ["AAPL", "NVDA"]
         assert path.exists()                              # moved on the next tick, with the reason
-        second = evaluate_requests(dg.build_sensor_context(instance=instance, cursor=first.cursor), sources,
-                                   settings, folder)
+        with dg.build_sensor_context(instance=instance, cursor=first.cursor) as ctx:
+            second = evaluate_requests(ctx, sources, settings, folder)
         assert not second.run_requests
     assert not path.exists()
     reason = (folder / "failed" / "watch.txt.reason.txt").read_text()
@@ -113,7 +113,8 @@ def test_a_bad_request_line_is_reported_and_the_good_tickers_still_run(offline_e
     only_bad.write_text("<b>\n")
     os.utime(only_bad, (old, old))
     with dg.instance_for_test() as instance:
-        result = evaluate_requests(dg.build_sensor_context(instance=instance), sources, settings, folder)
+        with dg.build_sensor_context(instance=instance) as ctx:
+            result = evaluate_requests(ctx, sources, settings, folder)
         assert not result.run_requests and not result.dynamic_partitions_requests
         assert "bad.txt: accepted none; rejected <b>" in result.skip_reason.skip_message
 
@@ -125,19 +126,21 @@ def test_portfolio_file_with_bad_lines_requests_only_the_valid_companies(offline
     settings = AutomationSettings.from_env({"CONSULTANTOS_PORTFOLIO": "core"})
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("companies", ["<b>x"])      # as the UI's Add partition allows
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(UTC))
-        requests = evaluate_portfolio(ctx, SourcesResource(mode="offline"), settings, offline_env)
-        assert [r.partition_key for r in requests] == ["AAPL"]
-        assert sorted(instance.get_dynamic_partitions("companies")) == ["<b>x", "AAPL"]
-        everything = evaluate_portfolio(ctx, SourcesResource(mode="offline"),
-                                        AutomationSettings.from_env({}), offline_env)
+        # a context opened by `with`, as the daemon does: it closes what its `instance` property opens
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(UTC)) as ctx:
+            requests = evaluate_portfolio(ctx, SourcesResource(mode="offline"), settings, offline_env)
+            assert [r.partition_key for r in requests] == ["AAPL"]
+            assert sorted(instance.get_dynamic_partitions("companies")) == ["<b>x", "AAPL"]
+            everything = evaluate_portfolio(ctx, SourcesResource(mode="offline"),
+                                            AutomationSettings.from_env({}), offline_env)
         assert [r.partition_key for r in everything] == ["AAPL"]         # the invalid key is skipped
 
 
 def test_partition_guard_removes_keys_added_from_the_ui():
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("companies", ["AAPL", "../etc", "aapl", "<font size=80>", "A\x1bB"])
-        result = evaluate_partition_guard(dg.build_sensor_context(instance=instance))
+        with dg.build_sensor_context(instance=instance) as ctx:
+            result = evaluate_partition_guard(ctx)
         [delete] = result.dynamic_partitions_requests
         assert sorted(delete.partition_keys) == sorted(["../etc", "aapl", "<font size=80>", "A\x1bB"])
         for key in delete.partition_keys:
@@ -145,7 +148,8 @@ def test_partition_guard_removes_keys_added_from_the_ui():
         assert instance.get_dynamic_partitions("companies") == ["AAPL"]
         assert "\x1b" not in result.skip_reason.skip_message
         assert "not upper case: the company's partition is 'AAPL'" in result.skip_reason.skip_message
-        again = evaluate_partition_guard(dg.build_sensor_context(instance=instance))
+        with dg.build_sensor_context(instance=instance) as ctx:
+            again = evaluate_partition_guard(ctx)
         assert not again.dynamic_partitions_requests
     assert partition_problem("BRK-B") is None
 
