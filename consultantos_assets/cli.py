@@ -10,7 +10,6 @@ import importlib
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -66,72 +65,24 @@ def _instance():
 
 
 # ------------------------------------------------------------------------------ runs of this CLI
-PID_TAG = "consultantos/cli-pid"
-HOST_TAG = "consultantos/cli-host"
-START_TAG = "consultantos/cli-process-start"
+# the pid/host/start tags of CLI runs and the judging of runs whose process is gone live in
+# defs/recovery.py, shared with the dead_run_reaper sensor
 ATTEMPT_TAG = "consultantos/cli-attempt"
 
 
-def _process_start(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), so a reused pid is not mistaken for
-    the original process; empty where /proc is unavailable."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def _process_alive(pid: int, started: str) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not started or _process_start(pid) in ("", started)
-
-
 def cli_run_tags(attempt: str) -> dict[str, str]:
-    """Tags naming the process executing a CLI run, so a later CLI can tell when it died."""
-    pid = os.getpid()
-    return {PID_TAG: str(pid), HOST_TAG: socket.gethostname(), START_TAG: _process_start(pid),
-            ATTEMPT_TAG: attempt, "consultantos/trigger": "cli"}
+    from .defs.recovery import cli_run_tags as tags
+
+    return tags(attempt)
 
 
 def reap_dead_runs(instance) -> list[tuple[str, str]]:
-    """Mark failed the CLI runs still recorded as in progress whose process is gone (killed, crashed,
-    machine restarted), and free the pool slots they held. Returns (run id, ticker) of each.
+    """Mark failed the CLI runs still recorded as in progress whose process on this machine is gone
+    (killed, crashed, machine restarted), and free the pool slots they held. Returns (run id, ticker)
+    of each. Runs of the daemon and the UI are judged by the `dead_run_reaper` sensor."""
+    from .defs.recovery import reap_dead_runs as reap
 
-    Runs launched from the UI, schedules and sensors are the daemon's and code server's business
-    (run monitoring in dagster.yaml); only runs tagged with this host's CLI pids are judged here."""
-    import dagster as dg
-
-    host = socket.gethostname()
-    reaped: list[tuple[str, str]] = []
-    records = instance.get_run_records(dg.RunsFilter(
-        statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED,
-                  dg.DagsterRunStatus.CANCELING]))
-    for rec in records:
-        run = rec.dagster_run
-        tags = run.tags
-        if PID_TAG not in tags or tags.get(HOST_TAG) != host:
-            continue
-        try:
-            pid = int(tags[PID_TAG])
-        except ValueError:
-            continue
-        if _process_alive(pid, tags.get(START_TAG, "")):
-            continue
-        message = (f"The consultantos process (pid {pid}) executing this run is gone (killed or crashed); "
-                   "marked failed by the CLI. Re-execute from failure to finish it.")
-        instance.report_engine_event(message, run)
-        instance.report_run_failed(run, message)
-        storage = instance.event_log_storage
-        if getattr(storage, "supports_global_concurrency_limits", False):
-            storage.free_concurrency_slots_for_run(run.run_id)
-        reaped.append((run.run_id, tags.get("dagster/partition", "?")))
-    return reaped
+    return [(d.run_id, d.ticker) for d in reap(instance, cli_only=True)]
 
 
 def last_failed_run(instance, ticker: str):

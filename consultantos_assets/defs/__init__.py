@@ -8,6 +8,7 @@ from ..settings import AutomationSettings
 from . import assets
 from .automation import apply_automation, automation_sensor
 from .jobs import company_report_job
+from .recovery import build_dead_run_reaper_sensor
 from .resources import build_resources
 from .schedules import build_portfolio_schedule
 from .sensors import build_filings_sensor, build_partition_guard_sensor, build_requests_sensor
@@ -22,6 +23,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[company_report_job],
         schedules=[build_portfolio_schedule(automation)],
         sensors=[automation_sensor(automation), build_requests_sensor(automation),
-                 build_filings_sensor(automation), build_partition_guard_sensor(automation)],
+                 build_filings_sensor(automation), build_partition_guard_sensor(automation),
+                 build_dead_run_reaper_sensor()],
         resources=build_resources(),
     )
