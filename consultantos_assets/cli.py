@@ -67,9 +67,6 @@ def _instance():
 # ------------------------------------------------------------------------------ runs of this CLI
 # the pid/host/start tags of CLI runs and the judging of runs whose process is gone live in
 # defs/recovery.py, shared with the dead_run_reaper sensor
-ATTEMPT_TAG = "consultantos/cli-attempt"
-
-
 def cli_run_tags(attempt: str) -> dict[str, str]:
     from .defs.recovery import cli_run_tags as tags
 
@@ -142,6 +139,8 @@ RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 def _find_run(instance, attempt: str) -> str | None:
     import dagster as dg
+
+    from .defs.recovery import ATTEMPT_TAG
 
     runs = instance.get_runs(dg.RunsFilter(tags={ATTEMPT_TAG: attempt}), limit=1)
     return runs[0].run_id if runs else None

@@ -90,7 +90,7 @@ def test_reaper_fails_only_this_machines_dead_runs_and_frees_their_slots():
         assert isinstance(result, dg.SkipReason)
         assert "marked failed 3 run(s)" in result.skip_message
         for run in (dead, reused, cli_dead):
-            assert dead_pid_named(result.skip_message, run)
+            assert run.run_id[:8] in result.skip_message
         status = {r.run_id: instance.get_run_by_id(r.run_id).status
                   for r in (dead, alive, elsewhere, reused, unrecorded, cli_dead, cli_other_host)}
         assert status == {dead.run_id: dg.DagsterRunStatus.FAILURE, alive.run_id: dg.DagsterRunStatus.STARTED,
@@ -117,10 +117,6 @@ def test_reaper_fails_only_this_machines_dead_runs_and_frees_their_slots():
         again = _evaluate(instance)
         assert again.skip_message == "no run on this machine has lost its process"
         assert instance.get_run_by_id(alive.run_id).status == dg.DagsterRunStatus.STARTED
-
-
-def dead_pid_named(message: str, run) -> bool:
-    return run.run_id[:8] in message
 
 
 def test_reaper_leaves_runs_of_remote_launchers_alone():
