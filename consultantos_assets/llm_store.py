@@ -74,10 +74,58 @@ class JsonAnswerCache:
         return sum(1 for _ in self.directory.glob("*/*.json")) if self.directory.is_dir() else 0
 
 
-class DuckDBLedger:
-    """The queryable cost ledger (see module docstring for the locking)."""
+class _SqlLedger:
+    """What both ledgers do with their one table; subclasses run SQL (`_rows`) in their database."""
 
     TABLE = "llm_calls"
+    PARAM = "?"                 # the driver's placeholder
+
+    def _rows(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
+        """Run one statement; the column names and rows it returns (none for writes)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _rounded(expr: str, digits: int) -> str:
+        return f"ROUND({expr}, {digits})"
+
+    def record(self, row: CallRecord) -> None:
+        data = row.as_row()
+        names = list(COLUMNS)
+        self._rows(f"INSERT INTO {self.TABLE} ({', '.join(names)}) VALUES ({', '.join([self.PARAM] * len(names))})",
+                   [data[n] for n in names])
+
+    def spent(self, ticker: str, scope: str, run_id: str) -> float:
+        where, params = f"ticker = {self.PARAM}", [ticker]
+        if scope == "run":
+            where += f" AND run_id = {self.PARAM}"
+            params.append(run_id)
+        elif scope == "day":
+            where += f" AND recorded_at >= {self.PARAM}"
+            params.append(dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0))
+        _, rows = self._rows(f"SELECT COALESCE(SUM(cost_usd), 0) FROM {self.TABLE} WHERE {where}", params)
+        return float(rows[0][0])
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of any read query over the ledger, as dicts (tests, CLI, notebooks; `PARAM` placeholders)."""
+        names, rows = self._rows(sql, params or [])
+        return [dict(zip(names, r, strict=True)) for r in rows]
+
+    def totals(self, ticker: str | None = None) -> list[dict[str, Any]]:
+        """Per company and asset: answers, model calls, tokens, latency and cost."""
+        where = f"WHERE ticker = {self.PARAM}" if ticker else ""
+        return self.query(
+            f"""SELECT ticker, asset, COUNT(*) AS answers, SUM(calls) AS calls,
+                       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+                       {self._rounded("SUM(latency_s)", 3)} AS latency_s,
+                       {self._rounded("SUM(cost_usd)", 6)} AS cost_usd,
+                       COUNT(*) FILTER (WHERE outcome = 'cache') AS cache_hits,
+                       COUNT(*) FILTER (WHERE outcome IN ('fallback', 'budget')) AS fallbacks
+                FROM {self.TABLE} {where} GROUP BY ticker, asset ORDER BY ticker, asset""",
+            [ticker] if ticker else [])
+
+
+class DuckDBLedger(_SqlLedger):
+    """The queryable cost ledger (see module docstring for the locking)."""
 
     def __init__(self, path: Path | str, lock_timeout_s: float = 120.0):
         self.path = Path(path)
@@ -110,44 +158,12 @@ class DuckDBLedger:
         except Timeout as exc:
             raise RuntimeError(f"the LLM cost ledger {self.path} stayed locked; is another process stuck?") from exc
 
-    def record(self, row: CallRecord) -> None:
-        data = row.as_row()
-        names = list(COLUMNS)
+    def _rows(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
         with self._connect() as con:
-            con.execute(f"INSERT INTO {self.TABLE} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                        [data[n] for n in names])
-
-    def spent(self, ticker: str, scope: str, run_id: str) -> float:
-        where, params = "ticker = ?", [ticker]
-        if scope == "run":
-            where += " AND run_id = ?"
-            params.append(run_id)
-        elif scope == "day":
-            where += " AND recorded_at >= ?"
-            params.append(dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0))
-        with self._connect() as con:
-            value = con.execute(f"SELECT COALESCE(SUM(cost_usd), 0) FROM {self.TABLE} WHERE {where}",
-                                params).fetchone()[0]
-        return float(value)
-
-    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of any read query over the ledger, as dicts (tests, CLI, notebooks)."""
-        with self._connect() as con:
-            cur = con.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-    def totals(self, ticker: str | None = None) -> list[dict[str, Any]]:
-        """Per company and asset: answers, model calls, tokens, latency and cost."""
-        where = "WHERE ticker = ?" if ticker else ""
-        return self.query(
-            f"""SELECT ticker, asset, COUNT(*) AS answers, SUM(calls) AS calls,
-                       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-                       ROUND(SUM(latency_s), 3) AS latency_s, ROUND(SUM(cost_usd), 6) AS cost_usd,
-                       COUNT(*) FILTER (WHERE outcome = 'cache') AS cache_hits,
-                       COUNT(*) FILTER (WHERE outcome IN ('fallback', 'budget')) AS fallbacks
-                FROM {self.TABLE} {where} GROUP BY ticker, asset ORDER BY ticker, asset""",
-            [ticker] if ticker else [])
+            cur = con.execute(sql, params)
+            if cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], cur.fetchall()
 
 
 # ---- production profile: shared across machines, outliving any of them --------------------------
@@ -198,12 +214,12 @@ class GCSAnswerCache:
 _PG_TYPES = {"DOUBLE": "DOUBLE PRECISION"}
 
 
-class PostgresLedger:
+class PostgresLedger(_SqlLedger):
     """DuckDBLedger's table in PostgreSQL (the Dagster instance's database by default), written by every
     machine at once. One short connection per statement, as with DuckDB; PostgreSQL handles concurrent
     writers itself. Queries use psycopg2's %s placeholders."""
 
-    TABLE = "llm_calls"
+    PARAM = "%s"
 
     def __init__(self, dsn: str, connect_timeout_s: int = 10):
         self.dsn = dsn
@@ -232,41 +248,13 @@ class PostgresLedger:
         finally:
             con.close()
 
-    def record(self, row: CallRecord) -> None:
-        data = row.as_row()
-        names = list(COLUMNS)
+    def _rows(self, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
         with self._connect() as cur:
-            cur.execute(f"INSERT INTO {self.TABLE} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})",
-                        [data[n] for n in names])
+            cur.execute(sql, params)
+            if cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], cur.fetchall()
 
-    def spent(self, ticker: str, scope: str, run_id: str) -> float:
-        where, params = "ticker = %s", [ticker]
-        if scope == "run":
-            where += " AND run_id = %s"
-            params.append(run_id)
-        elif scope == "day":
-            where += " AND recorded_at >= %s"
-            params.append(dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0))
-        with self._connect() as cur:
-            cur.execute(f"SELECT COALESCE(SUM(cost_usd), 0) FROM {self.TABLE} WHERE {where}", params)
-            return float(cur.fetchone()[0])
-
-    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of any read query over the ledger, as dicts (%s placeholders)."""
-        with self._connect() as cur:
-            cur.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-    def totals(self, ticker: str | None = None) -> list[dict[str, Any]]:
-        """Per company and asset: answers, model calls, tokens, latency and cost (as DuckDBLedger.totals)."""
-        where = "WHERE ticker = %s" if ticker else ""
-        return self.query(
-            f"""SELECT ticker, asset, COUNT(*) AS answers, SUM(calls) AS calls,
-                       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-                       ROUND(SUM(latency_s)::numeric, 3)::float AS latency_s,
-                       ROUND(SUM(cost_usd)::numeric, 6)::float AS cost_usd,
-                       COUNT(*) FILTER (WHERE outcome = 'cache') AS cache_hits,
-                       COUNT(*) FILTER (WHERE outcome IN ('fallback', 'budget')) AS fallbacks
-                FROM {self.TABLE} {where} GROUP BY ticker, asset ORDER BY ticker, asset""",
-            [ticker] if ticker else [])
+    @staticmethod
+    def _rounded(expr: str, digits: int) -> str:
+        return f"ROUND(({expr})::numeric, {digits})::float"
