@@ -5,8 +5,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TICKER ?= AAPL
-# the CPU build of torch (torch==2.13.0+cpu) is installed from here, never CUDA wheels from PyPI
-WHEELS ?= /opt/wheels
 export CONSULTANTOS_HOME ?= $(CURDIR)/.consultantos
 export DAGSTER_HOME ?= $(CONSULTANTOS_HOME)/dagster
 
@@ -17,7 +15,7 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 
 $(STAMP): $(BIN)/uv requirements.lock pyproject.toml
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --find-links $(WHEELS) requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
@@ -49,7 +47,7 @@ lint: $(STAMP)
 
 # Re-resolve the pinned dependency set after editing pyproject.toml.
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --find-links $(WHEELS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 # Rebuild the bundled sample from ../shared/data.
 sample: $(STAMP)

@@ -1,5 +1,6 @@
-"""The research index: real LanceDB on temp dirs, the real MiniLM model, Gemini through google-genai
-against a fake server on 127.0.0.1, writers in two processes."""
+"""The research index: real LanceDB on temp dirs, the real local embedders (the shipped static model
+and MiniLM's int8 ONNX export), Gemini through google-genai against a fake server on 127.0.0.1,
+writers in two processes."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from consultantos_assets.index.embedders import (
     EmbedderError,
     GeminiEmbedder,
     LexicalHashEmbedder,
-    MiniLMEmbedder,
+    OnnxMiniLMEmbedder,
+    StaticEmbedder,
     make_embedder,
     resolve_kind,
 )
@@ -53,10 +55,23 @@ def corpus(ticker: str = "AAPL") -> list[Chunk]:
 
 
 @pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedder:
-    emb = MiniLMEmbedder()
-    emb.embed(["warm up"])  # loads the model once for the session
+def minilm() -> StaticEmbedder:
+    """The default local embedder (the static model distilled from MiniLM)."""
+    emb = StaticEmbedder()
+    emb.embed(["warm up"])  # loads the table once for the session
     return emb
+
+
+@pytest.fixture(scope="session")
+def onnx_minilm() -> OnnxMiniLMEmbedder:
+    emb = OnnxMiniLMEmbedder()
+    emb.embed(["warm up"])
+    return emb
+
+
+@pytest.fixture(params=["static", "minilm"])
+def local_embedder(request, minilm, onnx_minilm):
+    return {"static": minilm, "minilm": onnx_minilm}[request.param]
 
 
 @pytest.fixture
@@ -99,26 +114,67 @@ def test_chunk_ids_are_content_hashes_per_company():
 
 
 # ------------------------------------------------------------------------------------------- embedders
-def test_minilm_ranks_the_semantic_match_above_a_lexical_distractor(tmp_path, minilm, lexical):
+def test_local_embedders_rank_the_semantic_match_above_a_lexical_distractor(tmp_path, local_embedder, lexical):
     query = "Which company makes smartphones?"
     ranked = {}
-    for emb in (minilm, lexical):
+    for emb in (local_embedder, lexical):
         store = ChunkStore(tmp_path, emb)
         store.replace_company("AAPL", corpus())
         ranked[emb.name] = [c.evidence_id for c in store.search(query, k=5, mode="vector")]
-    assert ranked[minilm.name][0] == "doc:phones"
-    assert ranked[minilm.name].index("doc:phones") < ranked[minilm.name].index("doc:distractor")
+    assert ranked[local_embedder.name][0] == "doc:phones"
+    assert ranked[local_embedder.name].index("doc:phones") < ranked[local_embedder.name].index("doc:distractor")
     # the lexical fallback is fooled by shared words: the test distinguishes meaning from vocabulary
     assert ranked[lexical.name].index("doc:distractor") < ranked[lexical.name].index("doc:phones")
-    v = minilm.embed(["a sentence"])[0]
-    assert len(v) == 384 and math.isclose(math.fsum(x * x for x in v), 1.0, rel_tol=1e-4)
+
+
+CONTENT_WORDS = re.compile(r"[a-z]{3,}")
+STOP = {"the", "and", "are", "its", "which", "where", "who", "what", "how", "does", "did", "was", "were", "with",
+        "for", "put", "could", "most", "one", "any"}
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Is production dependent on overseas factories?", "doc:factory"),
+    ("Did earnings increase?", "doc:ledger"),
+])
+def test_a_query_sharing_no_content_word_finds_its_document_first(tmp_path, local_embedder, query, expected):
+    text = dict((eid, t) for eid, t, _, _ in CORPUS)[expected]
+    words = lambda s: set(CONTENT_WORDS.findall(s.lower())) - STOP  # noqa: E731
+    assert not words(query) & words(text), "the query must share no content word with its document"
+    store = ChunkStore(tmp_path, local_embedder)
+    store.replace_company("AAPL", corpus())
+    assert store.search(query, k=1, mode="vector")[0].evidence_id == expected
+
+
+def test_local_vectors_have_their_dimension_unit_length_and_are_identical_across_processes(local_embedder):
+    texts = ["Apple reported revenue of $391.0B for fiscal 2024.", "", "GPUs " * 400]
+    vecs = local_embedder.embed(texts)
+    assert [len(v) for v in vecs] == [local_embedder.dimension] * 3
+    assert local_embedder.dimension == (256 if local_embedder.kind == "static" else 384)
+    for v in (vecs[0], vecs[2]):  # a text longer than the model's window is truncated, not refused
+        assert math.isclose(math.fsum(x * x for x in v), 1.0, rel_tol=1e-4)
+    if local_embedder.kind == "static":  # no tokens: the zero vector, never noise
+        assert not any(vecs[1])
+    else:  # MiniLM still sees [CLS] [SEP], as sentence-transformers does
+        assert math.isclose(math.fsum(x * x for x in vecs[1]), 1.0, rel_tol=1e-4)
+    assert local_embedder.embed_query(texts[0]) == vecs[0]
+    cls = type(local_embedder).__name__
+    code = textwrap.dedent(f"""
+        import json, sys
+        from consultantos_assets.index.embedders import {cls}
+        print(json.dumps({cls}().embed(json.loads(sys.argv[1]))))
+    """)
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(texts)], capture_output=True, text=True, check=True,
+                         cwd=REPO)
+    assert json.loads(out.stdout) == vecs  # bit for bit: the same text always gets the same vector
 
 
 def test_make_embedder_choice(monkeypatch, gemini_server):
     for key in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "CONSULTANTOS_EMBEDDER", "CONSULTANTOS_MODE"):
         monkeypatch.delenv(key, raising=False)
-    assert resolve_kind("auto") == "minilm"
-    assert isinstance(make_embedder("auto"), MiniLMEmbedder)
+    assert resolve_kind("auto") == "static"
+    assert isinstance(make_embedder("auto"), StaticEmbedder)
+    monkeypatch.setenv("CONSULTANTOS_EMBEDDER", "minilm")
+    assert isinstance(make_embedder("auto"), OnnxMiniLMEmbedder)
     monkeypatch.setenv("CONSULTANTOS_EMBEDDER", "lexical")
     emb = make_embedder("auto")
     assert isinstance(emb, LexicalHashEmbedder) and "lexical" in emb.name
@@ -126,7 +182,7 @@ def test_make_embedder_choice(monkeypatch, gemini_server):
     monkeypatch.setenv("GEMINI_API_KEY", "test-key")  # gemini_server set GOOGLE_GEMINI_BASE_URL: reachable
     assert isinstance(make_embedder("auto"), GeminiEmbedder)
     monkeypatch.setenv("CONSULTANTOS_MODE", "offline")
-    assert resolve_kind("auto") == "minilm"
+    assert resolve_kind("auto") == "static"
     assert resolve_kind("gemini") == "gemini"
     with pytest.raises(EmbedderError, match="unknown embedder"):
         make_embedder("word2vec")

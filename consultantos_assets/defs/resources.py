@@ -109,8 +109,9 @@ class AnalystResource(dg.ConfigurableResource):
 class IndexResource(dg.ConfigurableResource):
     """The LanceDB research index: one table per embedder under `uri`.
 
-    embedder: auto | minilm | gemini | lexical (CONSULTANTOS_EMBEDDER). auto = Gemini when a key is set,
-    the mode is not offline and the service answers; else local MiniLM; else the lexical fallback.
+    embedder: auto | static | minilm | minilm-torch | gemini | lexical (CONSULTANTOS_EMBEDDER). auto =
+    Gemini when a key is set, the mode is not offline and the service answers; else the local static
+    model; else MiniLM on onnxruntime; else the lexical fallback.
     """
 
     uri: str

