@@ -110,17 +110,19 @@ def _tickers(raw: list[str]) -> list[str]:
         raise CliError(str(exc)) from exc
 
 
-def _check_known(tickers: list[str]) -> None:
-    """Refuse companies no source knows before any partition is created."""
+def _check_known(tickers: list[str]) -> list:
+    """Refuse companies no source knows before any partition is created; their profiles."""
     from .defs.resources import build_resources
     from .sources.base import SourceError
 
     sources = build_resources(resolve_env=True)["sources"]
+    profiles = []
     for t in tickers:
         try:
-            sources.serve("directory", lambda d, t=t: d.profile(t))
+            profiles.append(sources.serve("directory", lambda d, t=t: d.profile(t)).value)
         except SourceError as exc:
             raise CliError(str(exc)) from exc
+    return profiles
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -146,7 +148,8 @@ def _find_run(instance, attempt: str) -> str | None:
     return runs[0].run_id if runs else None
 
 
-def _run_with_progress(instance, execute, attempt: str, run_id: str | None = None) -> tuple[bool, str]:
+def _run_with_progress(instance, execute, attempt: str, run_id: str | None = None,
+                       counter: list[int] | None = None) -> tuple[bool, str]:
     """Run `execute()` in a thread and print a line per materialization and check as they land in the
     event log. `run_id` is known up front for a new run; a re-execution's is found by its attempt tag."""
     from dagster import DagsterEventType
@@ -163,7 +166,7 @@ def _run_with_progress(instance, execute, attempt: str, run_id: str | None = Non
     start = time.monotonic()
     worker.start()
     cursor = None
-    done = 0
+    counter = counter if counter is not None else [0]
     total = len(ASSET_ORDER)
     wanted = {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE,
               DagsterEventType.ASSET_CHECK_EVALUATION}
@@ -181,9 +184,9 @@ def _run_with_progress(instance, execute, attempt: str, run_id: str | None = Non
             ev = rec.event_log_entry.dagster_event
             elapsed = time.monotonic() - start
             if ev.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                done += 1
+                counter[0] += 1
                 name = ev.asset_key.to_user_string()
-                print(f"[{done:>2}/{total}] {name:<20} materialized  {elapsed:6.1f}s", flush=True)
+                print(f"[{counter[0]:>2}/{total}] {name:<20} materialized  {elapsed:6.1f}s", flush=True)
             elif ev.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 data = ev.event_specific_data
                 state = "passed" if data.passed else "FAILED"
@@ -212,17 +215,37 @@ def _sweep_temp_files() -> None:
         print(f"note: removed {len(removed)} temp file(s) left by an interrupted run", file=sys.stderr, flush=True)
 
 
+def _report_plan(instance, defs, profile) -> dict[str, str]:
+    """What this company's report run must materialize and why (defs/automation.py: report_plan)."""
+    from .defs.automation import SOURCE_ASSETS, report_plan
+    from .defs.resources import build_resources, stored_value
+    from .settings import AutomationSettings
+
+    sources = build_resources(resolve_env=True)["sources"]
+    inputs = {a: sources.snapshot_fingerprint(a, profile.ticker, profile.cik) for a in SOURCE_ASSETS}
+    plan = report_plan(instance, defs.resolve_all_asset_specs(), profile.ticker, AutomationSettings.from_env().windows,
+                       inputs)
+    if "report_pdf" not in plan:
+        artifact = stored_value("report_pdf", profile.ticker)
+        if artifact is None or not _report_exists(artifact.path):
+            plan["report_pdf"] = "its PDF is missing"
+    return plan
+
+
+def _report_exists(path: str) -> bool:
+    return path.startswith("gs://") or Path(path).is_file()
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from .defs import build_definitions
+    from .defs.automation import SOURCE_ASSETS
     from .defs.partitions import add_companies
     from .defs.resources import stored_value
 
     [ticker] = _tickers([args.ticker])
-    # edgartools takes seconds to import; warm it up while the instance and definitions load
-    threading.Thread(target=importlib.import_module, args=("edgar.entity.parser",), daemon=True).start()
-    _check_known([ticker])
+    [profile] = _check_known([ticker])
     instance = _instance()
     _sweep_temp_files()
     add_companies(instance, [ticker])
@@ -230,7 +253,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     tags = cli_run_tags(attempt)
     parent = last_failed_run(instance, ticker) if args.resume else None
     if args.resume and parent is None:
-        print(f"No failed run to resume for {ticker}: building the whole report.", flush=True)
+        print(f"No failed run to resume for {ticker}: building what is not up to date.", flush=True)
     if parent is not None:
         module = importlib.import_module("consultantos_assets.cli")  # a stable name even when run as __main__
         job = dg.reconstructable(module.in_process_report_job)
@@ -244,14 +267,46 @@ def cmd_report(args: argparse.Namespace) -> int:
                                   reexecution_options=dg.ReexecutionOptions.from_failure(parent.run_id, instance))
         ok, run = _run_with_progress(instance, execute, attempt)
     else:
-        job = build_definitions().resolve_job_def("company_report")
-        run_id = str(uuid.uuid4())
-        print(f"Building the report for {ticker} (run {run_id}, instance: {os.environ['DAGSTER_HOME']})", flush=True)
+        defs = build_definitions()
+        job = defs.resolve_job_def("company_report")
+        plan = {a: "--force" for a in ASSET_ORDER} if args.force else _report_plan(instance, defs, profile)
+        counter = [0]
 
-        def execute():
-            return job.execute_in_process(run_config=RUN_CONFIG, instance=instance, partition_key=ticker,
-                                          run_id=run_id, tags=tags, raise_on_error=False)
-        ok, run = _run_with_progress(instance, execute, attempt, run_id)
+        def up_to_date(names: list[str]) -> None:
+            for a in names:
+                counter[0] += 1
+                print(f"[{counter[0]:>2}/{len(ASSET_ORDER)}] {a:<20} up to date", flush=True)
+
+        def build(names: list[str], plan: dict[str, str]) -> tuple[bool, str]:
+            run_id = str(uuid.uuid4())
+            why = "; ".join(f"{a}: {plan[a]}" for a in names) if len(names) < len(ASSET_ORDER) else \
+                ("--force" if args.force else "the whole graph")
+            print(f"Building {len(names)} of {len(ASSET_ORDER)} assets for {ticker} (run {run_id}, instance: "
+                  f"{os.environ['DAGSTER_HOME']}): {why}", flush=True)
+            selection = None if len(names) == len(ASSET_ORDER) else [dg.AssetKey(a) for a in names]
+
+            def execute():
+                return job.execute_in_process(run_config=RUN_CONFIG, instance=instance, partition_key=ticker,
+                                              run_id=run_id, tags=tags, raise_on_error=False,
+                                              asset_selection=selection)
+            return _run_with_progress(instance, execute, attempt, run_id, counter)
+
+        ok, run = True, ""
+        due = [a for a in SOURCE_ASSETS if a in plan]
+        if due and len(plan) < len(ASSET_ORDER):
+            # stale sources first: a refresh that returns identical data (the same content-hash data
+            # version) leaves everything downstream up to date
+            ok, run = build(due, plan)
+            if ok:
+                plan = _report_plan(instance, defs, profile)
+                rest = [a for a in ASSET_ORDER if a in plan and a not in SOURCE_ASSETS]
+                up_to_date([a for a in ASSET_ORDER if a not in due and a not in rest])
+                if rest:
+                    ok, run = build(rest, plan)
+        else:
+            up_to_date([a for a in ASSET_ORDER if a not in plan])
+            if plan:
+                ok, run = build([a for a in ASSET_ORDER if a in plan], plan)
     if not ok:
         raise CliError(f"the run for {ticker} failed ({run}); see the messages above or the Dagster UI. "
                        f"`consultantos report {ticker} --resume` re-executes only what did not finish")
@@ -392,8 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("add", help="validate tickers and add them as company partitions")
     a.add_argument("tickers", nargs="+")
     a.set_defaults(func=cmd_add)
-    r = sub.add_parser("report", help="materialize the whole graph for a company; prints the PDF path last")
+    r = sub.add_parser("report", help="materialize what is not up to date for a company (everything the first "
+                       "time); prints the PDF path last")
     r.add_argument("ticker")
+    r.add_argument("--force", action="store_true", help="materialize the whole graph even if it is up to date")
     r.add_argument("--resume", action="store_true",
                    help="re-execute the company's last failed or interrupted run from its failure: steps that "
                    "succeeded are not run again (without a failed run, builds the whole report)")

@@ -87,6 +87,15 @@ def _provenance_metadata(p: Provenance) -> dict[str, object]:
     }
 
 
+SNAPSHOT_INPUTS = "snapshot_inputs"
+
+
+def _inputs_metadata(sources: SourcesResource, asset: str, profile) -> dict[str, object]:
+    """The fingerprint of the snapshot files this source read: a report run refreshes the source when
+    it differs from the snapshot's files now (defs/automation.py: report_plan)."""
+    return {SNAPSHOT_INPUTS: sources.snapshot_fingerprint(asset, profile.ticker, profile.cik)}
+
+
 def _versioned(value, metadata: dict[str, object]) -> dg.Output:
     version = content_hash(value, exclude=VOLATILE)
     return dg.Output(value, data_version=dg.DataVersion(version), metadata={**metadata, "data_version": version})
@@ -159,6 +168,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
         context.log.warning(w)
     return _versioned(research, {
         **_provenance_metadata(research.provenance),
+        **_inputs_metadata(sources, "company_research", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "company": profile.name,
         "documents": len(research.documents),
@@ -184,6 +194,7 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
     return _versioned(trends, {
         **_provenance_metadata(trends.provenance),
+        **_inputs_metadata(sources, "market_trends", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "keywords": len(trends.keywords),
         "series": len(trends.series),
@@ -213,6 +224,7 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
     latest_rev = fin.latest("revenue")
     yield _versioned(fin, {
         **_provenance_metadata(fin.provenance),
+        **_inputs_metadata(sources, "financials", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "fiscal_years": ", ".join(str(y) for y in fin.fiscal_years()) or "none",
         "annual_facts": len(fin.annual),

@@ -212,3 +212,77 @@ def run_request_for(ticker: str, plan: list[dg.AssetKey] | str, run_key: str,
 
 
 FISCAL_CHECK = dg.AssetCheckKey(dg.AssetKey("financials"), "fiscal_periods_sane")
+
+
+# --------------------------------------------------------------------------------- report runs
+def _latest_record(instance: dg.DagsterInstance, asset: str, ticker: str, storage_id: int | None = None):
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker],
+                              storage_ids=[storage_id] if storage_id is not None else None), limit=1).records
+    return records[0] if records else None
+
+
+def _meta_text(record, key: str) -> str | None:
+    value = (record.asset_materialization.metadata or {}).get(key)
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def report_plan(instance: dg.DagsterInstance, specs: Iterable[dg.AssetSpec], ticker: str,
+                windows: Mapping[str, timedelta], snapshot_inputs: Mapping[str, str],
+                now: datetime | None = None) -> dict[str, str]:
+    """The company's assets a report run must materialize, each with the reason; an asset not in the
+    result is up to date. The same judgement as the automation conditions, for one company and before
+    a run, from the event log alone:
+
+    - any asset: never materialized, or its code version changed;
+    - a source: older than its freshness window, or (when it was served from the snapshot) the
+      snapshot files it reads differ from those it read (`snapshot_inputs`: asset -> fingerprint);
+    - a downstream asset: an upstream is planned, or an upstream's data version differs from the one
+      this asset last read (sources return content-hash versions, so identical data is no change).
+    """
+    now_ts = (now or datetime.now(UTC)).timestamp()
+    by_name = {s.key.to_user_string(): s for s in specs}
+    order: list[str] = []
+
+    def visit(name: str) -> None:  # upstream first
+        if name not in order:
+            for dep in by_name[name].deps:
+                if dep.asset_key.to_user_string() in by_name:
+                    visit(dep.asset_key.to_user_string())
+            order.append(name)
+
+    for name in sorted(by_name):
+        visit(name)
+    latest = {name: _latest_record(instance, name, ticker) for name in order}
+    plan: dict[str, str] = {}
+    for name in order:
+        rec, spec = latest[name], by_name[name]
+        if rec is None:
+            plan[name] = "never materialized"
+            continue
+        tags = rec.asset_materialization.tags or {}
+        if spec.code_version and tags.get("dagster/code_version") != spec.code_version:
+            plan[name] = f"code version {tags.get('dagster/code_version')} -> {spec.code_version}"
+        elif name in windows:
+            age = now_ts - rec.timestamp
+            recorded = _meta_text(rec, "snapshot_inputs")
+            if age > windows[name].total_seconds():
+                plan[name] = f"older than its window ({_fmt(windows[name])})"
+            elif _meta_text(rec, "served_from") == "snapshot" and recorded != snapshot_inputs.get(name):
+                plan[name] = "its snapshot files changed"
+        else:
+            for dep in spec.deps:
+                up = dep.asset_key.to_user_string()
+                if up in plan:
+                    plan[name] = f"{up} is refreshed"
+                    break
+                pointer = tags.get(f"dagster/input_event_pointer/{up}")
+                now_rec = latest.get(up)
+                if pointer is None or now_rec is None or int(pointer) == now_rec.storage_id:
+                    continue
+                read = _latest_record(instance, up, ticker, int(pointer))
+                if read is None or (read.asset_materialization.tags or {}).get("dagster/data_version") != \
+                        (now_rec.asset_materialization.tags or {}).get("dagster/data_version"):
+                    plan[name] = f"{up} changed"
+                    break
+    return plan

@@ -47,6 +47,12 @@ class SourcesResource(dg.ConfigurableResource):
         """`call` on the provider chosen for `key`; `last_good()` answers when a live refresh fails."""
         return _serve_for(self.settings())(key, call, last_good)
 
+    def snapshot_fingerprint(self, asset: str, ticker: str, cik: int | None) -> str:
+        """The fingerprint of the snapshot files `asset` reads for the company (sources/fingerprint.py)."""
+        from ..sources.fingerprint import snapshot_fingerprint
+
+        return snapshot_fingerprint(self.settings().snapshot_dir, asset, ticker, cik)
+
 
 class AnalystResource(dg.ConfigurableResource):
     """Selects the analyst (CONSULTANTOS_ANALYST): `auto` = the Gemini analyst when GEMINI_API_KEY or
