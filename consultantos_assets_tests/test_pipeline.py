@@ -135,15 +135,6 @@ def test_list_sees_materializations_from_other_processes(two_reports):
     assert all(cell != "-" for cell in rows["AAPL"]), out
 
 
-def test_rerun_with_identical_inputs_gives_identical_pdf(two_reports):
-    home, outs = two_reports
-    pdf = Path(outs["AAPL"].strip().splitlines()[-1])
-    before = pdf.read_bytes()
-    again = cli(home, "report", "AAPL").stdout.strip().splitlines()[-1]
-    assert Path(again) == pdf
-    assert pdf.read_bytes() == before
-
-
 def test_company_without_statements_still_gets_a_report(tmp_path):
     out = cli(tmp_path / "home", "report", "MSFT").stdout
     pdf = Path(out.strip().splitlines()[-1])
