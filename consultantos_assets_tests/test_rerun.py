@@ -1,15 +1,19 @@
 """`consultantos report` materializes only what is not up to date: a second report with nothing changed
-runs nothing, a document dropped into the snapshot re-runs exactly its dependants, a source refresh
-that returns identical data spares everything downstream, and --force rebuilds the whole graph."""
+runs nothing, a document dropped into the snapshot re-runs exactly its dependants (and the report says
+what changed), a source refresh that returns identical data spares everything downstream, and --force
+rebuilds the whole graph."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+
+from consultantos_assets.report import pdf_text
 
 from .conftest import BUNDLED
 from .test_pipeline import ASSETS, cli
@@ -44,6 +48,7 @@ def built(tmp_path_factory):
     shutil.copytree(BUNDLED, snapshot)
     first = cli(home, "report", "AAPL", snapshot=snapshot).stdout
     assert set(states(first).values()) == {"materialized"}
+    assert "What changed" not in " ".join(pdf_text(Path(first.strip().splitlines()[-1]))[1].split())
     return home, snapshot
 
 
@@ -72,11 +77,21 @@ def test_a_new_document_reruns_exactly_what_depends_on_it(built):
     home, snapshot = built
     docs = snapshot / "documents" / "AAPL"
     docs.mkdir(parents=True, exist_ok=True)
-    (docs / "channel-check.md").write_text("# Channel check\n\nResellers report shorter iPhone lead times in "
-                                           "November than in October.\n")
-    got = states(cli(home, "report", "AAPL", snapshot=snapshot).stdout)
+    (docs / "channel-check.md").write_text(
+        "# Channel check <b>Q3</b>\n\nDistributors report steady demand for services & wearables.\n",
+        encoding="utf-8")
+    out = cli(home, "report", "AAPL", snapshot=snapshot).stdout
     # company_research reads documents/; the other sources do not, and every asset below depends on it
-    assert got == {a: "up to date" if a in ("market_trends", "financials") else "materialized" for a in ASSETS}
+    assert states(out) == {a: "up to date" if a in ("market_trends", "financials") else "materialized"
+                           for a in ASSETS}
+    flat = " ".join(pdf_text(Path(out.strip().splitlines()[-1]))[1].split())
+    assert "What changed" in flat
+    assert "Research documents" in flat and "channel-check.md" in flat  # listed as added
+    research = json.loads(cli(home, "show", "AAPL", "company_research", "--json").stdout)
+    users = [d for d in research["documents"] if d["kind"] == "user"]
+    assert len(users) == 1 and "steady demand" in users[0]["text"]
+    artifact = json.loads(cli(home, "show", "AAPL", "report_pdf", "--json").stdout)
+    assert artifact["compared_with"] and artifact["compared_with"] != artifact["inputs_hash"]
     assert set(states(cli(home, "report", "AAPL", snapshot=snapshot).stdout).values()) == {"up to date"}
 
 
