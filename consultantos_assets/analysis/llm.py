@@ -37,7 +37,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -47,7 +47,7 @@ from ..models import PESTEL, SWOT, BlueOcean, PorterFiveForces, Synthesis
 from . import llm_answers as A
 from .analyst import EvidencePack, Frameworks
 from .coverage import FALLBACK_PENALTY
-from .prompts import ASSET_OF, LABEL_OF, PROMPT_VERSION, messages_for
+from .prompts import ASSET_OF, FRAMEWORKS, LABEL_OF, PROMPT_VERSION, messages_for
 from .rules import RuleBasedAnalyst, data_gaps
 
 log = logging.getLogger(__name__)
@@ -790,11 +790,12 @@ def summarize(records: list[CallRecord]) -> dict[str, Any]:
     }
 
 
-def fallbacks(results: Mapping[str, Any]) -> list[str]:
-    """'<framework label>: <why>' for each result (framework key -> result) that the rule-based analyst
-    wrote in place of the model; read from the result itself, so a stored report value says it too."""
+def fallbacks(results: Sequence[Any]) -> list[str]:
+    """'<framework label>: <why>' for each of the results (Porter, SWOT, PESTEL, Blue Ocean, synthesis, in
+    that order) that the rule-based analyst wrote in place of the model; read from the results themselves,
+    so a stored value says it too."""
     out = []
-    for framework, result in results.items():
+    for framework, result in zip(FRAMEWORKS, results, strict=False):
         if "(fallback from " not in (getattr(result, "analyst", "") or ""):
             continue
         head = FALLBACK_NOTE.split("{gap}")[0].format(label=LABEL_OF[framework])
@@ -803,10 +804,10 @@ def fallbacks(results: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def fallback_line(results: Mapping[str, Any]) -> str:
-    """One sentence for the cover, the report metadata and the CLI; '' when the model wrote every section."""
+def fallback_line(results: Sequence[Any]) -> str:
+    """One sentence for the cover, the report metadata and the CLI; '' when the model wrote every analysis."""
     notes = fallbacks(results)
     if not notes:
         return ""
     return (f"{len(notes)} of {len(results)} analyses came from the rule-based analyst because the Gemini "
-            f"analyst could not answer them: " + "; ".join(notes) + ".")
+            "analyst could not answer them: " + "; ".join(notes) + ".")
