@@ -237,10 +237,16 @@ def answer_for(title: str, prompt: str, kind: str = "valid") -> dict[str, Any]:
 
 
 class FakeGemini:
-    """Thread-served fake; `script` holds Steps consumed one per request (then 'valid')."""
+    """Thread-served fake; `script` holds Steps consumed one per request (then 'valid'); `by_title` holds
+    Steps for requests asking for one answer type (e.g. "PESTELAnswer"), consumed before `script`.
 
-    def __init__(self, port: int = 0):
+    count_tokens=True counts tokens the way Google describes them ("a token is about 4 characters",
+    https://ai.google.dev/gemini-api/docs/tokens) instead of the fixed PROMPT_TOKENS / OUTPUT_TOKENS."""
+
+    def __init__(self, port: int = 0, count_tokens: bool = False):
         self.script: deque[Step] = deque()
+        self.by_title: dict[str, deque[Step]] = {}
+        self.count_tokens = count_tokens
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         fake = self
@@ -275,7 +281,8 @@ class FakeGemini:
                 req = Request(self.path, m.group(1), {k.lower(): v for k, v in self.headers.items()}, body)
                 with fake._lock:
                     fake.requests.append(req)
-                    step = fake.script.popleft() if fake.script else Step()
+                    titled = fake.by_title.get(req.answer_title)
+                    step = titled.popleft() if titled else fake.script.popleft() if fake.script else Step()
                 if step.kind == "hang":
                     time.sleep(step.seconds)
                     self.close_connection = True
@@ -319,17 +326,24 @@ class FakeGemini:
                 prompt = "\n".join(p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []))
                 thoughts = thoughts_for(req)
                 limit = int(field(req.generation_config, "maxOutputTokens") or 65536)
-                usage = {"promptTokenCount": PROMPT_TOKENS, "candidatesTokenCount": OUTPUT_TOKENS,
-                         "thoughtsTokenCount": thoughts, "totalTokenCount": PROMPT_TOKENS + OUTPUT_TOKENS + thoughts}
+                if step.kind == "malformed":
+                    text = '{"forces": [ {"name": "competitive_rivalry", "rating": 3.0, "points": [ '
+                else:
+                    text = json.dumps(answer_for(req.answer_title, prompt, step.kind))
+                system = "".join(p.get("text", "") for p in (field(body, "systemInstruction") or {}).get("parts", []))
+                prompt_tokens = -(-len(prompt + system) // 4) if fake.count_tokens else PROMPT_TOKENS
+                output_tokens = -(-len(text) // 4) if fake.count_tokens else OUTPUT_TOKENS
+                usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": output_tokens,
+                         "thoughtsTokenCount": thoughts, "totalTokenCount": prompt_tokens + output_tokens + thoughts}
                 version = MODELS[req.model]
                 # https://ai.google.dev/api/generate-content#FinishReason; thinking counts against maxOutputTokens,
                 # so a limit the thoughts use up ends MAX_TOKENS with no answer text
-                if step.kind == "max_tokens" or thoughts + OUTPUT_TOKENS > limit:
+                if step.kind == "max_tokens" or thoughts + output_tokens > limit:
                     spent = min(limit, thoughts) if step.kind != "max_tokens" else limit
                     self._send(200, {"candidates": [{"content": {"role": "model"}, "finishReason": "MAX_TOKENS",
                                                      "index": 0}],
-                                     "usageMetadata": {"promptTokenCount": PROMPT_TOKENS, "thoughtsTokenCount": spent,
-                                                       "totalTokenCount": PROMPT_TOKENS + spent},
+                                     "usageMetadata": {"promptTokenCount": prompt_tokens, "thoughtsTokenCount": spent,
+                                                       "totalTokenCount": prompt_tokens + spent},
                                      "modelVersion": version})
                     return
                 if step.kind in ("safety", "recitation"):
@@ -340,18 +354,14 @@ class FakeGemini:
                     return
                 if step.kind == "blocked":  # https://ai.google.dev/api/generate-content#PromptFeedback
                     self._send(200, {"promptFeedback": {"blockReason": "SAFETY"},
-                                     "usageMetadata": {"promptTokenCount": PROMPT_TOKENS,
-                                                       "totalTokenCount": PROMPT_TOKENS},
+                                     "usageMetadata": {"promptTokenCount": prompt_tokens,
+                                                       "totalTokenCount": prompt_tokens},
                                      "modelVersion": version})
                     return
                 if step.kind == "empty":
-                    self._send(200, {"candidates": [], "usageMetadata": {"promptTokenCount": PROMPT_TOKENS},
+                    self._send(200, {"candidates": [], "usageMetadata": {"promptTokenCount": prompt_tokens},
                                      "modelVersion": version})
                     return
-                if step.kind == "malformed":
-                    text = '{"forces": [ {"name": "competitive_rivalry", "rating": 3.0, "points": [ '
-                else:
-                    text = json.dumps(answer_for(req.answer_title, prompt, step.kind))
                 self._send(200, {
                     "candidates": [{"content": {"role": "model", "parts": [{"text": text}]},
                                     "finishReason": "STOP", "index": 0}],
@@ -379,6 +389,11 @@ class FakeGemini:
         for s in steps:
             self.script.append(Step(s) if isinstance(s, str) else s)
 
+    def push_for(self, title: str, *steps: Step | str) -> None:
+        queue = self.by_title.setdefault(title, deque())
+        for s in steps:
+            queue.append(Step(s) if isinstance(s, str) else s)
+
     def count(self) -> int:
         with self._lock:
             return len(self.requests)
@@ -391,8 +406,9 @@ class FakeGemini:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--count-tokens", action="store_true", help="count tokens as characters / 4")
     args = ap.parse_args()
-    fake = FakeGemini(args.port).start()
+    fake = FakeGemini(args.port, count_tokens=args.count_tokens).start()
     print(fake.url, flush=True)
     try:
         while True:

@@ -274,3 +274,43 @@ def test_a_short_or_malformed_embedding_batch_is_an_embedder_error(fake, kind, m
     fake.push(kind)
     with pytest.raises(EmbedderError, match=message):
         e.embed(["one", "two", "three"])
+
+
+# ------------------------------------------------------------------------------------------ through Dagster
+dagster_env = test_llm.dagster_env  # the offline instance fixture, shared
+
+
+def test_through_dagster_embeddings_degrade_fallbacks_are_reported_and_config_errors_fail(
+        fake, dagster_env, monkeypatch):
+    """One graph run: Gemini embeddings answer short, so research_index indexes locally and says why; the
+    PESTEL answer is stopped on a safety filter, so report_pdf counts one fallback and names it. Then an
+    unknown model fails the framework step with a message naming the setting."""
+    from consultantos_assets.defs.resources import build_resources
+
+    home, instance = dagster_env
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    monkeypatch.setenv("CONSULTANTOS_EMBEDDER", "gemini")
+    fake.push("embed_short")
+    fake.push_for("PESTELAnswer", "safety")
+    names = ("porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "report_pdf")
+    result = test_llm._materialize(instance, build_resources(home), *names)
+    assert result.success
+    index = result.asset_materializations_for_node("research_index")[0].metadata
+    assert "Gemini embeddings failed" in index["embedder_gap"].value
+    assert not index["embedder"].value.startswith("gemini") and index["rows"].value > 0
+    pestel = result.asset_materializations_for_node("pestel")[0].metadata
+    assert (pestel["llm_outcome"].value, pestel["llm_reason"].value) == ("fallback", "safety")
+    assert pestel["llm_finish_reason"].value == "SAFETY" and pestel["llm_fallback"].value is True
+    report = result.asset_materializations_for_node("report_pdf")[0].metadata
+    assert report["llm_fallbacks"].value == 1
+    assert "PESTEL analysis: the model stopped its answer on a safety filter" in report["llm_fallback_reasons"].value
+    assert len(fake.generations()) == 5
+
+    monkeypatch.setenv("CONSULTANTOS_GEMINI_MODEL", "gemini-2.0-flash")
+    failed = test_llm._materialize(instance, build_resources(home), "porter_five_forces")
+    assert not failed.success
+    failure = next(e for e in failed.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message if failure.step_failure_data.error else ""
+    description = failure.step_failure_data.user_failure_data.description \
+        if failure.step_failure_data.user_failure_data else message
+    assert "CONSULTANTOS_GEMINI_MODEL" in description and "gemini-2.0-flash" in description
