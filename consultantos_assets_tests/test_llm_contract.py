@@ -188,7 +188,7 @@ def test_stopped_or_blocked_answers_fall_back_at_once_with_the_reason(fake, tmp_
     rules = RuleBasedAnalyst()
     fw = Frameworks(porter=fell, swot=rules.swot(pack), pestel=rules.pestel(pack), blue_ocean=rules.blue_ocean(pack))
     notes = fallbacks([fell, fw.swot, fw.pestel, fw.blue_ocean, rules.synthesis(pack, fw)])
-    assert len(notes) == 1 and notes[0].startswith("Porter's five forces: ") and gap in notes[0]
+    assert len(notes) == 1 and notes[0][0] == "Porter's five forces" and gap in notes[0][1]
 
 
 def test_the_fallback_line_counts_and_says_why(fake, tmp_path):
@@ -197,8 +197,8 @@ def test_the_fallback_line_counts_and_says_why(fake, tmp_path):
     fw, syn = run_all(a, pack_for())
     line = fallback_line([fw.porter, fw.swot, fw.pestel, fw.blue_ocean, syn])
     assert line.startswith("2 of 5 analyses came from the rule-based analyst")
-    assert "Porter's five forces: the model service kept failing with server errors" in line
-    assert "SWOT analysis: the model stopped its answer on a safety filter" in line
+    assert "Porter's five forces (the model service kept failing with server errors)" in line
+    assert "SWOT analysis (the model stopped its answer on a safety filter)" in line
 
 
 # ------------------------------------------------------------------------------------------ configuration

@@ -595,7 +595,8 @@ def report_pdf(
     fell_back = fallbacks([porter_five_forces, swot, pestel, blue_ocean, synthesis])
     yield dg.Output(artifact, metadata={
         "llm_fallbacks": len(fell_back),
-        "llm_fallback_reasons": dg.MetadataValue.md("\n".join(f"- {md_escape(n)}" for n in fell_back) or "none"),
+        "llm_fallback_reasons": dg.MetadataValue.md(
+            "\n".join(f"- {md_escape(label)}: {md_escape(why)}" for label, why in fell_back) or "none"),
         "path": dg.MetadataValue.path(artifact.path),
         "pages": artifact.pages,
         "bytes": artifact.bytes,
