@@ -25,6 +25,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -101,11 +102,11 @@ class Request:
 
     @property
     def generation_config(self) -> dict[str, Any]:
-        return field(self.body, "generationConfig") or {}
+        return either(self.body, "generationConfig") or {}
 
     @property
     def answer_title(self) -> str:
-        return (field(self.generation_config, "responseSchema") or {}).get("title", "")
+        return (either(self.generation_config, "responseSchema") or {}).get("title", "")
 
     @property
     def roles(self) -> list[str]:
@@ -124,7 +125,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-def field(obj: dict[str, Any], name: str, default: Any = None) -> Any:
+def either(obj: dict[str, Any], name: str, default: Any = None) -> Any:
     """A request field in either spelling: proto JSON parsing (which the API does) accepts the lowerCamel
     name and the original snake_case one, and google-genai sends nested SDK objects in snake_case
     (thinkingConfig as {"thinking_level": ...}, schemas with min_items)."""
@@ -147,6 +148,11 @@ def _walk(schema: Any):
                 yield from _walk(sub)
 
 
+def _hash_vector(text: str, dim: int) -> list[float]:
+    seed = sum(text.encode())
+    return [((seed * (j + 7)) % 97) / 97.0 - 0.5 for j in range(dim)]
+
+
 def refusal(req: Request) -> tuple[int, dict[str, Any]] | None:
     """The error the real service gives for this generateContent request, or None when it accepts it."""
     if req.model not in MODELS:
@@ -158,7 +164,7 @@ def refusal(req: Request) -> tuple[int, dict[str, Any]] | None:
     if req.roles and req.roles[-1] == "model":
         # instructor#2631 (captured 400 on every Gemini model): a request must end with a user turn
         return 400, _error(400, "INVALID_ARGUMENT", "Requests ending with a model turn are not supported.")
-    schema = field(req.generation_config, "responseSchema") or {}
+    schema = either(req.generation_config, "responseSchema") or {}
     unknown = sorted({k for node in _walk(schema) for k in node if k not in SCHEMA_KEYWORDS})
     if unknown:
         # the API parses responseSchema into its Schema message and refuses a field it does not declare
@@ -166,12 +172,12 @@ def refusal(req: Request) -> tuple[int, dict[str, Any]] | None:
         return 400, _error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name "
                            + ", ".join(f'"{k}"' for k in unknown) + " at 'generation_config.response_schema': "
                            "Cannot find field.")
-    total = sum(int(field(node, "maxItems", 0) or 0) for node in _walk(schema))
+    total = sum(int(either(node, "maxItems", 0) or 0) for node in _walk(schema))
     if total > MAX_ITEMS_SUM:
         # python-genai#2170 and vercel/ai#21192: bare INVALID_ARGUMENT past a cumulative maxItems budget
         return 400, _error(400, "INVALID_ARGUMENT", "Request contains an invalid argument.")
-    thinking = field(req.generation_config, "thinkingConfig") or {}
-    level, budget = field(thinking, "thinkingLevel"), field(thinking, "thinkingBudget")
+    thinking = either(req.generation_config, "thinkingConfig") or {}
+    level, budget = either(thinking, "thinkingLevel"), either(thinking, "thinkingBudget")
     if level is not None and budget is not None:
         # https://ai.google.dev/gemini-api/docs/gemini-3: thinking_level and thinking_budget together are a 400
         return 400, _error(400, "INVALID_ARGUMENT", "You can only set one of thinking budget and thinking level.")
@@ -182,11 +188,11 @@ def refusal(req: Request) -> tuple[int, dict[str, Any]] | None:
 
 
 def thoughts_for(req: Request) -> int:
-    thinking = field(req.generation_config, "thinkingConfig") or {}
-    budget = field(thinking, "thinkingBudget")
+    thinking = either(req.generation_config, "thinkingConfig") or {}
+    budget = either(thinking, "thinkingBudget")
     if budget is not None:
         return THOUGHTS_AT["MEDIUM"] if int(budget) < 0 else min(int(budget), THOUGHTS_AT["HIGH"])
-    level = str(field(thinking, "thinkingLevel") or "HIGH").upper()
+    level = str(either(thinking, "thinkingLevel") or "HIGH").upper()
     return THOUGHTS_AT.get(level, THOUGHTS_AT["HIGH"])
 
 
@@ -241,12 +247,17 @@ class FakeGemini:
     Steps for requests asking for one answer type (e.g. "PESTELAnswer"), consumed before `script`.
 
     count_tokens=True counts tokens the way Google describes them ("a token is about 4 characters",
-    https://ai.google.dev/gemini-api/docs/tokens) instead of the fixed PROMPT_TOKENS / OUTPUT_TOKENS."""
+    https://ai.google.dev/gemini-api/docs/tokens) instead of the fixed PROMPT_TOKENS / OUTPUT_TOKENS.
+    key: when set, a request without that x-goog-api-key gets Google's invalid-key answer.
+    embed: (text, dimension) -> vector for batchEmbedContents (default: a deterministic hash vector)."""
 
-    def __init__(self, port: int = 0, count_tokens: bool = False):
+    def __init__(self, port: int = 0, count_tokens: bool = False, key: str | None = None,
+                 embed: Callable[[str, int], list[float]] | None = None):
         self.script: deque[Step] = deque()
         self.by_title: dict[str, deque[Step]] = {}
         self.count_tokens = count_tokens
+        self.key = key
+        self.embed = embed or _hash_vector
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         fake = self
@@ -279,6 +290,14 @@ class FakeGemini:
                     return
                 body = json.loads(raw or b"{}")
                 req = Request(self.path, m.group(1), {k.lower(): v for k, v in self.headers.items()}, body)
+                if fake.key is not None and req.headers.get("x-goog-api-key") != fake.key:
+                    # Google's answer to a wrong key: 400 INVALID_ARGUMENT with ErrorInfo API_KEY_INVALID
+                    # (captured in continuedev/continue#8516 and google-gemini/gemini-cli#25198)
+                    self._send(400, _error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
+                                           [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                             "reason": "API_KEY_INVALID", "domain": "googleapis.com",
+                                             "metadata": {"service": "generativelanguage.googleapis.com"}}]))
+                    return
                 with fake._lock:
                     fake.requests.append(req)
                     titled = fake.by_title.get(req.answer_title)
@@ -310,11 +329,10 @@ class FakeGemini:
                     return
                 items = req.body.get("requests", [])
                 vectors = []
-                for i, item in enumerate(items):
+                for item in items:
                     dim = int(item.get("outputDimensionality") or 3072)
                     text = "".join(p.get("text", "") for p in item.get("content", {}).get("parts", []))
-                    seed = sum(text.encode()) + i
-                    vectors.append({"values": [((seed * (j + 7)) % 97) / 97.0 - 0.5 for j in range(dim)]})
+                    vectors.append({"values": fake.embed(text, dim)})
                 if step.kind == "embed_short":  # fewer embeddings than texts
                     vectors = vectors[: max(0, len(vectors) - 1)]
                 elif step.kind == "embed_malformed":  # vectors of the wrong length
@@ -325,12 +343,12 @@ class FakeGemini:
                 body = req.body
                 prompt = "\n".join(p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []))
                 thoughts = thoughts_for(req)
-                limit = int(field(req.generation_config, "maxOutputTokens") or 65536)
+                limit = int(either(req.generation_config, "maxOutputTokens") or 65536)
                 if step.kind == "malformed":
                     text = '{"forces": [ {"name": "competitive_rivalry", "rating": 3.0, "points": [ '
                 else:
                     text = json.dumps(answer_for(req.answer_title, prompt, step.kind))
-                system = "".join(p.get("text", "") for p in (field(body, "systemInstruction") or {}).get("parts", []))
+                system = "".join(p.get("text", "") for p in (either(body, "systemInstruction") or {}).get("parts", []))
                 prompt_tokens = -(-len(prompt + system) // 4) if fake.count_tokens else PROMPT_TOKENS
                 output_tokens = -(-len(text) // 4) if fake.count_tokens else OUTPUT_TOKENS
                 usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": output_tokens,
