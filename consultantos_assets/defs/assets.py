@@ -403,7 +403,7 @@ def _llm_metadata(used, resource: AnalystResource, ticker: str, run_id: str) -> 
     meta["llm_fallback"] = any(r.outcome in ("fallback", "budget") for r in records)
     settings = used.settings
     try:
-        meta["llm_company_spend_usd"] = round(resource.ledger().spent(ticker, settings.budget_scope, run_id), 6)
+        meta["llm_company_spend_usd"] = round(resource.ledger().spent(ticker, settings.budget_scope, run_id), 8)
     except Exception:  # metadata only
         pass
     meta["llm_budget_usd"] = f"{settings.budget_usd:.2f} per company ({settings.budget_scope})"
