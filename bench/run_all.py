@@ -28,12 +28,13 @@ def main() -> None:
     ap.add_argument("--table-only", action="store_true", help="print the table from the last results")
     args = ap.parse_args()
     if args.table_only:
-        pipeline, render, index = (json.loads((BENCH / f"{n}_results.json").read_text())
-                                   for n in ("pipeline", "render", "index"))
+        pipeline, render, index, llm = (json.loads((BENCH / f"{n}_results.json").read_text())
+                                        for n in ("pipeline", "render", "index", "llm"))
     else:
         pipeline = run("pipeline_bench.py", *(["--skip-portfolio"] if args.quick else []))
         render = run("render_bench.py")
         index = run("index_bench.py", *(["--sizes", "10000"] if args.quick else []))
+        llm = run("llm_bench.py")
 
     rows: list[tuple[str, str, str]] = []
     p = pipeline
@@ -51,6 +52,16 @@ def main() -> None:
             (f"portfolio of {p['portfolio_companies']}, 2 at a time (s)", f"{p['portfolio_parallel2_s']}",
              f"speed-up {p['portfolio_speedup']}x on 2 cores"),
         ]
+    rows += [
+        (f"Gemini analyst, model calls per report ({llm['model']})", f"{llm['valid_calls_per_report']}",
+         f"goal <= 6; {llm['reask_calls_per_report']} with one re-ask per framework (goal <= 10); "
+         f"re-run {llm['rerun_calls']}"),
+        ("Gemini analyst, tokens per report (in/out/thinking)",
+         f"{llm['input_tokens_per_report']}/{llm['output_tokens_per_report']}/{llm['thinking_tokens_per_report']}",
+         "stand-in, characters / 4"),
+        ("Gemini analyst, cost per report (USD)", f"{llm['cost_usd_per_report_at_expected_output']}",
+         f"{llm['price_now']}; {llm['cost_usd_per_report_from_2027']} from 2027 at the stand-in's answer sizes"),
+    ]
     for r in render["rows"]:
         rows.append((f"PDF render {r['ticker']}, inputs loaded (s)", f"{r['pdf_median_s']}",
                      f"p95 {r['pdf_p95_s']} s, {r['pages']} pages; target < 1 s"))
@@ -73,7 +84,7 @@ def main() -> None:
     for a, b, c in rows:
         print(f"{a:<{w1}}  {b:>{w2}}  {c}")
     (BENCH / "results.json").write_text(json.dumps({"pipeline": pipeline, "render": render, "index": index,
-                                                    "table": rows}, indent=2) + "\n")
+                                                    "llm": llm, "table": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

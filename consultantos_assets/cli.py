@@ -313,6 +313,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     artifact = stored_value("report_pdf", ticker)
     if artifact is None:
         raise CliError(f"the run for {ticker} succeeded but no report_pdf value is stored for it")
+    from .analysis.llm import fallback_line
+    from .analysis.prompts import ASSET_OF, FRAMEWORKS
+
+    fell_back = fallback_line([stored_value(ASSET_OF[f], ticker) for f in FRAMEWORKS])
+    if fell_back:  # the report is whole, but not every analysis came from the model: say so before the path
+        print(f"note: {fell_back}", flush=True)
     print(artifact.path)
     return 0
 

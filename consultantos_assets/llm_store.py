@@ -3,6 +3,8 @@
 <home>/llm/cache/<k[:2]>/<key>.json   one validated answer per cache key (sha256 of model, prompt version,
                                        framework, response schema and prompt), written atomically
 <home>/llm/ledger.duckdb              table llm_calls: one row per framework answer per company and run
+                                       (model asked and model_version that answered, outcome and reason,
+                                       finish_reason, input/output/thinking tokens, cost)
 
 DuckDB allows one writing process per file, so every ledger access opens the file, does one statement
 and closes it under a file lock (held for milliseconds, never during a model call); concurrent runs
@@ -35,7 +37,10 @@ COLUMNS: dict[str, str] = {
     "prompt_version": "VARCHAR", "cache_key": "VARCHAR", "outcome": "VARCHAR", "calls": "INTEGER",
     "input_tokens": "BIGINT", "output_tokens": "BIGINT", "latency_s": "DOUBLE", "cost_usd": "DOUBLE",
     "invalid_answers": "INTEGER", "http_retries": "INTEGER", "detail": "VARCHAR", "recorded_at": "TIMESTAMPTZ",
+    # added later: tables made before them gain them on first use (ADD COLUMN IF NOT EXISTS)
+    "thinking_tokens": "BIGINT", "model_version": "VARCHAR", "finish_reason": "VARCHAR", "reason": "VARCHAR",
 }
+ADDED_COLUMNS = ("thinking_tokens", "model_version", "finish_reason", "reason")
 
 
 def llm_dir(home: Path | str) -> Path:
@@ -88,6 +93,12 @@ class _SqlLedger:
     def _rounded(expr: str, digits: int) -> str:
         return f"ROUND({expr}, {digits})"
 
+    def _schema_sql(self, types: dict[str, str]) -> list[str]:
+        """CREATE TABLE, then the columns older tables lack (both databases take ADD COLUMN IF NOT EXISTS)."""
+        cols = ", ".join(f"{k} {types[k]}" for k in COLUMNS)
+        return [f"CREATE TABLE IF NOT EXISTS {self.TABLE} ({cols})",
+                *(f"ALTER TABLE {self.TABLE} ADD COLUMN IF NOT EXISTS {k} {types[k]}" for k in ADDED_COLUMNS)]
+
     def record(self, row: CallRecord) -> None:
         data = row.as_row()
         names = list(COLUMNS)
@@ -116,6 +127,7 @@ class _SqlLedger:
         return self.query(
             f"""SELECT ticker, asset, COUNT(*) AS answers, SUM(calls) AS calls,
                        SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+                       SUM(thinking_tokens) AS thinking_tokens,
                        {self._rounded("SUM(latency_s)", 3)} AS latency_s,
                        {self._rounded("SUM(cost_usd)", 6)} AS cost_usd,
                        COUNT(*) FILTER (WHERE outcome = 'cache') AS cache_hits,
@@ -149,8 +161,8 @@ class DuckDBLedger(_SqlLedger):
                         time.sleep(0.2 * 2 ** attempt)
                 try:
                     if not self._ready:
-                        cols = ", ".join(f"{k} {v}" for k, v in COLUMNS.items())
-                        con.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} ({cols})")
+                        for sql in self._schema_sql(COLUMNS):
+                            con.execute(sql)
                         self._ready = True
                     yield con
                 finally:
@@ -237,10 +249,10 @@ class PostgresLedger(_SqlLedger):
         try:
             with con, con.cursor() as cur:  # one transaction: committed on success, rolled back on error
                 if not self._ready:
-                    cols = ", ".join(f"{k} {_PG_TYPES.get(v, v)}" for k, v in COLUMNS.items())
                     # concurrent CREATE TABLE IF NOT EXISTS can collide in the catalog; serialise it
                     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"consultantos.{self.TABLE}"])
-                    cur.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} ({cols})")
+                    for sql in self._schema_sql({k: _PG_TYPES.get(v, v) for k, v in COLUMNS.items()}):
+                        cur.execute(sql)
                     cur.execute(f"CREATE INDEX IF NOT EXISTS {self.TABLE}_ticker_idx ON {self.TABLE} "
                                 "(ticker, recorded_at)")
                 yield cur

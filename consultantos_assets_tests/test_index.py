@@ -5,15 +5,11 @@ writers in two processes."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
-import re
 import subprocess
 import sys
 import textwrap
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -32,6 +28,7 @@ from consultantos_assets.index.store import ChunkStore, IndexMismatch, reciproca
 from consultantos_assets.models import Chunk
 
 from .conftest import REPO
+from .fake_gemini import FakeGemini
 
 
 def mk(ticker: str, eid: str, text: str, kind: str = "profile", date: str | None = "2024-06-01",
@@ -188,47 +185,22 @@ def test_make_embedder_choice(monkeypatch, gemini_server):
         make_embedder("word2vec")
 
 
-class _FakeGemini(BaseHTTPRequestHandler):
-    """Speaks batchEmbedContents: deterministic 8-d vectors from the text, unnormalised."""
-
-    requests: list[dict] = []
-    path_re = re.compile(r"^/v1(beta)?/models/(?P<model>[\w.-]+):batchEmbedContents$")
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        m = self.path_re.match(self.path.split("?")[0])
-        if not m or self.headers.get("x-goog-api-key") != "test-key":
-            self.send_response(404 if not m else 403)
-            self.end_headers()
-            return
-        type(self).requests.append({"path": self.path, "body": body})
-        embeddings = []
-        for req in body["requests"]:
-            text = req["content"]["parts"][0]["text"].lower()
-            dim = req.get("outputDimensionality", 8)
-            vec = [float(sum(ord(ch) for ch in text if ord(ch) % dim == i) + 1) for i in range(dim)]
-            if "phone" in text:
-                vec[0] += 5000.0
-            embeddings.append({"values": vec})
-        data = json.dumps({"embeddings": embeddings}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def semantic_vector(text: str, dim: int) -> list[float]:
+    """The stand-in's embedding for these tests: deterministic, unnormalised, 'phone' texts close together."""
+    text = text.lower()
+    vec = [float(sum(ord(ch) for ch in text if ord(ch) % dim == i) + 1) for i in range(dim)]
+    if "phone" in text:
+        vec[0] += 5000.0
+    return vec
 
 
 @pytest.fixture
 def gemini_server(monkeypatch):
-    _FakeGemini.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeGemini)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", f"http://127.0.0.1:{server.server_port}")
-    yield _FakeGemini
-    server.shutdown()
+    """The Gemini stand-in (fake_gemini.py), answering only requests carrying the key "test-key"."""
+    fake = FakeGemini(key="test-key", embed=semantic_vector).start()
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+    yield fake
+    fake.stop()
 
 
 def test_gemini_embedder_through_the_real_client(tmp_path, gemini_server):
@@ -237,7 +209,7 @@ def test_gemini_embedder_through_the_real_client(tmp_path, gemini_server):
     store.replace_company("AAPL", corpus())
     hits = store.search("phone maker", k=1, mode="vector")
     assert hits[0].evidence_id == "doc:phones"
-    bodies = [r["body"] for r in gemini_server.requests]
+    bodies = [r.body for r in gemini_server.requests]
     assert bodies[0]["requests"][0]["taskType"] == "RETRIEVAL_DOCUMENT"
     assert bodies[-1]["requests"][0]["taskType"] == "RETRIEVAL_QUERY"
     assert all(r["outputDimensionality"] == 8 and r["model"] == "models/gemini-embedding-001"
@@ -245,7 +217,7 @@ def test_gemini_embedder_through_the_real_client(tmp_path, gemini_server):
     assert len(bodies[0]["requests"]) == len(CORPUS)
     v = emb.embed(["x"])[0]
     assert math.isclose(math.fsum(x * x for x in v), 1.0, rel_tol=1e-9)
-    with pytest.raises(EmbedderError, match="Gemini embeddings failed"):
+    with pytest.raises(EmbedderError, match="Gemini embeddings failed.*API key not valid"):
         GeminiEmbedder("wrong-key", dimension=8).embed(["x"])
 
 

@@ -6,6 +6,7 @@ GOOGLE_GEMINI_BASE_URL, exactly as a gateway would be found.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import multiprocessing
 import time
@@ -18,7 +19,7 @@ from google.genai import types
 from consultantos_assets.analysis.analyst import EvidencePack, Frameworks
 from consultantos_assets.analysis.evidence import build_evidence
 from consultantos_assets.analysis.grounding import check_result, framework_texts
-from consultantos_assets.analysis.llm import LLMAnalyst, LLMSettings
+from consultantos_assets.analysis.llm import LLMAnalyst, LLMConfigError, LLMSettings
 from consultantos_assets.analysis.rules import RuleBasedAnalyst
 from consultantos_assets.llm_store import DuckDBLedger, JsonAnswerCache
 from consultantos_assets.settings import BUNDLED_SNAPSHOT, Settings
@@ -27,7 +28,10 @@ from consultantos_assets.sources.collect import gather
 from .fake_gemini import OUTPUT_TOKENS, PROMPT_TOKENS, THOUGHT_TOKENS, FakeGemini, Step
 
 KEY = "test-secret-key-123"
-FLASH_CALL_COST = (PROMPT_TOKENS * 0.30 + (OUTPUT_TOKENS + THOUGHT_TOKENS) * 2.50) / 1e6
+# gemini-3.8-flash on https://ai.google.dev/gemini-api/docs/pricing: $0.75 / $3.75 per million input / output
+# (thinking included) tokens through 2026-12-31, $1.50 / $7.50 from 2027-01-01
+FLASH_PRICE = (0.75, 3.75) if dt.datetime.now(dt.UTC).date() < dt.date(2027, 1, 1) else (1.50, 7.50)
+FLASH_CALL_COST = (PROMPT_TOKENS * FLASH_PRICE[0] + (OUTPUT_TOKENS + THOUGHT_TOKENS) * FLASH_PRICE[1]) / 1e6
 
 
 @functools.cache
@@ -80,8 +84,15 @@ def test_valid_answers_are_grounded_cited_costed_and_cached(fake, tmp_path):
     assert all(r.headers.get("x-goog-api-key") == KEY and KEY not in r.path for r in fake.requests)
     assert [r.answer_title for r in fake.requests] == ["PorterAnswer", "SWOTAnswer", "PESTELAnswer",
                                                         "BlueOceanAnswer", "SynthesisAnswer"]
-    assert [r.model for r in fake.requests] == ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash",
-                                                "gemini-2.5-flash", "gemini-2.5-flash"]
+    assert [r.model for r in fake.requests] == ["gemini-3.8-flash", "gemini-2.5-pro", "gemini-3.8-flash",
+                                                "gemini-3.8-flash", "gemini-3.8-flash"]
+    # per family: Gemini 3 gets a thinking level and no temperature, Gemini 2.5 a thinking budget and the
+    # temperature; safety settings are left to the API (no category turned OFF)
+    configs = [r.generation_config for r in fake.requests]
+    assert configs[0]["thinkingConfig"] == {"thinking_level": "LOW"} and "temperature" not in configs[0]
+    assert configs[1]["thinkingConfig"] == {"thinking_budget": 1024} and configs[1]["temperature"] == 0.2
+    assert all(not r.body.get("safetySettings") for r in fake.requests)
+    assert all(c["maxOutputTokens"] >= 2500 + 1024 for c in configs)
     # prompts carry evidence with ids; synthesis also carries the framework conclusions
     prompt = fake.requests[0].text
     assert "[fin:revenue:FY" in prompt and "[doc:AAPL:profile]" in prompt
@@ -89,7 +100,7 @@ def test_valid_answers_are_grounded_cited_costed_and_cached(fake, tmp_path):
 
     ids = {e.id for e in pack.evidence}
     for result in (fw.porter, fw.swot, fw.pestel, fw.blue_ocean, syn):
-        assert result.analyst.startswith("llm gemini-2.5"), result.analyst
+        assert result.analyst.startswith(("llm gemini-3.8-flash", "llm gemini-2.5-pro")), result.analyst
         assert check_result(result, pack.evidence) == []
         for p in framework_texts(result)[:-1] if result in (fw.porter, syn) else framework_texts(result):
             assert p.evidence and set(p.evidence) <= ids
@@ -102,9 +113,13 @@ def test_valid_answers_are_grounded_cited_costed_and_cached(fake, tmp_path):
     assert len(rows) == 5 and {r["outcome"] for r in rows} == {"model"}
     by_asset = {r["asset"]: r for r in rows}
     assert by_asset["porter_five_forces"]["input_tokens"] == PROMPT_TOKENS
-    assert by_asset["porter_five_forces"]["output_tokens"] == OUTPUT_TOKENS + THOUGHT_TOKENS
+    assert by_asset["porter_five_forces"]["output_tokens"] == OUTPUT_TOKENS
+    assert by_asset["porter_five_forces"]["thinking_tokens"] == THOUGHT_TOKENS
+    assert by_asset["porter_five_forces"]["model_version"] == "gemini-3.8-flash"
+    assert by_asset["porter_five_forces"]["finish_reason"] == "STOP"
     assert by_asset["porter_five_forces"]["cost_usd"] == pytest.approx(FLASH_CALL_COST)
-    pro_cost = (PROMPT_TOKENS * 1.25 + (OUTPUT_TOKENS + THOUGHT_TOKENS) * 10.0) / 1e6
+    # gemini-2.5-pro: $1.25 / $10.00; asked for a 1,024-token thinking budget, the stand-in spends it
+    pro_cost = (PROMPT_TOKENS * 1.25 + (OUTPUT_TOKENS + 1024) * 10.0) / 1e6
     assert by_asset["swot"]["cost_usd"] == pytest.approx(pro_cost)
     assert a.ledger.spent("AAPL", "run", "run-1") == pytest.approx(4 * FLASH_CALL_COST + pro_cost)
 
@@ -129,7 +144,9 @@ def test_malformed_json_is_reasked(fake, tmp_path):
     a = analyst(tmp_path)
     result = a.porter(pack_for())
     assert fake.count() == 2 and a.records[0].invalid_answers == 1
-    assert "Validation Error" in fake.requests[1].text and "json_invalid" in fake.requests[1].text
+    # the re-ask ends with a user turn: the rejected answer as the model turn, the complaint after it
+    assert fake.requests[1].roles == ["user", "model", "user"]
+    assert "rejected by the validator" in fake.requests[1].text and "json_invalid" in fake.requests[1].text
     assert result.analyst.startswith("llm ")
 
 
@@ -147,7 +164,8 @@ def test_unknown_ids_are_reasked_then_fall_back(fake, tmp_path):
     fell = b.pestel(pack)
     assert fake.count() == 5  # the first call and two re-asks
     assert b.records[0].outcome == "fallback" and b.records[0].invalid_answers == 3
-    assert fell.analyst == "rule-based v1 (fallback from gemini-2.5-flash)"
+    assert fell.analyst == "rule-based v1 (fallback from gemini-3.8-flash)"
+    assert [len(r.roles) for r in fake.requests[2:]] == [1, 3, 5]  # each re-ask adds (model, user)
     assert fell.confidence == round(rules.confidence * 0.8, 2) < rules.confidence
     assert any("LLM analyst unavailable for the PESTEL analysis" in g and "failed validation" in g
                for g in fell.data_gaps)
@@ -228,15 +246,16 @@ def test_a_hang_past_the_timeout_is_retried(fake, tmp_path):
     assert any("timing out" in g for g in fell.data_gaps)
 
 
-def test_errors_never_carry_the_key(fake, tmp_path):
+def test_a_refused_key_fails_naming_the_setting_and_never_carries_the_key(fake, tmp_path):
     fake.push(Step("status", 403, body={"error": {"code": 403, "status": "PERMISSION_DENIED",
                                                    "message": f"API key {KEY} not valid"}}))
     a = analyst(tmp_path)
-    fell = a.porter(pack_for())
+    with pytest.raises(LLMConfigError, match="GEMINI_API_KEY") as err:
+        a.porter(pack_for())
+    assert KEY not in str(err.value) and "***" in str(err.value)
     rec = a.records[0]
-    assert rec.outcome == "fallback" and "http_403" in rec.detail
-    assert KEY not in rec.detail and "***" in rec.detail
-    assert KEY not in fell.model_dump_json()
+    assert rec.outcome == "error" and rec.reason == "key_refused" and fake.count() == 1
+    assert KEY not in rec.detail
     assert all(KEY not in str(v) for r in a.ledger.query("SELECT * FROM llm_calls") for v in r.values())
 
 
@@ -284,6 +303,7 @@ def test_concurrent_ledger_writers_do_not_fail(tmp_path):
 
 
 def test_settings_from_environment():
+    assert LLMSettings.from_env({}).default_model == "gemini-3.8-flash"
     s = LLMSettings.from_env({"CONSULTANTOS_GEMINI_MODEL": "gemini-2.5-flash-lite",
                               "CONSULTANTOS_GEMINI_MODEL_SYNTHESIS": "gemini-2.5-pro",
                               "CONSULTANTOS_LLM_BUDGET_USD": "1.5",
@@ -347,6 +367,8 @@ def test_llm_path_through_dagster_caches_and_records(fake, dagster_env, monkeypa
     assert fake.count() == 5
     meta = {n: first.asset_materializations_for_node(n)[0].metadata for n in names}
     assert all(m["llm_calls"].value == 1 and m["llm_outcome"].value == "model" for m in meta.values())
+    assert all(m["llm_model_answered"].value == "gemini-3.8-flash" and m["llm_finish_reason"].value == "STOP"
+               and m["llm_thinking_tokens"].value == THOUGHT_TOKENS for m in meta.values())
     assert meta["swot"]["llm_input_tokens"].value == PROMPT_TOKENS
     assert meta["synthesis"]["llm_company_spend_usd"].value == pytest.approx(5 * FLASH_CALL_COST)
     assert meta["porter_five_forces"]["retrieved_chunks"].value > 0

@@ -741,15 +741,13 @@ def test_breakers_without_their_database_do_not_stop_calls(breaker_db, monkeypat
 def test_cli_search_embeds_the_query_with_the_key_itself(tmp_path, monkeypatch, capsys):
     """Definitions hold dg.EnvVar references (resolved by Dagster when a run starts); the CLI resolves
     them itself, so `consultantos search` hands the Gemini embedder the key, not the variable's name."""
-    import threading
-    from http.server import ThreadingHTTPServer
-
     from consultantos_assets.cli import main
     from consultantos_assets.defs.resources import build_resources
     from consultantos_assets.index.embedders import GeminiEmbedder
     from consultantos_assets.index.store import ChunkStore
 
-    from .test_index import _FakeGemini, corpus  # answers only requests carrying the key "test-key"
+    from .fake_gemini import FakeGemini
+    from .test_index import corpus, semantic_vector
 
     home = tmp_path / "home"
     for key in ("CONSULTANTOS_PROFILE", "CONSULTANTOS_LANCEDB_URI", "GOOGLE_API_KEY"):
@@ -757,13 +755,11 @@ def test_cli_search_embeds_the_query_with_the_key_itself(tmp_path, monkeypatch, 
     monkeypatch.setenv("CONSULTANTOS_HOME", str(home))
     monkeypatch.setenv("GEMINI_API_KEY", "test-key")
     monkeypatch.setenv("CONSULTANTOS_EMBEDDER", "gemini")
-    _FakeGemini.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeGemini)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", f"http://127.0.0.1:{server.server_port}")
+    fake = FakeGemini(key="test-key", embed=semantic_vector).start()  # answers only the key "test-key"
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
     try:
         ChunkStore(home / "lancedb", GeminiEmbedder("test-key")).replace_company("AAPL", corpus())
-        indexed = len(_FakeGemini.requests)
+        indexed = len(fake.requests)
         import dagster as dg
 
         assert isinstance(build_resources()["index"].gemini_api_key, dg.EnvVar)  # for runs: a reference
@@ -774,7 +770,6 @@ def test_cli_search_embeds_the_query_with_the_key_itself(tmp_path, monkeypatch, 
         assert code == 0, err
         assert "1 hit(s) for 'phone maker' (vector, embedder gemini-gemini-embedding-001-768)" in out
         assert "[doc:phones]" in out
-        assert len(_FakeGemini.requests) == indexed + 1  # the query, embedded by the fake with the right key
+        assert len(fake.requests) == indexed + 1  # the query, embedded by the fake with the right key
     finally:
-        server.shutdown()
-        server.server_close()
+        fake.stop()

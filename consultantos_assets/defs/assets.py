@@ -277,11 +277,12 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
                    scope: str) -> dg.Output[ResearchIndexSummary]:
     from ..index.embedders import EmbedderError
 
+    gap, store = None, None
     try:
         store = index.store()
         result = store.replace_company(ticker, chunks, scope=scope)
     except EmbedderError as exc:
-        raise dg.Failure(description=str(exc)) from exc
+        store, result, gap = _index_locally(context, store, ticker, chunks, scope, exc)
     if store.embedder.name.startswith("lexical"):
         context.log.warning("indexed with the LEXICAL fallback embedder (words, not meaning): run `make install` "
                             "for the local semantic embedders")
@@ -297,6 +298,7 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
         ticker=ticker, table=store.table_name, uri=store.uri, embedder=store.embedder.name,
         dimension=store.embedder.dimension, rows_for_company=result.rows,
         chunks_embedded=result.embedded, chunks_reused=result.reused, by_kind=dict(sorted(by_kind.items())),
+        gap=gap,
     )
     # the version depends on what is indexed, not on how much had to be embedded this time
     version = hashlib.sha256("\n".join([store.embedder.name, *sorted(c.id for c in chunks)]).encode()).hexdigest()[:16]
@@ -316,7 +318,24 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
         "table_version": result.version,
         "index_maintenance": json.dumps(result.indexes) if result.indexes else "none",
         "data_version": version,
+        "embedder_gap": gap or "none",
     })
+
+
+def _index_locally(context: dg.AssetExecutionContext, store, ticker: str, chunks: list, scope: str, exc: Exception):
+    """A failed or malformed Gemini embedding answer: index with the local embedder (its own table and
+    dimension) and say so, instead of failing the index and with it the report. Other embedder errors
+    (configuration) still fail the step."""
+    from ..index.embedders import local_embedder
+    from ..index.store import ChunkStore
+
+    if store is None or getattr(store.embedder, "kind", "") != "gemini":
+        raise dg.Failure(description=str(exc)) from exc
+    local = ChunkStore(store.uri, local_embedder())
+    gap = (f"Gemini embeddings failed ({exc}); indexed with the local embedder {local.embedder.name} in its own "
+           f"table {local.table_name}, so search ranks by it until Gemini embeddings answer again")
+    context.log.warning(gap)
+    return local, local.replace_company(ticker, chunks, scope=scope), gap
 
 
 # ------------------------------------------------------------------------------------------- frameworks
@@ -375,6 +394,17 @@ def _analyst(context: dg.AssetExecutionContext, analyst: AnalystResource):
         raise dg.Failure(description=str(exc)) from exc
 
 
+def _analysed(call):
+    """The analyst's result; a configuration error (unknown model, refused key) fails the step with the
+    message naming the setting to change."""
+    from ..analysis.llm import LLMConfigError
+
+    try:
+        return call()
+    except LLMConfigError as exc:
+        raise dg.Failure(description=str(exc), metadata={"llm_error": exc.kind}) from None
+
+
 def _framework_metadata(result, n_points: int) -> dict[str, object]:
     return {"analyst": result.analyst, "confidence": result.confidence, "points": n_points,
             "data_gaps": len(result.data_gaps)}
@@ -391,7 +421,7 @@ def _llm_metadata(used, resource: AnalystResource, ticker: str, run_id: str) -> 
     meta["llm_fallback"] = any(r.outcome in ("fallback", "budget") for r in records)
     settings = used.settings
     try:
-        meta["llm_company_spend_usd"] = round(resource.ledger().spent(ticker, settings.budget_scope, run_id), 6)
+        meta["llm_company_spend_usd"] = round(resource.ledger().spent(ticker, settings.budget_scope, run_id), 8)
     except Exception:  # metadata only
         pass
     meta["llm_budget_usd"] = f"{settings.budget_usd:.2f} per company ({settings.budget_scope})"
@@ -449,7 +479,7 @@ def _framework_asset(name: str, method: str, description: str, count):
         use_llm, used = _analyst(context, analyst)
         if use_llm:
             _lazy_retrieval(context, pack, index, name, ticker)
-        result = getattr(used, method)(pack)
+        result = _analysed(lambda: getattr(used, method)(pack))
         yield dg.Output(result, metadata={**_framework_metadata(result, count(result)),
                                           "peers": ", ".join(p.ticker for p in pack.peers) or "none",
                                           "retrieved_chunks": sum(len(v) for v in pack.retrieved.values()),
@@ -501,7 +531,7 @@ def synthesis(
     use_llm, used = _analyst(context, analyst)
     if use_llm:
         _lazy_retrieval(context, pack, index, "synthesis", ticker)
-    result = used.synthesis(pack, fw)
+    result = _analysed(lambda: used.synthesis(pack, fw))
     yield dg.Output(result, metadata={
         **_framework_metadata(result, len(result.key_findings) + len(result.recommendations)),
         "coverage": json.dumps(result.confidence_breakdown),
@@ -578,7 +608,13 @@ def report_pdf(
                           peers=_peers(context, sources, company_research))
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
+    from ..analysis.llm import fallbacks
+
+    fell_back = fallbacks([porter_five_forces, swot, pestel, blue_ocean, synthesis])
     yield dg.Output(artifact, metadata={
+        "llm_fallbacks": len(fell_back),
+        "llm_fallback_reasons": dg.MetadataValue.md(
+            "\n".join(f"- {md_escape(label)}: {md_escape(why)}" for label, why in fell_back) or "none"),
         "path": dg.MetadataValue.path(artifact.path),
         "pages": artifact.pages,
         "bytes": artifact.bytes,

@@ -387,6 +387,11 @@ def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
     return "lexical"
 
 
+def local_embedder() -> Embedder:
+    """The best embedder that needs no service: what research_index switches to when Gemini fails."""
+    return make_embedder("minilm" if minilm_available() else "lexical")
+
+
 def make_embedder(kind: str | None = "auto", api_key: str | None = None) -> Embedder:
     """The embedder for `kind` (one of KINDS); see the module docstring for auto."""
     resolved = resolve_kind(kind, api_key)

@@ -131,6 +131,7 @@ class ResearchIndexSummary(Model):
     chunks_embedded: int = Field(description="chunks that had no cached embedding")
     chunks_reused: int
     by_kind: dict[str, int] = Field(default_factory=dict)
+    gap: str | None = Field(None, description="why the configured embedder was not used (fallback stated)")
 
 
 class ReportArtifact(Model):

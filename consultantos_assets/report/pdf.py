@@ -30,6 +30,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPoint, ReportInput
 
+from ..analysis.llm import fallback_line
 from ..atomic import atomic_write_bytes
 from . import charts, content
 from .content import SECTIONS, TableData
@@ -359,6 +360,11 @@ class Cover(Flowable):
         )
         _, nh = note.wrapOn(c, w, 100)
         note.drawOn(c, x, 1.6 * cm)
+        fell_back = fallback_line([r.porter, r.swot, r.pestel, r.blue_ocean, r.synthesis])
+        if fell_back:  # sections the rule-based analyst wrote in place of the model, said where a reader starts
+            warn = markup("<b>Analyst fallback.</b> " + esc(fell_back), Styles.small)
+            _, wh = warn.wrapOn(c, w, 200)
+            warn.drawOn(c, x, 1.6 * cm + nh + 6)
         c.restoreState()
 
 
