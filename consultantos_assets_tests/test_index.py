@@ -5,8 +5,10 @@ writers in two processes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap

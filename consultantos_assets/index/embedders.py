@@ -362,6 +362,8 @@ class GeminiEmbedder:
 
 
 # ------------------------------------------------------------------------------------------- choice
+_LOCAL_ORDER = (("static", static_available), ("minilm", onnx_available))  # fastest first
+
 def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
     """Which embedder `kind` means here and now (auto resolved; CONSULTANTOS_EMBEDDER honoured)."""
     requested = (kind or "auto").strip().lower()
@@ -379,7 +381,7 @@ def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
         if reachable(host, port):
             return "gemini"
         log.warning("a Gemini key is set but %s:%s does not answer; embedding locally", host, port)
-    for kind, available in (("static", static_available), ("minilm", onnx_available)):
+    for kind, available in _LOCAL_ORDER:
         if available():
             return kind
     log.warning("tokenizers/safetensors and the shipped static model are not installed: using the LEXICAL "
@@ -389,7 +391,10 @@ def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
 
 def local_embedder() -> Embedder:
     """The best embedder that needs no service: what research_index switches to when Gemini fails."""
-    return make_embedder("minilm" if minilm_available() else "lexical")
+    for kind, available in _LOCAL_ORDER:
+        if available():
+            return make_embedder(kind)
+    return LexicalHashEmbedder()
 
 
 def make_embedder(kind: str | None = "auto", api_key: str | None = None) -> Embedder:
