@@ -212,6 +212,9 @@ def _sweep_temp_files() -> None:
         print(f"note: removed {len(removed)} temp file(s) left by an interrupted run", file=sys.stderr, flush=True)
 
 
+OUTPUT_NAMES = {"md": "markdown", "json": "json", "pptx": "slides", "xlsx": "workbook"}
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     import dagster as dg
 
@@ -258,6 +261,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     artifact = stored_value("report_pdf", ticker)
     if artifact is None:
         raise CliError(f"the run for {ticker} succeeded but no report_pdf value is stored for it")
+    for fmt, path in artifact.outputs.items():  # the exports, then the PDF's path alone on the last line
+        if fmt != "pdf":
+            print(f"{OUTPUT_NAMES.get(fmt, fmt)}: {path}")
     print(artifact.path)
     return 0
 
@@ -392,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("add", help="validate tickers and add them as company partitions")
     a.add_argument("tickers", nargs="+")
     a.set_defaults(func=cmd_add)
-    r = sub.add_parser("report", help="materialize the whole graph for a company; prints the PDF path last")
+    r = sub.add_parser("report", help="materialize the whole graph for a company; prints each export, then the PDF path last")
     r.add_argument("ticker")
     r.add_argument("--resume", action="store_true",
                    help="re-execute the company's last failed or interrupted run from its failure: steps that "
