@@ -254,10 +254,10 @@ def _summary(d: Deck) -> None:
     lead = paras[0] if paras else "No executive summary was produced."
     box(s, MX, TOP, BODY_W, Inches(1.3), lead, 14, "NAVY", max_len=520)
     half = (BODY_W - Inches(0.4)) // 2
-    points_box(s, MX, TOP + Inches(1.45), half, Inches(3.9), "Key findings", syn.key_findings, "NAVY", size=11,
+    points_box(s, MX, TOP + Inches(1.45), half, Inches(3.9), "Key findings", syn.key_findings, "NAVY", size=13,
                limit=3, empty="No key findings.")
     points_box(s, MX + half + Inches(0.4), TOP + Inches(1.45), half, Inches(3.9), "Recommendations",
-               syn.recommendations, "TEAL", size=11, limit=3, empty="No recommendations.", numbered=True)
+               syn.recommendations, "TEAL", size=13, limit=3, empty="No recommendations.", numbered=True)
 
 
 def _dashboard(d: Deck) -> None:
@@ -512,7 +512,7 @@ def _risks(d: Deck) -> None:
     r = d.report
     s = d.slide(content.SECTIONS["risks"], "Risks and gaps")
     half = (BODY_W - Inches(0.4)) // 2
-    points_box(s, MX, TOP, half, BODY_H - Inches(0.3), "Key risks", r.synthesis.risks, "RED", size=11, limit=4,
+    points_box(s, MX, TOP, half, BODY_H - Inches(0.3), "Key risks", r.synthesis.risks, "RED", size=12, limit=4,
                empty="No risks recorded.")
     gaps = content.data_gaps(r)
     x = MX + half + Inches(0.4)
