@@ -19,6 +19,7 @@ from consultantos_assets.models import (
     ReportInput,
 )
 
+from ..analysis.peers import PEER_METRICS
 from .formatting import (
     NA,
     fmt_conf,
@@ -340,13 +341,10 @@ class Comparable:
     note: str = ""
 
 
+# key -> (label, unit): the peer figures' metrics (peer:<key>:median evidence), revenue first
 COMPARABLE_METRICS: dict[str, tuple[str, str]] = {
-    # key -> (label, unit); the same keys as the peer figures and peer:<key>:median evidence
-    "revenue": ("Revenue", "USD"),
-    "revenue_growth": ("Revenue growth", "ratio"),
-    "gross_margin": ("Gross margin", "ratio"),
-    "operating_margin": ("Operating margin", "ratio"),
-    "net_margin": ("Net margin", "ratio"),
+    k: (PEER_METRICS[k][0][:1].upper() + PEER_METRICS[k][0][1:], PEER_METRICS[k][1])
+    for k in sorted(PEER_METRICS, key=lambda k: (k != "revenue", k != "revenue_growth"))
 }
 MIN_PEERS = 3  # a comparison needs at least three peers with the figure
 

@@ -7,9 +7,7 @@ inputs give a byte-identical file.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,12 +23,9 @@ from pptx.util import Emu, Inches, Pt
 
 from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPoint, ReportInput
 
-from ..atomic import atomic_write_bytes
 from . import content
 from .formatting import axis_scale, fmt_conf, fmt_date, fmt_num
-from .office import PALETTE, SERIES, reproducible_zip, stamp, text
-
-log = logging.getLogger(__name__)
+from .office import PALETTE, SERIES, reproducible_zip, stamp, text, write_package
 
 W, H = Inches(13.333), Inches(7.5)
 MX = Inches(0.55)  # side margin
@@ -583,7 +578,6 @@ def build_pptx_bytes(report: ReportInput) -> bytes:
     props.keywords = report.ticker
     props.revision = 1
     props.created = props.modified = when.replace(tzinfo=None)
-    props.last_printed = dt.datetime(2000, 1, 1)
     buf = io.BytesIO()
     d.prs.save(buf)
     return reproducible_zip(buf.getvalue(), when)
@@ -591,11 +585,7 @@ def build_pptx_bytes(report: ReportInput) -> bytes:
 
 def render_pptx(report: ReportInput, path: Path | str) -> Path:
     """Write the deck to ``path`` atomically."""
-    path = Path(path)
-    data = build_pptx_bytes(report)
-    atomic_write_bytes(path, data)
-    log.info("wrote %s (%d bytes)", path, len(data))
-    return path
+    return write_package(path, build_pptx_bytes(report))
 
 
 __all__ = ["SLIDES", "build_pptx_bytes", "render_pptx"]

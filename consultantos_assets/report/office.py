@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import re
 import zipfile
+from pathlib import Path
 
+from ..atomic import atomic_write_bytes
 from .markup import clean
 from .theme import P
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT = 32_000  # Excel holds at most 32,767 characters in a cell
 
@@ -62,3 +67,11 @@ def reproducible_zip(data: bytes, when: dt.datetime) -> bytes:
             entry.external_attr = 0o600 << 16
             dst.writestr(entry, blob)
     return out.getvalue()
+
+
+def write_package(path: Path | str, data: bytes) -> Path:
+    """Write a built Office file atomically (a reader sees the old file or the new one, never a part)."""
+    path = Path(path)
+    atomic_write_bytes(path, data)
+    log.info("wrote %s (%d bytes)", path, len(data))
+    return path

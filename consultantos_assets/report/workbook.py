@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +18,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from consultantos_assets.models import FORCE_LABELS, METRICS, FinancialFact, ReportInput
 
-from ..atomic import atomic_write_bytes
 from . import content
 from .formatting import NA, fmt_conf
-from .office import PALETTE, reproducible_zip, stamp, text
-
-log = logging.getLogger(__name__)
+from .office import PALETTE, reproducible_zip, stamp, text, write_package
 
 UNIT_LABEL = {"USD": "USD m", "USD/shares": "USD per share", "USD/share": "USD per share", "shares": "shares m"}
 UNIT_FORMAT = {"USD": "usd", "USD/shares": "per_share", "USD/share": "per_share", "shares": "count"}
@@ -581,11 +577,7 @@ def build_xlsx_bytes(report: ReportInput) -> bytes:
 
 def render_xlsx(report: ReportInput, path: Path | str) -> Path:
     """Write the workbook to ``path`` atomically."""
-    path = Path(path)
-    data = build_xlsx_bytes(report)
-    atomic_write_bytes(path, data)
-    log.info("wrote %s (%d bytes)", path, len(data))
-    return path
+    return write_package(path, build_xlsx_bytes(report))
 
 
 __all__ = ["SHEETS", "build_xlsx_bytes", "render_xlsx"]
