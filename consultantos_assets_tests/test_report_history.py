@@ -6,6 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import openpyxl
+from pptx import Presentation
+
 from consultantos_assets.report import pdf_text
 
 from .conftest import BUNDLED
@@ -37,3 +40,11 @@ def test_user_document_flows_into_report_and_what_changed(tmp_path):
     assert len(users) == 1 and "steady demand" in users[0]["text"]
     artifact = json.loads(cli(home, "show", "AAPL", "report_pdf", "--json").stdout)
     assert artifact["compared_with"] and artifact["compared_with"] != artifact["inputs_hash"]
+    # the deck and the workbook beside the PDF say the same
+    sheet = openpyxl.load_workbook(artifact["outputs"]["xlsx"])["What changed"]
+    assert any(r[0].value == "Research documents" and "channel-check.md" in str(r[1].value) for r in sheet.iter_rows())
+    deck = Presentation(artifact["outputs"]["pptx"])
+    deck_text = " ".join(s.text_frame.text for slide in deck.slides for s in slide.shapes if s.has_text_frame)
+    deck_text += " ".join(c.text for slide in deck.slides for s in slide.shapes if s.has_table
+                          for row in s.table.rows for c in row.cells)
+    assert "What changed" in deck_text and "Added · Research documents" in deck_text
