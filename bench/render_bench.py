@@ -1,4 +1,4 @@
-"""PDF render time with inputs loaded: real bundled data, rule-based analysis, no Dagster.
+"""PDF, slide deck and workbook render time with inputs loaded: real bundled data, rule-based analysis, no Dagster.
 
     .venv/bin/python bench/render_bench.py [--tickers AAPL NVDA MSFT] [--repeat 7]
 
@@ -19,7 +19,7 @@ from consultantos_assets.analysis.analyst import EvidencePack, Frameworks
 from consultantos_assets.analysis.assemble import report_input
 from consultantos_assets.analysis.evidence import build_evidence
 from consultantos_assets.analysis.rules import RuleBasedAnalyst
-from consultantos_assets.report import render_markdown, render_pdf
+from consultantos_assets.report import build_pptx_bytes, build_xlsx_bytes, render_markdown, render_pdf
 from consultantos_assets.settings import BUNDLED_SNAPSHOT, Settings
 from consultantos_assets.sources.collect import gather
 
@@ -43,7 +43,8 @@ def main() -> None:
         for t in args.tickers:
             bundle = load(t)
             render_pdf(bundle, Path(tmp) / "warm.pdf")  # fonts and caches loaded once per process
-            times, md_times = [], []
+            build_pptx_bytes(bundle)
+            times, md_times, pptx_times, xlsx_times = [], [], [], []
             for i in range(args.repeat):
                 start = time.perf_counter()
                 result = render_pdf(bundle, Path(tmp) / f"{t}-{i}.pdf")
@@ -51,18 +52,28 @@ def main() -> None:
                 start = time.perf_counter()
                 render_markdown(bundle)
                 md_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                deck = build_pptx_bytes(bundle)
+                pptx_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                book = build_xlsx_bytes(bundle)
+                xlsx_times.append(time.perf_counter() - start)
             times.sort()
             rows.append({
                 "ticker": t, "pages": result.pages, "kb": round(result.bytes / 1024, 1),
                 "pdf_median_s": round(statistics.median(times), 3),
                 "pdf_p95_s": round(times[min(len(times) - 1, int(0.95 * len(times)))], 3),
                 "markdown_median_s": round(statistics.median(md_times), 4),
+                "pptx_median_s": round(statistics.median(pptx_times), 3), "pptx_kb": round(len(deck) / 1024, 1),
+                "xlsx_median_s": round(statistics.median(xlsx_times), 3), "xlsx_kb": round(len(book) / 1024, 1),
                 "target_s": 1.0,
             })
-    print(f"{'ticker':<7}{'pages':>6}{'KB':>8}{'pdf p50 s':>11}{'pdf p95 s':>11}{'md p50 s':>10}{'p50/target':>12}")
+    print(f"{'ticker':<7}{'pages':>6}{'KB':>8}{'pdf p50 s':>11}{'pdf p95 s':>11}{'md p50 s':>10}{'p50/target':>12}"
+          f"{'pptx p50 s':>12}{'xlsx p50 s':>12}")
     for r in rows:
         print(f"{r['ticker']:<7}{r['pages']:>6}{r['kb']:>8}{r['pdf_median_s']:>11}{r['pdf_p95_s']:>11}"
-              f"{r['markdown_median_s']:>10}{r['pdf_median_s'] / r['target_s']:>12.2f}")
+              f"{r['markdown_median_s']:>10}{r['pdf_median_s'] / r['target_s']:>12.2f}"
+              f"{r['pptx_median_s']:>12}{r['xlsx_median_s']:>12}")
     out = Path(__file__).with_name("render_results.json")
     out.write_text(json.dumps({"repeat": args.repeat, "rows": rows}, indent=2) + "\n")
 

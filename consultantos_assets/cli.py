@@ -227,13 +227,19 @@ def _report_plan(instance, defs, profile) -> dict[str, str]:
                        inputs)
     if "report_pdf" not in plan:
         artifact = stored_value("report_pdf", profile.ticker)
-        if artifact is None or not _report_exists(artifact.path):
-            plan["report_pdf"] = "its PDF is missing"
+        missing = [artifact.path] if artifact is None else \
+            [path for path in {"pdf": artifact.path, **artifact.outputs}.values() if not _report_exists(path)]
+        if artifact is None or missing:
+            plan["report_pdf"] = "its PDF is missing" if artifact is None or artifact.path in missing else \
+                f"{len(missing)} of its files are missing"
     return plan
 
 
 def _report_exists(path: str) -> bool:
     return path.startswith("gs://") or Path(path).is_file()
+
+
+OUTPUT_NAMES = {"md": "markdown", "json": "json", "pptx": "slides", "xlsx": "workbook"}
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -313,6 +319,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     artifact = stored_value("report_pdf", ticker)
     if artifact is None:
         raise CliError(f"the run for {ticker} succeeded but no report_pdf value is stored for it")
+    for fmt, path in artifact.outputs.items():  # the exports, then the PDF's path alone on the last line
+        if fmt != "pdf":
+            print(f"{OUTPUT_NAMES.get(fmt, fmt)}: {path}")
     from .analysis.llm import fallback_line
     from .analysis.prompts import ASSET_OF, FRAMEWORKS
 
@@ -454,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("tickers", nargs="+")
     a.set_defaults(func=cmd_add)
     r = sub.add_parser("report", help="materialize what is not up to date for a company (everything the first "
-                       "time); prints the PDF path last")
+                       "time); prints each export, then the PDF path last")
     r.add_argument("ticker")
     r.add_argument("--force", action="store_true", help="materialize the whole graph even if it is up to date")
     r.add_argument("--resume", action="store_true",

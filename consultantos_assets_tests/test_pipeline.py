@@ -94,6 +94,19 @@ def test_report_runs_every_asset_and_prints_pdf_path_last(two_reports):
             assert any(asset in line and "materialized" in line for line in lines), (asset, out)
         assert "check fiscal_periods_sane  passed" in out
         assert (pdf.with_suffix(".md")).is_file() and (pdf.with_suffix(".json")).is_file()
+        printed = dict(line.split(": ", 1) for line in lines[-5:-1])  # each export, then the PDF
+        assert printed == {"markdown": str(pdf.with_suffix(".md")), "json": str(pdf.with_suffix(".json")),
+                           "slides": str(pdf.with_suffix(".pptx")), "workbook": str(pdf.with_suffix(".xlsx"))}
+        assert all(Path(p).is_file() for p in printed.values())
+    # report_pdf's metadata lists every output
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(home / "dagster"))
+    [record] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(dg.AssetKey("report_pdf"), asset_partitions=["AAPL"]), limit=1).records
+    meta = record.asset_materialization.metadata
+    assert meta["xlsx_path"].value.endswith("AAPL_report.xlsx") and meta["pptx_path"].value.endswith(".pptx")
+    assert all(f"AAPL_report.{ext}" in meta["outputs"].value for ext in ("pdf", "md", "json", "pptx", "xlsx"))
 
 
 def test_pdf_states_company_and_sec_revenue(two_reports):

@@ -531,6 +531,12 @@ def test_reports_and_their_history_live_in_the_bucket(gcs_env, tmp_path, monkeyp
         assert (artifact.path, artifact.markdown_path, artifact.json_path) == (
             f"{base}/AAPL_report.pdf", f"{base}/AAPL_report.md", f"{base}/AAPL_report.json")
         assert artifact.compared_with is None and "Apple" in markdown
+        assert artifact.outputs == {fmt: f"{base}/AAPL_report.{fmt}" for fmt in ("pdf", "md", "json", "pptx", "xlsx")}
+        deck = gcs_env.blob("store-test/reports/AAPL/AAPL_report.pptx")
+        deck.reload()
+        assert deck.content_type == "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+        assert deck.download_as_bytes()[:2] == b"PK"
+        assert gcs_env.blob("store-test/reports/AAPL/AAPL_report.xlsx").exists()
         assert store.verify(artifact, "Apple Inc.") == []
         assert gcs_env.blob(f"store-test/reports/AAPL/history/{content_hash(first)}.json").exists()
 

@@ -261,8 +261,9 @@ def test_write_exports(tmp_path):
     exports = rpt.write_exports(apple_report(), tmp_path / "exports", "AAPL-2024-11-01")
     paths = exports.paths
     assert exports.pdf.pages >= 8 and exports.markdown == paths["md"].read_text(encoding="utf-8")
-    assert set(paths) == {"pdf", "md", "json"}
+    assert set(paths) == {"pdf", "md", "json", "pptx", "xlsx"}
     assert paths["pdf"].read_bytes().startswith(b"%PDF-")
+    assert paths["pptx"].read_bytes()[:2] == paths["xlsx"].read_bytes()[:2] == b"PK"  # Office zip packages
     assert paths["md"].read_text(encoding="utf-8").startswith("# Apple Inc. (AAPL)")
     json.loads(paths["json"].read_text(encoding="utf-8"))
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == sorted(p.name for p in paths.values())

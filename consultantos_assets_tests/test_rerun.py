@@ -11,7 +11,9 @@ import re
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
+from pptx import Presentation
 
 from consultantos_assets.report import pdf_text
 
@@ -92,6 +94,14 @@ def test_a_new_document_reruns_exactly_what_depends_on_it(built):
     assert len(users) == 1 and "steady demand" in users[0]["text"]
     artifact = json.loads(cli(home, "show", "AAPL", "report_pdf", "--json").stdout)
     assert artifact["compared_with"] and artifact["compared_with"] != artifact["inputs_hash"]
+    # the deck and the workbook beside the PDF say the same
+    sheet = openpyxl.load_workbook(artifact["outputs"]["xlsx"])["What changed"]
+    assert any(r[0].value == "Research documents" and "channel-check.md" in str(r[1].value) for r in sheet.iter_rows())
+    deck = Presentation(artifact["outputs"]["pptx"])
+    deck_text = " ".join(s.text_frame.text for slide in deck.slides for s in slide.shapes if s.has_text_frame)
+    deck_text += " ".join(c.text for slide in deck.slides for s in slide.shapes if s.has_table
+                          for row in s.table.rows for c in row.cells)
+    assert "What changed" in deck_text and "Added · Research documents" in deck_text
     assert set(states(cli(home, "report", "AAPL", snapshot=snapshot).stdout).values()) == {"up to date"}
 
 
@@ -104,10 +114,11 @@ def test_a_refresh_with_identical_data_spares_everything_downstream(built):
     assert got == {a: "materialized" if a == "financials" else "up to date" for a in ASSETS}
 
 
-def test_a_deleted_pdf_is_rebuilt(built):
+@pytest.mark.parametrize("suffix", [".pdf", ".xlsx"])
+def test_a_deleted_output_is_rebuilt(built, suffix):
     home, snapshot = built
     pdf = Path(cli(home, "report", "AAPL", snapshot=snapshot).stdout.strip().splitlines()[-1])
-    pdf.unlink()
+    pdf.with_suffix(suffix).unlink()
     got = states(cli(home, "report", "AAPL", snapshot=snapshot).stdout)
     assert got == {a: "materialized" if a == "report_pdf" else "up to date" for a in ASSETS}
-    assert pdf.is_file()
+    assert pdf.with_suffix(suffix).is_file()

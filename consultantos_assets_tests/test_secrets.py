@@ -87,6 +87,7 @@ def test_no_key_anywhere_after_a_run_with_a_failing_call(tmp_path, gemini):
     files = [p for p in home.rglob("*") if p.is_file()]
     assert any(p.suffix == ".db" for p in files) and any(p.suffix == ".lance" for p in files)
     assert any(p.suffix == ".duckdb" for p in files) and any(p.suffix == ".pdf" for p in files)
+    assert any(p.suffix == ".pptx" for p in files) and any(p.suffix == ".xlsx" for p in files)
     for p in files:
         data = p.read_bytes()
         if _leaks(data):
@@ -98,6 +99,13 @@ def test_no_key_anywhere_after_a_run_with_a_failing_call(tmp_path, gemini):
             _, text = pdf_text(p)
             if _leaks(text.encode()):
                 found[f"{p.name} (text)"] = _leaks(text.encode())
+        if p.suffix in (".pptx", ".xlsx"):  # Office files are zips: search their parts uncompressed
+            import zipfile
+
+            with zipfile.ZipFile(p) as z:
+                for part in z.namelist():
+                    if _leaks(z.read(part)):
+                        found[f"{p.name}:{part}"] = _leaks(z.read(part))
         if p.suffix == ".duckdb":
             import duckdb
 

@@ -567,8 +567,8 @@ def insight_index(
 @company_asset(
     group="report",
     kind="pdf",
-    description="The consulting report as PDF, with Markdown and JSON exports beside it. Identical "
-    "inputs give a byte-identical PDF.",
+    description="The consulting report as PDF, with Markdown, JSON, a slide deck (.pptx) and a workbook (.xlsx) "
+    "beside it. Identical inputs give byte-identical files.",
     check_specs=[dg.AssetCheckSpec("report_complete", asset="report_pdf",
                                    description="The PDF opens, has every section and names the company.")],
 )
@@ -621,6 +621,9 @@ def report_pdf(
         "sha256": artifact.sha256,
         "markdown_path": dg.MetadataValue.path(artifact.markdown_path or ""),
         "json_path": dg.MetadataValue.path(artifact.json_path or ""),
+        "pptx_path": dg.MetadataValue.path(artifact.outputs.get("pptx", "")),
+        "xlsx_path": dg.MetadataValue.path(artifact.outputs.get("xlsx", "")),
+        "outputs": dg.MetadataValue.md("\n".join(f"- {fmt}: `{path}`" for fmt, path in artifact.outputs.items())),
         "what_changed_since": artifact.compared_with or "first report",
         "preview": dg.MetadataValue.md(markdown),
     })

@@ -2,7 +2,7 @@
 
 gs://<bucket>/<prefix>/assets/<asset>/<TICKER>.json     asset values, the same JSON envelope as the local
                                                         profile ({"type": ..., "value": ...})
-gs://<bucket>/<prefix>/reports/<TICKER>/<TICKER>_report.pdf|.md|.json   the report and its exports
+gs://<bucket>/<prefix>/reports/<TICKER>/<TICKER>_report.pdf|.md|.json|.pptx|.xlsx   the report and its exports
 gs://<bucket>/<prefix>/reports/<TICKER>/history/<inputs hash>.json      report inputs, for "what changed"
 gs://<bucket>/<prefix>/llm/cache/<k[:2]>/<key>.json     LLM answers by cache key
 gs://<bucket>/<prefix>/lancedb/                         the research index (CONSULTANTOS_LANCEDB_URI)
@@ -43,7 +43,11 @@ from .resources import AnalystResource, ReportStore, _optional_env
 
 log = logging.getLogger(__name__)
 _TRANSIENT = (TooManyRequests, ServiceUnavailable, Forbidden)
-_CONTENT_TYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json"}
+_CONTENT_TYPES = {
+    "pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def gcs_bucket(gcs: GCSResource, name: str):
@@ -135,8 +139,8 @@ class GCSModelJsonIOManager(dg.ConfigurableIOManager):
 class GCSReportStore(ReportStore):
     """ReportStore whose files live in a bucket: gs://<gcs_bucket>/<directory>/<TICKER>/...
 
-    Rendering happens in a temporary directory; the PDF, Markdown and JSON are then uploaded, and the
-    report's paths are gs:// URIs. The inputs history is read from and written to the bucket.
+    Rendering happens in a temporary directory; the PDF and every export (Markdown, JSON, slide deck,
+    workbook) are then uploaded, and the report's paths are gs:// URIs. The inputs history is read from and written to the bucket.
     """
 
     gcs: dg.ResourceDependency[GCSResource]
@@ -163,7 +167,8 @@ class GCSReportStore(ReportStore):
 
     def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
         kept = {}
-        for fmt in ("json", "md", "pdf"):  # the PDF last: once it is there, its exports are too
+        # the PDF last: once it is there, its exports are too
+        for fmt in [*(f for f in paths if f != "pdf"), "pdf"]:
             name = self._name(ticker, paths[fmt].name)
             _upload(self._bucket.blob(name), paths[fmt].read_bytes(), _CONTENT_TYPES[fmt])
             kept[fmt] = self.uri(name)

@@ -129,7 +129,8 @@ class IndexResource(dg.ConfigurableResource):
 
 
 class ReportStore(dg.ConfigurableResource):
-    """Where PDFs, their Markdown/JSON exports and the history of report inputs are written.
+    """Where PDFs, their exports (Markdown, JSON, slide deck, workbook) and the history of report inputs are
+    written.
 
     Rendering always happens into a local directory; the storage hooks below (`_render_dir`, `_keep`,
     `_history`, `_archive`, `_local_pdf`) say where the files end up. Here they are files under
@@ -150,7 +151,7 @@ class ReportStore(dg.ConfigurableResource):
         yield self.path_for(ticker)
 
     def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
-        """Make the rendered files durable; returns where each one is, by format (pdf, md, json)."""
+        """Make the rendered files durable; returns where each one is, by format (pdf, md, json, pptx, xlsx)."""
         return {fmt: str(path) for fmt, path in paths.items()}
 
     def _history(self, ticker: str) -> list[tuple[str, Callable[[], str]]]:
@@ -187,7 +188,8 @@ class ReportStore(dg.ConfigurableResource):
         return None, None
 
     def publish(self, bundle: ReportInput) -> tuple[ReportArtifact, str]:
-        """Render PDF, Markdown and JSON beside each other; archive the inputs for 'what changed'."""
+        """Render every output beside each other; archive the inputs for 'what changed' (which the PDF,
+        Markdown, deck and workbook all show when an earlier report exists)."""
         from ..report import write_exports
 
         current = content_hash(bundle)
@@ -199,7 +201,7 @@ class ReportStore(dg.ConfigurableResource):
         self._archive(bundle.ticker, current, bundle.model_dump_json())
         artifact = ReportArtifact(
             ticker=bundle.ticker, path=kept["pdf"], pages=out.pdf.pages, bytes=out.pdf.bytes,
-            sha256=out.pdf.sha256, markdown_path=kept["md"], json_path=kept["json"],
+            sha256=out.pdf.sha256, markdown_path=kept["md"], json_path=kept["json"], outputs=kept,
             generated_for=bundle.as_of, inputs_hash=current, compared_with=previous_id,
         )
         return artifact, out.markdown

@@ -142,6 +142,8 @@ class ReportArtifact(Model):
     sha256: str
     markdown_path: str | None = None
     json_path: str | None = None
+    outputs: dict[str, str] = Field(default_factory=dict,
+                                    description="every file of the report by format: pdf, md, json, pptx, xlsx")
     generated_for: dt.date | None = Field(None, description="as-of date the report states")
     inputs_hash: str | None = Field(None, description="content hash of the report's inputs")
     compared_with: str | None = Field(None, description="inputs hash of the earlier report 'what changed' uses")

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from consultantos_assets.models import (
+    FLOW_METRICS_SET,
     FORCE_LABELS,
     METRICS,
     PESTEL_FACTORS,
@@ -18,6 +19,7 @@ from consultantos_assets.models import (
     ReportInput,
 )
 
+from ..analysis.peers import PEER_METRICS
 from .formatting import (
     NA,
     fmt_conf,
@@ -281,6 +283,108 @@ def price_table(report: ReportInput) -> TableData | None:
         ["Observations", f"{p.observations:,} daily closes, {fmt_date(p.first_date)} to {fmt_date(p.last_date)}"],
     ]
     return TableData(header=["Price statistic", "Value"], rows=rows)
+
+
+# ------------------------------------------------------------- cash flow, multiples, comparables
+# Generic over what the financial model holds: metrics beyond the income statement and the core balance
+# sheet (cash, debt and any cash-flow or capital figure the model gains) form the "cash flow and
+# capital" view; multiples and peers are read where the models carry them, else reported as missing.
+
+CORE_STATEMENT_METRICS = frozenset(FLOW_METRICS_SET | {"total_assets", "total_liabilities", "equity",
+                                                       "shares_outstanding"})
+
+
+def cash_flow_metrics(report: ReportInput) -> list[str]:
+    """Cash-flow and capital metric keys with at least one annual value, in METRICS order."""
+    held = {f.metric for f in report.financials.annual}
+    return [k for k in METRICS if k not in CORE_STATEMENT_METRICS and k in held]
+
+
+def cash_flow_table(report: ReportInput) -> TableData | None:
+    keys = cash_flow_metrics(report)
+    if not keys:
+        return None
+    years = report_years(report)
+    fin = report.financials
+    rows = []
+    for key in keys:
+        label, unit = METRICS[key]
+        rows.append([label, *[fmt_value(f.value, f.unit or unit) if (f := fin.value(key, y)) else NA
+                              for y in years]])
+    return TableData(header=["Cash flow and capital", *[fy_label(y) for y in years]], rows=rows)
+
+
+@dataclass
+class Multiple:
+    label: str
+    value: float | None
+    display: str
+    note: str = ""
+
+
+def multiples(report: ReportInput) -> list[Multiple]:
+    """Valuation multiples the financial model computed (none when it holds none)."""
+    out = []
+    for m in getattr(report.financials, "multiples", None) or []:
+        value = getattr(m, "value", None)
+        label = getattr(m, "label", None) or getattr(m, "name", "")
+        note = getattr(m, "reason", None) or getattr(m, "note", None) or getattr(m, "basis", None) or ""
+        display = f"{value:,.1f}x" if isinstance(value, int | float) else NA
+        out.append(Multiple(str(label), value if isinstance(value, int | float) else None, display, str(note)))
+    return out
+
+
+@dataclass
+class Comparable:
+    label: str  # the company, a peer, or "Peer median (n)"
+    values: dict[str, float | None]
+    note: str = ""
+
+
+# key -> (label, unit): the peer figures' metrics (peer:<key>:median evidence), revenue first
+COMPARABLE_METRICS: dict[str, tuple[str, str]] = {
+    k: (PEER_METRICS[k][0][:1].upper() + PEER_METRICS[k][0][1:], PEER_METRICS[k][1])
+    for k in sorted(PEER_METRICS, key=lambda k: (k != "revenue", k != "revenue_growth"))
+}
+MIN_PEERS = 3  # a comparison needs at least three peers with the figure
+
+
+def comparables(report: ReportInput) -> list[Comparable]:
+    """The company's latest fiscal year beside its peers (when the report holds them) and the peer
+    medians in the evidence (peer:<metric>:median); empty when there is nothing to compare with."""
+    fin = report.financials
+    rev = fin.latest("revenue")
+    peers = list(getattr(report, "peers", None) or [])
+    medians = {k: e for k in COMPARABLE_METRICS if (e := report.evidence_by_id().get(f"peer:{k}:median"))}
+    if not peers and not medians:
+        return []
+    own: dict[str, float | None] = dict.fromkeys(COMPARABLE_METRICS)
+    if rev is not None:
+        y = rev.fiscal_year
+        own.update(revenue=rev.value, revenue_growth=growth(report, "revenue", y),
+                   gross_margin=margin(report, "gross_profit", y),
+                   operating_margin=margin(report, "operating_income", y),
+                   net_margin=margin(report, "net_income", y))
+    rows = [Comparable(f"{company_name(report)} ({report.ticker})", own,
+                       fy_label(rev.fiscal_year) if rev else "no revenue reported")]
+    for p in peers:
+        rows.append(Comparable(f"{getattr(p, 'name', '') or p.ticker} ({p.ticker})",
+                               {k: getattr(p, k, None) for k in COMPARABLE_METRICS},
+                               fy_label(p.fiscal_year) if getattr(p, "fiscal_year", None) else ""))
+    if medians:
+        counts = {k: len((e.reference or "").split("; ")) for k, e in medians.items()}
+        n = max(counts.values())
+        basis = next(iter(medians.values())).reference or ""
+        note = ("median of " + ", ".join(part.split(" ")[0] for part in basis.split("; ") if part)
+                + ("" if n >= MIN_PEERS else f"; fewer than {MIN_PEERS} peers, not a basis for comparison"))
+        rows.append(Comparable(f"Peer median ({n})", {k: (medians[k].value if k in medians else None)
+                                                      for k in COMPARABLE_METRICS}, note))
+    return rows
+
+
+def fmt_comparable(value: float | None, key: str) -> str:
+    unit = COMPARABLE_METRICS[key][1]
+    return fmt_pct(value, signed=key.endswith("growth")) if unit == "ratio" else fmt_value(value, unit)
 
 
 # ----------------------------------------------------------------------------------------- trends

@@ -1,4 +1,4 @@
-"""JSON export and the one call that writes every export format."""
+"""JSON export and the one call that writes every output: PDF, Markdown, JSON, slide deck, workbook."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from consultantos_assets.models import ReportInput
 
 from ..atomic import atomic_write_text
 from .content import key_figures
+from .deck import render_pptx
 from .markdown import render_markdown
 from .pdf import RenderResult, render_pdf
+from .workbook import render_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +34,19 @@ class Exports:
     markdown_path: Path
     json_path: Path
     markdown: str
+    pptx_path: Path
+    xlsx_path: Path
 
     @property
     def paths(self) -> dict[str, Path]:
-        return {"pdf": self.pdf.path, "md": self.markdown_path, "json": self.json_path}
+        """Every output by format, the PDF first."""
+        return {"pdf": self.pdf.path, "md": self.markdown_path, "json": self.json_path, "pptx": self.pptx_path,
+                "xlsx": self.xlsx_path}
 
 
 def write_exports(report: ReportInput, directory: Path | str, stem: str) -> Exports:
-    """Write ``<stem>.pdf``, ``<stem>.md`` and ``<stem>.json`` into ``directory`` (each atomically)."""
+    """Write ``<stem>.pdf``, ``.md``, ``.json``, ``.pptx`` (slide deck) and ``.xlsx`` (workbook) into
+    ``directory``, each atomically."""
     if not stem or "/" in stem or "\\" in stem or stem in (".", ".."):
         raise ValueError(f"export stem {stem!r} must be a plain file name without directories")
     directory = Path(directory)
@@ -48,5 +55,8 @@ def write_exports(report: ReportInput, directory: Path | str, stem: str) -> Expo
     markdown = render_markdown(report)
     md_path = atomic_write_text(directory / f"{stem}.md", markdown)
     json_path = atomic_write_text(directory / f"{stem}.json", render_json(report))
+    pptx_path = render_pptx(report, directory / f"{stem}.pptx")
+    xlsx_path = render_xlsx(report, directory / f"{stem}.xlsx")
     log.info("wrote report exports for %s to %s", report.ticker, directory)
-    return Exports(pdf=pdf, markdown_path=md_path, json_path=json_path, markdown=markdown)
+    return Exports(pdf=pdf, markdown_path=md_path, json_path=json_path, markdown=markdown, pptx_path=pptx_path,
+                   xlsx_path=xlsx_path)
