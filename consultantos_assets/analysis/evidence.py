@@ -212,7 +212,7 @@ def valuation_evidence(fin: Financials, financial_company: bool = False) -> list
             continue
         ratio = m.key in ("fcf_yield", "dividend_yield")
         out.append(Evidence(
-            id=m.evidence_id, kind="financial", label=m.label,
+            id=m.evidence_id, kind="financial", label=f"{m.label}, {m.period}",
             text=f"{m.label} was {m.display}: {m.basis}.", value=m.value, unit="ratio" if ratio else "x",
             source="computed from SEC EDGAR facts and the last close",
             reference=", ".join(sorted({r.accession for r in m.refs})),

@@ -620,12 +620,14 @@ def _valuation_sentence(s: Signals) -> list[str]:
     pe, fcf_yield = s.multiple("pe_trailing"), s.multiple("fcf_yield")
     parts = []
     if pe is not None:
-        parts.append(f"{pe.value:,.1f}x trailing earnings")
+        parts.append(f"{pe.value:,.1f}x trailing earnings ({pe.evidence.label.split(', ', 1)[-1]})")
     if fcf_yield is not None:
         parts.append(f"a free cash flow yield of {pct(fcf_yield.value)}")
     if not parts:
         return []
-    return ["At the last close the shares traded at " + " with ".join(parts) + "."]
+    close = (pe or fcf_yield).evidence.date  # type: ignore[union-attr]
+    return [f"At the last close ({close.isoformat() if close else 'date unknown'}) the shares traded at "
+            + " with ".join(parts) + "."]
 
 
 def _top(points: list[FrameworkPoint], n: int) -> list[FrameworkPoint]:

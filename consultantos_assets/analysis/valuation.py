@@ -75,6 +75,7 @@ class Multiple:
     value: float | None
     basis: str  # what it was computed from, with dates
     reason: str | None = None  # why it is n/a
+    period: str = ""  # the statement period it rests on: "TTM to 2025-12-27" or "FY2026"
     refs: list[FinancialFact] = field(default_factory=list)
 
     @property
@@ -86,7 +87,7 @@ class Multiple:
         if self.value is None:
             return "n/a"
         if self.key in ("fcf_yield", "dividend_yield"):
-            return f"{self.value * 100:,.1f}%"
+            return f"{self.value * 100:,.2f}%"
         return f"{self.value:,.1f}x"
 
 
@@ -124,7 +125,7 @@ def multiples(fin: Financials, financial_company: bool = False) -> list[Multiple
 
     def add(key: str, value: float | None, basis_text: str, reason: str | None, *refs: FinancialFact | None) -> None:
         out.append(Multiple(key, MULTIPLE_LABELS[key], None if reason else value, basis_text, reason,
-                            [r for r in refs if r is not None]))
+                            period=basis.label, refs=[r for r in refs if r is not None]))
 
     eps = f.get("eps_diluted")
     if eps is None:

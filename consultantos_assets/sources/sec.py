@@ -124,7 +124,7 @@ QUARTERS_KEPT = 8
 
 # SEC unit names; edgartools renames "USD/shares" to "USD per share" when it parses.
 _UNIT_ALIASES = {"USD": "USD", "usd": "USD", "shares": "shares", "USD/shares": "USD/shares",
-                 "USD per share": "USD/shares", "pure": "pure"}
+                 "USD per share": "USD/shares", "pure": "pure", "number": "pure"}  # edgartools: pure -> number
 
 US_GAAP_CONCEPTS = frozenset(
     {c for cs in CONCEPTS.values() for c in cs} | set(COST_CONCEPTS) | {LIABILITIES_AND_EQUITY}
@@ -593,6 +593,7 @@ def select_financials(
             break
 
     quarterly = _select_quarters(usable, doc_period, sorted(year_ends.values()))
+    annual, quarterly, cash_gaps = _without_partial_cash(annual, quarterly)
     ttm: list[FinancialFact] = []
     latest_q = max((f for f in quarterly if f.metric in ("revenue", "net_income")),
                    key=lambda f: f.period_end, default=None)
@@ -602,10 +603,31 @@ def select_financials(
     elif latest_fy is not None:
         ttm = [f.model_copy(update={"fiscal_period": "TTM"}) for f in annual
                if f.fiscal_year == latest_fy and f.metric in FLOW_METRICS_SET]
-    gaps = _gaps(ticker, annual, quarterly, years_with_results)
+    gaps = _gaps(ticker, annual, quarterly, years_with_results) + cash_gaps
     log.debug("%s (CIK %s, %s): %d annual, %d quarterly, %d TTM figures, %d splits", ticker, cik, entity_name,
               len(annual), len(quarterly), len(ttm), len(splits))
     return Selection(annual, quarterly, gaps, ttm, splits)
+
+
+def _without_partial_cash(annual: list[FinancialFact], quarterly: list[FinancialFact]
+                          ) -> tuple[list[FinancialFact], list[FinancialFact], list[str]]:
+    """Drop cash-and-securities and net cash of periods whose securities are not found under the known
+    concepts while other periods report them: cash alone would overstate net debt (NVIDIA FY2026)."""
+    facts = annual + quarterly
+    if not any(f.metric == "marketable_securities" for f in facts):
+        return annual, quarterly, []
+    with_securities = {(f.fiscal_year, f.fiscal_period) for f in facts if f.metric == "marketable_securities"}
+    partial = {(f.fiscal_year, f.fiscal_period) for f in facts if f.metric == "cash_and_securities"} - with_securities
+    if not partial:
+        return annual, quarterly, []
+
+    def keep(f: FinancialFact) -> bool:
+        return not (f.metric in ("cash_and_securities", "net_cash") and (f.fiscal_year, f.fiscal_period) in partial)
+
+    labels = sorted(f"FY{y}" if p == "FY" else f"{p} FY{y}" for y, p in partial)
+    gap = (f"marketable securities not found under the known concepts for {', '.join(labels)} (reported for "
+           "other periods): cash and securities and net cash are not stated for them")
+    return [f for f in annual if keep(f)], [f for f in quarterly if keep(f)], [gap]
 
 
 def _select_quarters(usable: list[_Fact], doc_period: dict[str, dt.date], year_ends: list[dt.date]
