@@ -347,3 +347,22 @@ def test_markdown_and_json_carry_cash_flow_multiples_and_latest_quarter() -> Non
     assert set(figures["source_dates"]) == {"Company research", "Market trends", "Financial statements",
                                             "Share prices"}
     json.dumps(figures)  # serialisable
+
+
+def test_leverage_is_judged_on_net_cash_when_it_exists() -> None:
+    # Apple: liabilities are ~80% of assets, yet cash and securities exceed its debt
+    pack, fw, syn, _ = run("AAPL")
+    end = "2025-09-27"
+
+    def bal(concept: str) -> float:
+        return newest([r for r in rows("AAPL", concept, "USD") if r["end"] == end and r["form"] == "10-K"])["val"]
+
+    assert bal("Liabilities") / bal("Assets") > 0.75
+    net_cash = (bal("CashAndCashEquivalentsAtCarryingValue") + bal("MarketableSecuritiesCurrent")
+                + bal("MarketableSecuritiesNoncurrent") - bal("LongTermDebtNoncurrent") - bal("LongTermDebtCurrent")
+                - bal("CommercialPaper"))
+    assert net_cash > 0
+    texts = _texts(fw, syn)
+    assert not any("high leverage" in t for t in texts)
+    assert any(t.startswith("Net cash of") and "fin:net_cash:FY2025" in p.evidence
+               for p in fw.swot.strengths for t in [p.text])

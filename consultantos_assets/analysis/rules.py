@@ -28,6 +28,8 @@ from .topics import document_topics, quoted
 NAME = "rule-based v1"
 # equity / assets at which a bank's capital reads as a cushion (large US banks hold roughly 7-10%)
 BANK_EQUITY_CUSHION = 0.08
+# net debt / EBITDA above which leverage reads as high, and below which as modest
+NET_DEBT_HIGH, NET_DEBT_MODEST = 3.0, 1.5
 
 
 class _Points:
@@ -274,6 +276,16 @@ class RuleBasedAnalyst:
         if nm is not None and nm.value < 0:
             wk.add(f"The company lost money: net margin {pct(nm.value)} in fiscal {s.fy}.", nm)
         lr, cd = s.liabilities_ratio, s.cash_to_debt
+        nc, nde = s.net_cash, s.multiple("net_debt_ebitda")
+        if nc is not None:  # net cash / net debt against earnings is the leverage measure when it exists
+            lr = cd = None
+            if nc.value >= 0:
+                st.add(f"Net cash of {money(nc.value)} at the end of fiscal {s.fy}: cash and marketable "
+                       "securities exceed total debt.", nc)
+            elif nde is not None and nde.value > NET_DEBT_HIGH:
+                wk.add(f"Net debt of {money(-nc.value)} is {nde.value:,.1f}x EBITDA: high leverage.", nc, nde)
+            elif nde is not None and nde.value < NET_DEBT_MODEST:
+                st.add(f"Net debt of {money(-nc.value)} is a modest {nde.value:,.1f}x EBITDA.", nc, nde)
         if lr is not None:
             if lr.value > 0.75 and nm is not None and nm.value > 0.15:
                 wk.add(f"Liabilities are {pct(lr.value)} of assets: high leverage, though carried by a net margin "
@@ -401,7 +413,11 @@ class RuleBasedAnalyst:
         if not has_peers and g is not None and g.value < s.prior.typical.get("growth", 0.05):
             errc["create"].add(f"New demand: revenue changed only {pct(g.value, signed=True)} in fiscal {s.fy}, so "
                                "growth must come from non-customers.", g)
-        if lr is not None and lr.value > 0.7:
+        nde = s.multiple("net_debt_ebitda")
+        if s.net_cash is not None:
+            if nde is not None and nde.value > NET_DEBT_HIGH:
+                errc["reduce"].add(f"Capital intensity: net debt at {nde.value:,.1f}x EBITDA limits bold bets.", nde)
+        elif lr is not None and lr.value > 0.7:
             errc["reduce"].add(f"Capital intensity: liabilities at {pct(lr.value)} of assets limit bold bets.", lr)
         for t in s.product_trends()[:1]:
             if t.momentum is not None and t.momentum > 0:
@@ -569,6 +585,13 @@ class RuleBasedAnalyst:
                 r.add(f"Restore growth and margin together: revenue {pct(g.value, signed=True)}, gross margin "
                       f"{pct(gm.value)}.", g, gm)
         nm = s.net_margin
+        nc, nde = s.net_cash, s.multiple("net_debt_ebitda")
+        if nc is not None:
+            lr = cd = None
+            if nc.value > 0:
+                r.add(f"Put net cash of {money(nc.value)} to work in growth or returns to shareholders.", nc)
+            elif nde is not None and nde.value > NET_DEBT_HIGH:
+                r.add(f"Strengthen the balance sheet: net debt is {nde.value:,.1f}x EBITDA.", nde, nc)
         if lr is not None and lr.value > 0.75 and (nm is None or nm.value < 0.1):
             r.add(f"Strengthen the balance sheet: liabilities are {pct(lr.value)} of assets.", lr)
         elif lr is not None and lr.value > 0.75:

@@ -120,6 +120,11 @@ class Signals:
         return self.fin("cash_to_debt")
 
     @property
+    def net_cash(self) -> Signal | None:
+        """Cash and marketable securities less total debt at the latest year end (negative: net debt)."""
+        return self.fin("net_cash")
+
+    @property
     def equity_ratio(self) -> Signal | None:
         """Equity to assets: the capital measure given for banks and insurers instead of leverage."""
         return self.fin("equity_to_assets")
