@@ -102,13 +102,19 @@ MULTIPLE_LABELS = {
 }
 
 
+def _no_cash(basis: Basis) -> str:
+    if "cash" in basis.balances:
+        return f"marketable securities not found for {basis.label}; cash alone would overstate net debt"
+    return f"no cash balance for {basis.label}"
+
+
 def enterprise_value(fin: Financials, basis: Basis) -> tuple[float | None, str | None]:
     mcap = fin.prices.market_cap if fin.prices else None
     if mcap is None:
         return None, "no market capitalisation (price or share count missing)"
     debt, cash = basis.balances.get("total_debt"), basis.balances.get("cash_and_securities")
     if cash is None:
-        return None, f"no cash balance for {basis.label}"
+        return None, _no_cash(basis)
     return mcap + (debt.value if debt else 0.0) - cash.value, None
 
 
@@ -171,7 +177,7 @@ def multiples(fin: Financials, financial_company: bool = False) -> list[Multiple
         add("net_debt_ebitda", None, "", f"negative EBITDA for {basis.label}" if ebitda else
             f"no EBITDA for {basis.label}")
     elif cash is None:
-        add("net_debt_ebitda", None, "", f"no cash balance for {basis.label}")
+        add("net_debt_ebitda", None, "", _no_cash(basis))
     else:
         net_debt = (debt.value if debt else 0.0) - cash.value
         add("net_debt_ebitda", net_debt / ebitda.value,
