@@ -153,7 +153,7 @@ def test_tsla_market_cap_is_last_close_times_latest_cover_share_count() -> None:
 def test_aapl_operating_cash_flow_capex_and_free_cash_flow() -> None:
     fin = shared_fin("AAPL")
     for fy, end in ((2024, "2024-09-28"), (2025, "2025-09-27")):
-        def annual(concept: str) -> dict:
+        def annual(concept: str, end: str = end) -> dict:
             return newest([r for r in rows("AAPL", concept, "USD") if r["end"] == end and r["form"] == "10-K"
                            and r.get("start") and (dt.date.fromisoformat(end)
                                                    - dt.date.fromisoformat(r["start"])).days > 350])
