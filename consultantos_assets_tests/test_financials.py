@@ -177,7 +177,7 @@ def test_revenue_concept_changes_over_time(shared) -> None:
     # Apple: SalesRevenueNet until FY2015, Revenues in the FY2018 10-K (as known at the end of 2018)
     entity = parse_companyfacts(raw_facts(320193))
     before_2019 = [f for f in entity if f.filing_date and f.filing_date < dt.date(2019, 1, 1)]
-    annual, _, _ = select_financials("AAPL", 320193, "Apple Inc.", before_2019)
+    annual = select_financials("AAPL", 320193, "Apple Inc.", before_2019).annual
     revenue = {f.fiscal_year: (f.concept, f.value) for f in annual if f.metric == "revenue"}
     assert revenue == {
         2014: ("SalesRevenueNet", 182_795_000_000), 2015: ("SalesRevenueNet", 233_715_000_000),
@@ -250,7 +250,7 @@ def test_quarters_are_three_month_values_not_ytd(shared) -> None:
 def test_gaps_name_missing_metrics_of_latest_year() -> None:
     entity = parse_companyfacts(raw_facts(1652044))
     no_debt = [f for f in entity if "LongTermDebt" not in f.concept]
-    annual, _, gaps = select_financials("GOOGL", 1652044, "Alphabet", no_debt)
+    annual, _, gaps, _, _ = select_financials("GOOGL", 1652044, "Alphabet", no_debt)
     assert "long-term debt not reported for FY2025" in gaps
     assert not any(f.metric == "long_term_debt" for f in annual)
 
@@ -346,7 +346,7 @@ def test_derived_liabilities_and_january_year_end_on_synthetic_facts() -> None:
         _edgar_fact("dei:EntityCommonStockSharesOutstanding", 42, None, "2024-02-10", "10-K", k2,
                     "2024-02-20", unit="shares"),
     ]
-    annual, quarterly, gaps = select_financials("RTL", 1, "Retailer", facts)
+    annual, quarterly, gaps, _, _ = select_financials("RTL", 1, "Retailer", facts)
     by = {(f.metric, f.fiscal_year): f for f in annual}
     assert by[("revenue", 2022)].value == 1010 and by[("revenue", 2022)].accession == k2
     assert by[("revenue", 2023)].value == 1200

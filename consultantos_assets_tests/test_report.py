@@ -104,9 +104,10 @@ def test_pdf_has_every_section_company_and_scaled_figures(apple_pdf):
     assert "$274.5B" in fin_page and "$6.08" in fin_page and "15.1B" in fin_page
     for year in range(2020, 2025):
         assert f"FY{year}" in fin_page
-    # cover: report date, data as-of per source, mode and confidence
+    # cover: report date, data as-of per source (statements: the newest 10-K's filing date; trends:
+    # the last week), mode and confidence
     assert "01 November 2024" in pages[0]
-    assert "2024-09-28" in pages[0] and "2024-10-27" in pages[0]
+    assert "2024-11-01" in pages[0] and "2024-10-27" in pages[0]
     assert "Offline" in pages[0] and "0.72" in pages[0]
     # header/footer on content pages
     assert f"Page 3 of {result.pages}" in pages[2]

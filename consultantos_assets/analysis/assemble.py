@@ -13,17 +13,9 @@ from ..models import (
     Synthesis,
 )
 from .analyst import Frameworks
+from .coverage import report_as_of
 from .evidence import build_evidence
 from .peers import PeerFigures
-
-
-def report_as_of(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> date:
-    """The date a report states: the newest data date among its sources (not the wall clock)."""
-    dates = [p.as_of for p in (research.provenance, trends.provenance, fin.provenance, fin.price_provenance)
-             if p is not None and p.as_of is not None]
-    dates += [f.filed for f in fin.annual if f.filed]
-    dates += [f.filing_date for f in research.filings[:1]]
-    return max(dates) if dates else date(1970, 1, 1)
 
 
 def report_input(
@@ -38,7 +30,7 @@ def report_input(
     """`peers`: the sector peers the frameworks compared with (their medians are cited as peer:*)."""
     return ReportInput(
         ticker=research.ticker,
-        as_of=report_as_of(research, trends, fin),
+        as_of=report_as_of(research, trends, fin) or date(1970, 1, 1),
         research=research, trends=trends, financials=fin,
         porter=fw.porter, swot=fw.swot, pestel=fw.pestel, blue_ocean=fw.blue_ocean, synthesis=synthesis,
         evidence=build_evidence(research, trends, fin, peers),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..models import FrameworkPoint
+from ..models import CompanyResearch, Financials, FrameworkPoint, MarketTrends
 from .analyst import EvidencePack
 
 WEIGHTS = {"statements": 0.4, "prices": 0.2, "trends": 0.15, "documents": 0.25}
@@ -73,8 +73,26 @@ def newest_dates(pack: EvidencePack) -> dict[str, dt.date | None]:
     return {"statements": statements, "prices": prices, "trends": trends, "documents": documents}
 
 
+def source_dates(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> dict[str, dt.date | None]:
+    """Each source's data date, as the cover lists it: the newest SEC filing whose figures are used
+    (annual, quarterly or TTM), the last close, the last search-interest week, the newest document."""
+    filed = [f.filed for f in fin.annual + fin.quarterly + fin.ttm if f.filed]
+    docs = [d.published for d in research.documents if d.published] + [f.filing_date for f in research.filings]
+    return {
+        "Company research": max(docs, default=None),
+        "Market trends": max((s.points[-1].date for s in trends.series if s.points), default=None),
+        "Financial statements": max(filed, default=None),
+        "Share prices": fin.prices.last_date if fin.prices is not None else None,
+    }
+
+
+def report_as_of(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> dt.date | None:
+    """The report's as-of date, defined once: the latest data date the analysis used."""
+    return max((d for d in source_dates(research, trends, fin).values() if d), default=None)
+
+
 def as_of(pack: EvidencePack) -> dt.date | None:
-    return max((d for d in newest_dates(pack).values() if d), default=None)
+    return report_as_of(pack.research, pack.trends, pack.financials)
 
 
 def recency_factor(family: str, age_days: int) -> float:

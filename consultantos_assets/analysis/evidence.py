@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from ..models import (
     METRICS,
@@ -13,8 +13,18 @@ from ..models import (
     Financials,
     MarketTrends,
 )
+from .coverage import report_as_of
 from .formatting import figure, money, pct
 from .peers import PeerFigures, peer_evidence
+from .valuation import is_financial_company, latest_quarter, multiples, statements_age
+
+
+def _when(f: FinancialFact) -> str:
+    if f.fiscal_period == "FY":
+        return f"fiscal {f.fiscal_year}"
+    if f.fiscal_period == "TTM":
+        return "the trailing twelve months"
+    return f"{f.fiscal_period} fiscal {f.fiscal_year}"
 
 
 def _fact_evidence(f: FinancialFact) -> Evidence:
@@ -24,13 +34,18 @@ def _fact_evidence(f: FinancialFact) -> Evidence:
         if f.period_start
         else f"as of {f.period_end.isoformat()}"
     )
-    when = f"fiscal {f.fiscal_year}" if f.fiscal_period == "FY" else f"{f.fiscal_period} fiscal {f.fiscal_year}"
+    when = _when(f)
+    restated = ""
+    if f.split_factor != 1.0:
+        restated = (f" Restated to the latest share basis: reported as {figure(f.reported_value, f.unit)}, "
+                    f"x{f.split_factor:g} for the stock splits since it was filed.")
+    how = f" Computed as {f.concept.split(': ', 1)[1]}." if f.concept.startswith(("derived:", "TTM:")) else ""
     return Evidence(
         id=f.evidence_id,
         kind="financial",
         label=f"{label}, {when}",
         text=f"{label} for {when} ({period}) was {figure(f.value, f.unit)} ({f.unit} {f.value:,.2f}), "
-        f"reported in {f.form} accession {f.accession}.",
+        f"reported in {f.form} accession {f.accession}.{how}{restated}",
         value=f.value,
         unit=f.unit,
         source=f"SEC EDGAR {f.form}",
@@ -54,8 +69,12 @@ def _ratio(eid: str, label: str, value: float, text: str, refs: Iterable[Financi
     )
 
 
-def derived_financial_evidence(fin: Financials) -> list[Evidence]:
-    """Margins, growth and leverage computed from the annual facts."""
+def derived_financial_evidence(fin: Financials, financial_company: bool = False) -> list[Evidence]:
+    """Margins, growth and leverage computed from the annual facts.
+
+    For banks and insurers liabilities/assets and cash/debt measure funding, not leverage: they give
+    equity to assets instead.
+    """
     out: list[Evidence] = []
     years = fin.fiscal_years()
     for fy in years:
@@ -111,7 +130,16 @@ def derived_financial_evidence(fin: Financials) -> list[Evidence]:
                     [first, last],
                 )
             )
-    if years:
+    if years and financial_company:
+        fy = years[-1]
+        equity, assets = fin.value("equity", fy), fin.value("total_assets", fy)
+        if equity and assets and assets.value:
+            r = equity.value / assets.value
+            out.append(_ratio(
+                f"fin:equity_to_assets:FY{fy}", f"Equity to assets, fiscal {fy}", r,
+                f"Shareholders' equity was {pct(r)} of total assets at the end of fiscal {fy} "
+                f"({money(equity.value)} of {money(assets.value)}).", [equity, assets]))
+    elif years:
         fy = years[-1]
         liab, assets = fin.value("total_liabilities", fy), fin.value("total_assets", fy)
         if liab and assets and assets.value:
@@ -162,7 +190,11 @@ def price_evidence(fin: Financials) -> list[Evidence]:
          + (f" ({p.max_drawdown_peak.isoformat()} to {p.max_drawdown_trough.isoformat()})."
             if p.max_drawdown_peak and p.max_drawdown_trough else ".")),
         ("px:market_cap", "Market capitalisation", p.market_cap, "USD",
-         f"Market capitalisation at the last close was about {money(p.market_cap)}."),
+         f"Market capitalisation at the last close of {p.last_date.isoformat()} was about {money(p.market_cap)} "
+         f"({money(p.last_close, 'USD/shares')} x {p.market_cap_shares or 0:,.0f} shares outstanding as of "
+         f"{p.market_cap_shares_date.isoformat() if p.market_cap_shares_date else 'an unknown date'}"
+         f"{', cover of ' + p.market_cap_shares_accession if p.market_cap_shares_accession else ''}; "
+         "share count on the latest split basis)."),
     ]
     return [
         Evidence(id=eid, kind="price", label=label, text=text, value=value, unit=unit,
@@ -170,6 +202,55 @@ def price_evidence(fin: Financials) -> list[Evidence]:
         for eid, label, value, unit, text in items
         if value is not None
     ]
+
+
+def valuation_evidence(fin: Financials, financial_company: bool = False) -> list[Evidence]:
+    """The computable multiples (val:*), the latest quarter's year-on-year growth and the splits."""
+    out = []
+    for m in multiples(fin, financial_company):
+        if m.value is None or not m.refs:
+            continue
+        ratio = m.key in ("fcf_yield", "dividend_yield")
+        out.append(Evidence(
+            id=m.evidence_id, kind="financial", label=f"{m.label}, {m.period}",
+            text=f"{m.label} was {m.display}: {m.basis}.", value=m.value, unit="ratio" if ratio else "x",
+            source="computed from SEC EDGAR facts and the last close",
+            reference=", ".join(sorted({r.accession for r in m.refs})),
+            date=fin.prices.last_date if fin.prices else max(r.period_end for r in m.refs)))
+    for q in latest_quarter(fin):
+        if q.growth is None or q.year_ago is None:
+            continue
+        label = METRICS[q.metric][0]
+        c, a = q.current, q.year_ago
+        out.append(_ratio(
+            f"fin:{q.metric}_growth_yoy:{c.evidence_id.rsplit(':', 1)[1]}",
+            f"{label} growth, {c.period_label} on a year earlier", q.growth,
+            f"{label} in {c.period_label} (quarter to {c.period_end.isoformat()}) was {figure(c.value, c.unit)}, "
+            f"{pct(q.growth, signed=True)} on {a.period_label} ({figure(a.value, a.unit)}).", [c, a]))
+    for split in fin.splits:
+        out.append(Evidence(
+            id=f"fin:split:{split.first_new_filing.isoformat()}", kind="financial",
+            label=f"Stock split ({split.label})",
+            text=f"A {split.label} took effect between filings of {split.last_old_filing.isoformat()} and "
+            f"{split.first_new_filing.isoformat()}; per-share figures filed before it are divided and share "
+            f"counts multiplied by {split.factor:g}. Evidence: " + "; ".join(split.evidence) + ".",
+            value=split.factor, unit="x", source="inferred from restated SEC EDGAR facts",
+            date=split.first_new_filing))
+    return out
+
+
+def age_evidence(fin: Financials, as_of: date | None) -> list[Evidence]:
+    """How many months the latest annual statements predate the report's as-of date, when stale."""
+    aged = statements_age(fin, as_of) if as_of else None
+    if aged is None or as_of is None:
+        return []
+    fact, months = aged
+    return [Evidence(
+        id="fin:statements_age", kind="financial", label="Age of the latest annual statements",
+        text=f"The latest annual statements are for fiscal {fact.fiscal_year}, ended {fact.period_end.isoformat()}: "
+        f"{months} months before the report's data date of {as_of.isoformat()}.",
+        value=float(months), unit="months", source="SEC EDGAR filing dates", reference=fact.accession,
+        date=fact.period_end)]
 
 
 def trend_evidence(trends: MarketTrends) -> list[Evidence]:
@@ -240,10 +321,14 @@ def document_evidence(research: CompanyResearch) -> list[Evidence]:
 def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financials,
                    peers: list[PeerFigures] | None = None) -> list[Evidence]:
     """Every citable fact, ids unique, in a stable order. `peers`: sector peers' latest figures."""
+    bank = is_financial_company(research.profile.sector, research.profile.sic)
     items = (
-        [_fact_evidence(f) for f in fin.annual + fin.quarterly]
-        + derived_financial_evidence(fin)
+        age_evidence(fin, report_as_of(research, trends, fin))
+        +
+        [_fact_evidence(f) for f in fin.annual + fin.quarterly + fin.ttm]
+        + derived_financial_evidence(fin, bank)
         + price_evidence(fin)
+        + valuation_evidence(fin, bank)
         + trend_evidence(trends)
         + filing_evidence(research)
         + document_evidence(research)

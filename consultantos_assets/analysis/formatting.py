@@ -12,7 +12,7 @@ def money(value: float | None, unit: str = "USD") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if unit == "USD/shares":
-        return f"${value:,.2f}"
+        return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
     sign = "-" if value < 0 else ""
     v = abs(value)
     for limit, suffix in SCALES:

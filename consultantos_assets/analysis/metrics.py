@@ -68,8 +68,13 @@ def weekly_closes(points: Sequence[PricePoint]) -> list[PricePoint]:
     return [by_week[k] for k in sorted(by_week)]
 
 
-def price_stats(points: list[PricePoint], shares_outstanding: float | None) -> PriceStats:
-    """Summary statistics of a daily close series (any order; duplicates keep the last)."""
+def price_stats(points: list[PricePoint], shares_outstanding: float | None, shares_date: dt.date | None = None,
+                shares_accession: str | None = None) -> PriceStats:
+    """Summary statistics of a daily close series (any order; duplicates keep the last).
+
+    Market cap = last close x ``shares_outstanding``: the caller passes the latest share count restated
+    to the latest split basis (the closes are split-adjusted to it), with the date it is as of.
+    """
     if not points:
         raise ValueError("price_stats needs at least one price point")
     ordered = sorted({p.date: p for p in points}.values(), key=lambda p: p.date)
@@ -92,6 +97,9 @@ def price_stats(points: list[PricePoint], shares_outstanding: float | None) -> P
         high_52w=max(last_year),
         low_52w=min(last_year),
         market_cap=market_cap,
+        market_cap_shares=shares_outstanding if market_cap is not None else None,
+        market_cap_shares_date=shares_date if market_cap is not None else None,
+        market_cap_shares_accession=shares_accession if market_cap is not None else None,
         series=weekly_closes(ordered),
     )
 

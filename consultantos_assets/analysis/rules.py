@@ -26,6 +26,10 @@ from .signals import Signal, Signals, confidence_for
 from .topics import document_topics, quoted
 
 NAME = "rule-based v1"
+# equity / assets at which a bank's capital reads as a cushion (large US banks hold roughly 7-10%)
+BANK_EQUITY_CUSHION = 0.08
+# net debt / EBITDA above which leverage reads as high, and below which as modest
+NET_DEBT_HIGH, NET_DEBT_MODEST = 3.0, 1.5
 
 
 class _Points:
@@ -79,6 +83,13 @@ def _gaps(s: Signals) -> list[str]:
         gaps.append("Sector unknown: industry-structure judgements use generic priors.")
     elif not has_specific_prior(s.sector):
         gaps.append(f"No industry-structure profile for the {s.sector} sector: generic priors used.")
+    if s.financial_company:
+        missing = [label for eid, label in (("net_interest_income", "net interest income"),
+                                            ("credit_provisions", "provisions for credit losses"))
+                   if s.fin(eid) is None]
+        gaps.append("Bank or insurer: leverage is not judged from liabilities to assets (deposits and policy "
+                    "reserves are its funding)" + (f"; {' and '.join(missing)} not found in the SEC facts"
+                                                     if missing and fin.has_statements else "") + ".")
     gaps.extend(s.pack.research.warnings)
     gaps.extend(stale_families(s.pack))
     return gaps
@@ -265,6 +276,16 @@ class RuleBasedAnalyst:
         if nm is not None and nm.value < 0:
             wk.add(f"The company lost money: net margin {pct(nm.value)} in fiscal {s.fy}.", nm)
         lr, cd = s.liabilities_ratio, s.cash_to_debt
+        nc, nde = s.net_cash, s.multiple("net_debt_ebitda")
+        if nc is not None:  # net cash / net debt against earnings is the leverage measure when it exists
+            lr = cd = None
+            if nc.value >= 0:
+                st.add(f"Net cash of {money(nc.value)} at the end of fiscal {s.fy}: cash and marketable "
+                       "securities exceed total debt.", nc)
+            elif nde is not None and nde.value > NET_DEBT_HIGH:
+                wk.add(f"Net debt of {money(-nc.value)} is {nde.value:,.1f}x EBITDA: high leverage.", nc, nde)
+            elif nde is not None and nde.value < NET_DEBT_MODEST:
+                st.add(f"Net debt of {money(-nc.value)} is a modest {nde.value:,.1f}x EBITDA.", nc, nde)
         if lr is not None:
             if lr.value > 0.75 and nm is not None and nm.value > 0.15:
                 wk.add(f"Liabilities are {pct(lr.value)} of assets: high leverage, though carried by a net margin "
@@ -273,6 +294,12 @@ class RuleBasedAnalyst:
                 wk.add(f"Liabilities are {pct(lr.value)} of assets, leaving a thin equity cushion.", lr)
             elif lr.value < 0.5:
                 st.add(f"Liabilities are only {pct(lr.value)} of assets: a conservative balance sheet.", lr)
+        er = s.equity_ratio
+        if er is not None:  # banks and insurers: capital, not liabilities/assets, measures the cushion
+            (st if er.value >= BANK_EQUITY_CUSHION else wk).add(
+                f"Equity is {pct(er.value)} of assets: "
+                + ("a capital cushion above what banks typically hold." if er.value >= BANK_EQUITY_CUSHION
+                   else "a thin capital cushion for a bank or insurer."), er)
         if cd is not None:
             if cd.value >= 1:
                 st.add(f"Cash covers {pct(cd.value)} of long-term debt.", cd)
@@ -386,7 +413,11 @@ class RuleBasedAnalyst:
         if not has_peers and g is not None and g.value < s.prior.typical.get("growth", 0.05):
             errc["create"].add(f"New demand: revenue changed only {pct(g.value, signed=True)} in fiscal {s.fy}, so "
                                "growth must come from non-customers.", g)
-        if lr is not None and lr.value > 0.7:
+        nde = s.multiple("net_debt_ebitda")
+        if s.net_cash is not None:
+            if nde is not None and nde.value > NET_DEBT_HIGH:
+                errc["reduce"].add(f"Capital intensity: net debt at {nde.value:,.1f}x EBITDA limits bold bets.", nde)
+        elif lr is not None and lr.value > 0.7:
             errc["reduce"].add(f"Capital intensity: liabilities at {pct(lr.value)} of assets limit bold bets.", lr)
         for t in s.product_trends()[:1]:
             if t.momentum is not None and t.momentum > 0:
@@ -496,8 +527,15 @@ class RuleBasedAnalyst:
         p = pack.research.profile
         sentences = [f"{s.name} ({s.ticker}) operates in {_sector_phrase(s)}."]
         rev, g, om = s.revenue, s.growth, s.operating_margin
+        age = s.statements_age
+        if age is not None and rev is not None:
+            sentences.append(
+                f"Its latest SEC statements are dated: fiscal {s.fy} ended {rev.evidence.date.isoformat()}, "  # type: ignore[union-attr]
+                f"{age.value:,.0f} months before this report's data date of {s.as_of.isoformat()}, so the "  # type: ignore[union-attr]
+                "figures below describe the company as it was then and confidence is lowered accordingly.")
+        sentences += _latest_figures(s)
         if rev is not None:
-            line = f"It reported revenue of {money(rev.value)} in fiscal {s.fy}"
+            line = f"Fiscal {s.fy} revenue was {money(rev.value)}"
             if g is not None:
                 line += f" ({pct(g.value, signed=True)} year on year)"
             if om is not None:
@@ -509,6 +547,7 @@ class RuleBasedAnalyst:
         r1 = s.px("return_1y")
         if r1 is not None:
             sentences.append(f"The shares moved {pct(r1.value, signed=True)} over the latest year.")
+        sentences += _valuation_sentence(s)
         strongest = max(fw.porter.forces, key=lambda f: f.rating)
         sentences.append(
             f"Competitive intensity scores {fw.porter.overall_intensity:.1f} of 5, led by "
@@ -546,6 +585,13 @@ class RuleBasedAnalyst:
                 r.add(f"Restore growth and margin together: revenue {pct(g.value, signed=True)}, gross margin "
                       f"{pct(gm.value)}.", g, gm)
         nm = s.net_margin
+        nc, nde = s.net_cash, s.multiple("net_debt_ebitda")
+        if nc is not None:
+            lr = cd = None
+            if nc.value > 0:
+                r.add(f"Put net cash of {money(nc.value)} to work in growth or returns to shareholders.", nc)
+            elif nde is not None and nde.value > NET_DEBT_HIGH:
+                r.add(f"Strengthen the balance sheet: net debt is {nde.value:,.1f}x EBITDA.", nde, nc)
         if lr is not None and lr.value > 0.75 and (nm is None or nm.value < 0.1):
             r.add(f"Strengthen the balance sheet: liabilities are {pct(lr.value)} of assets.", lr)
         elif lr is not None and lr.value > 0.75:
@@ -572,6 +618,39 @@ class RuleBasedAnalyst:
             r.add(f"Obtain audited financial statements for {s.ticker} before acting on this assessment.",
                   s.profile_id)
         return r.items
+
+
+def _latest_figures(s: Signals) -> list[str]:
+    """The latest quarter and trailing twelve months, when newer than the latest fiscal year."""
+    latest = s.latest_quarter()
+    if latest is None:
+        return []
+    q, growth = latest
+    period = q.label.split(", ", 1)[1].replace(" fiscal ", " FY")
+    line = f"In its latest quarter, {period} (to {q.date.isoformat()}), revenue was {money(q.value)}"  # type: ignore[union-attr]
+    if growth is not None:
+        line += f" ({pct(growth.value, signed=True)} year on year)"
+    out = [line + "."]
+    rev, ni, fcf = s.ttm("revenue"), s.ttm("net_income"), s.ttm("free_cash_flow")
+    parts = [f"{label} {money(sig.value)}" for label, sig in (("revenue", rev), ("net income", ni),
+                                                              ("free cash flow", fcf)) if sig is not None]
+    if parts:
+        out.append("Over the trailing twelve months " + ", ".join(parts) + ".")
+    return out
+
+
+def _valuation_sentence(s: Signals) -> list[str]:
+    pe, fcf_yield = s.multiple("pe_trailing"), s.multiple("fcf_yield")
+    parts = []
+    if pe is not None:
+        parts.append(f"{pe.value:,.1f}x trailing earnings ({pe.evidence.label.split(', ', 1)[-1]})")
+    if fcf_yield is not None:
+        parts.append(f"a free cash flow yield of {pct(fcf_yield.value)}")
+    if not parts:
+        return []
+    close = (pe or fcf_yield).evidence.date  # type: ignore[union-attr]
+    return [f"At the last close ({close.isoformat() if close else 'date unknown'}) the shares traded at "
+            + " with ".join(parts) + "."]
 
 
 def _top(points: list[FrameworkPoint], n: int) -> list[FrameworkPoint]:

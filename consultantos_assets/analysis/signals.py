@@ -9,6 +9,7 @@ from ..models import Evidence, TrendSeries
 from .analyst import EvidencePack
 from .coverage import KIND_FAMILY, as_of, recency_factor
 from .industry import prior_for, sector_for
+from .valuation import is_financial_company
 
 KIND_CONFIDENCE = {
     "financial": 0.85,
@@ -48,6 +49,7 @@ class Signals:
         self.industry = p.industry or p.sic_description
         self.prior = prior_for(self.sector)
         self.as_of = as_of(pack)
+        self.financial_company = is_financial_company(p.sector, p.sic)
 
     # --- lookup helpers -------------------------------------------------
     def get(self, eid: str) -> Signal | None:
@@ -116,6 +118,38 @@ class Signals:
     @property
     def cash_to_debt(self) -> Signal | None:
         return self.fin("cash_to_debt")
+
+    @property
+    def net_cash(self) -> Signal | None:
+        """Cash and marketable securities less total debt at the latest year end (negative: net debt)."""
+        return self.fin("net_cash")
+
+    @property
+    def equity_ratio(self) -> Signal | None:
+        """Equity to assets: the capital measure given for banks and insurers instead of leverage."""
+        return self.fin("equity_to_assets")
+
+    def ttm(self, metric: str) -> Signal | None:
+        return self.get(f"fin:{metric}:TTM")
+
+    def multiple(self, key: str) -> Signal | None:
+        return self.get(f"val:{key}")
+
+    @property
+    def statements_age(self) -> Signal | None:
+        return self.get("fin:statements_age")
+
+    def latest_quarter(self) -> tuple[Evidence, Signal | None] | None:
+        """(the newest quarter's revenue fact, its year-on-year growth) when the quarter is newer than
+        the latest fiscal year."""
+        quarters = [e for e in self.pack.evidence if e.id.startswith("fin:revenue:FY") and "Q" in e.id]
+        if not quarters:
+            return None
+        q = max(quarters, key=lambda e: e.date or dt.date.min)
+        rev = self.revenue
+        if rev is not None and q.date and rev.evidence.date and q.date <= rev.evidence.date:
+            return None
+        return q, self.get(f"fin:revenue_growth_yoy:{q.id.rsplit(':', 1)[1]}")
 
     @property
     def total_assets(self) -> Signal | None:

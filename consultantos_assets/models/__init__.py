@@ -2,7 +2,15 @@
 
 from .common import InvalidTicker, Provenance, content_hash, normalize_ticker
 from .company import CompanyProfile, CompanyResearch, Document, Filing
-from .financials import FLOW_METRICS_SET, METRICS, FinancialFact, Financials, PricePoint, PriceStats
+from .financials import (
+    FLOW_METRICS_SET,
+    METRICS,
+    FinancialFact,
+    Financials,
+    PricePoint,
+    PriceStats,
+    StockSplit,
+)
 from .frameworks import (
     FORCE_LABELS,
     PESTEL,
@@ -54,6 +62,7 @@ __all__ = [
     "ReportArtifact",
     "ResearchIndexSummary",
     "RetrievedContext",
+    "StockSplit",
     "Synthesis",
     "TrendPoint",
     "TrendSeries",

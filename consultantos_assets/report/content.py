@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from consultantos_assets.analysis.coverage import source_dates
+from consultantos_assets.analysis.valuation import Multiple, is_financial_company, latest_quarter, multiples
 from consultantos_assets.models import (
     FLOW_METRICS_SET,
     FORCE_LABELS,
@@ -18,6 +20,7 @@ from consultantos_assets.models import (
     Provenance,
     ReportInput,
 )
+from consultantos_assets.models.financials import BANK_METRICS, CAPITAL_METRICS, CASH_FLOW_METRICS, STATEMENT_METRICS
 
 from ..analysis.peers import PEER_METRICS
 from .formatting import (
@@ -101,6 +104,8 @@ class SourceStatus:
 
 
 def source_statuses(report: ReportInput) -> list[SourceStatus]:
+    """Each source with its data date (the cover lists them; the report's as-of is the newest)."""
+    dates = source_dates(report.research, report.trends, report.financials)
     items: list[tuple[str, Provenance | None]] = [
         ("Company research", report.research.provenance),
         ("Market trends", report.trends.provenance),
@@ -116,7 +121,7 @@ def source_statuses(report: ReportInput) -> list[SourceStatus]:
                 name=name,
                 provider=prov.provider,
                 mode=prov.mode,
-                as_of=fmt_date(prov.as_of),
+                as_of=fmt_date(dates.get(name) or prov.as_of),
                 retrieved=fmt_date(prov.retrieved_at),
                 location=prov.location or "",
                 notes="; ".join(prov.notes),
@@ -170,13 +175,101 @@ def financial_table(report: ReportInput) -> TableData:
     years = report_years(report)
     fin = report.financials
     rows = []
-    for key, (label, unit) in METRICS.items():
+    for key in STATEMENT_METRICS:
+        label, unit = METRICS[key]
         cells = []
         for y in years:
             f = fin.value(key, y)
             cells.append(fmt_value(f.value, f.unit or unit) if f else NA)
         rows.append([label, *cells])
     return TableData(header=["Metric", *[fy_label(y) for y in years]], rows=rows)
+
+
+def is_bank(report: ReportInput) -> bool:
+    p = report.research.profile
+    return is_financial_company(p.sector, p.sic)
+
+
+def cash_flow_table(report: ReportInput) -> TableData | None:
+    """Cash flow and capital: fiscal years, then the trailing twelve months (TTM) column.
+
+    Capital rows are balances at each year end (TTM column: the latest quarter's balance sheet).
+    None when no row has a figure.
+    """
+    fin = report.financials
+    years = report_years(report)
+    ttm_end = fin.ttm[0].period_end if fin.ttm else None
+    keys = list(CASH_FLOW_METRICS) + list(CAPITAL_METRICS)
+    keys += [k for k in BANK_METRICS if any(f.metric == k for f in fin.annual)]
+    rows, any_value = [], False
+    for key in keys:
+        label, unit = METRICS[key]
+        cells = []
+        for y in years:
+            f = fin.value(key, y)
+            any_value |= f is not None
+            cells.append(fmt_value(f.value, unit) if f else NA)
+        if key in CAPITAL_METRICS:
+            latest = fin.latest_reported(key)
+            f = latest if latest is not None and ttm_end is not None and latest.period_end == ttm_end else None
+        else:
+            f = fin.ttm_value(key)
+        cells.append(fmt_value(f.value, unit) if f else NA)
+        rows.append([label, *cells])
+    if not any_value:
+        return None
+    ttm = f"TTM {fmt_date(ttm_end)}" if ttm_end else "TTM"
+    return TableData(header=["Cash flow and capital", *[fy_label(y) for y in years], ttm], rows=rows)
+
+
+def multiples_rows(report: ReportInput) -> list[Multiple]:
+    return multiples(report.financials, is_bank(report))
+
+
+def multiples_table(report: ReportInput) -> TableData:
+    """Valuation multiples: value, and what it was computed from or why it is n/a."""
+    rows = [[m.label, m.display, m.basis if m.value is not None else f"n/a: {m.reason}"]
+            for m in multiples_rows(report)]
+    return TableData(header=["Multiple", "Value", "Computed from"], rows=rows, numeric_from=1)
+
+
+def latest_quarter_table(report: ReportInput) -> TableData | None:
+    """The latest reported quarter against the same quarter a year earlier, and the TTM figure."""
+    fin = report.financials
+    figures = latest_quarter(fin)
+    if not figures:
+        return None
+    cur = figures[0].current
+    prior = next((q.year_ago for q in figures if q.year_ago), None)
+    rows = []
+    for q in figures:
+        label, unit = METRICS[q.metric]
+        ttm = fin.ttm_value(q.metric)
+        rows.append([label, fmt_value(q.current.value, unit),
+                     fmt_value(q.year_ago.value, unit) if q.year_ago else NA,
+                     fmt_pct(q.growth, signed=True), fmt_value(ttm.value, unit) if ttm else NA])
+    ttm_end = fin.ttm[0].period_end if fin.ttm else None
+    return TableData(header=[f"{cur.period_label} (to {fmt_date(cur.period_end)})",
+                             "Quarter", prior.period_label if prior else "Year earlier", "YoY",
+                             f"TTM to {fmt_date(ttm_end)}" if ttm_end else "TTM"], rows=rows)
+
+
+def share_basis_note(report: ReportInput) -> str:
+    """How per-share figures and share counts were put on one basis (the splits and their dates)."""
+    splits = report.financials.splits
+    if not splits:
+        return "no stock split found in the filings, so per-share figures and share counts are as filed."
+    listed = ", ".join(f"{s.label} (between filings of {fmt_date(s.last_old_filing)} and "
+                       f"{fmt_date(s.first_new_filing)})" for s in splits)
+    return f"per-share figures and share counts are restated to the latest share basis across the {listed}."
+
+
+def market_cap_note(report: ReportInput) -> str:
+    p = report.financials.prices
+    if p is None or p.market_cap is None:
+        return ""
+    shares = fmt_num(p.market_cap_shares / 1e9, 3) + "B shares" if p.market_cap_shares else "shares"
+    return (f"close {fmt_date(p.last_date)} x {shares} as of {fmt_date(p.market_cap_shares_date)}")
 
 
 def ratio_table(report: ReportInput) -> TableData:
@@ -226,6 +319,14 @@ def kpis(report: ReportInput) -> list[Kpi]:
     fin = report.financials
     out: list[Kpi] = []
     rev = fin.latest("revenue")
+    lq = latest_quarter(fin)
+    if lq and lq[0].metric == "revenue" and (rev is None or lq[0].current.period_end > rev.period_end):
+        q = lq[0]
+        out.append(Kpi("Latest quarter revenue", fmt_usd(q.current.value),
+                       f"{q.current.period_label} · {fmt_pct(q.growth, signed=True)} YoY"))
+        ttm = fin.ttm_value("revenue")
+        if ttm is not None:
+            out.append(Kpi("TTM revenue", fmt_usd(ttm.value), ttm.period_label))
     if rev is not None:
         y = rev.fiscal_year
         g = growth(report, "revenue", y)
@@ -247,7 +348,11 @@ def kpis(report: ReportInput) -> list[Kpi]:
         out.append(Kpi("Volatility", fmt_pct(p.volatility_annual), "annualised"))
         out.append(Kpi("Max drawdown", fmt_pct(p.max_drawdown), _drawdown_note(p)))
         if p.market_cap:
-            out.append(Kpi("Market cap", fmt_usd(p.market_cap), "close x shares outstanding"))
+            out.append(Kpi("Market cap", fmt_usd(p.market_cap), market_cap_note(report)))
+        pe = next((m for m in multiples_rows(report) if m.key == "pe_trailing"), None)
+        if pe is not None and fin.has_statements:
+            out.append(Kpi("Trailing P/E", pe.display, pe.basis.split("(")[-1].rstrip(")") if pe.value
+                           else (pe.reason or "")))
     out.append(Kpi("Confidence", fmt_conf(report.synthesis.confidence), "overall, 0-1"))
     return out
 
@@ -279,7 +384,7 @@ def price_table(report: ReportInput) -> TableData | None:
         ["1-year / 3-year return", f"{fmt_pct(p.return_1y, True)} / {fmt_pct(p.return_3y, True)}"],
         ["Annualised volatility", fmt_pct(p.volatility_annual)],
         ["Maximum drawdown", f"{fmt_pct(p.max_drawdown)} ({_drawdown_note(p)})"],
-        ["Market capitalisation", fmt_usd(p.market_cap) if p.market_cap else NA],
+        ["Market capitalisation", f"{fmt_usd(p.market_cap)} ({market_cap_note(report)})" if p.market_cap else NA],
         ["Observations", f"{p.observations:,} daily closes, {fmt_date(p.first_date)} to {fmt_date(p.last_date)}"],
     ]
     return TableData(header=["Price statistic", "Value"], rows=rows)
@@ -671,7 +776,8 @@ def key_figures(report: ReportInput) -> dict[str, object]:
         "sections": [SECTIONS[k] for k in section_keys(report)],
         "cited_evidence": len(cited_ids(report)),
     }
-    for key, (_label, unit) in METRICS.items():
+    for key in STATEMENT_METRICS:
+        unit = METRICS[key][1]
         f = fin.latest(key)
         if f is not None:
             figures["latest"][key] = {
@@ -681,6 +787,24 @@ def key_figures(report: ReportInput) -> dict[str, object]:
                 "fiscal_year": f.fiscal_year,
                 "evidence_id": f.evidence_id,
             }
+    def fact_json(f) -> dict[str, object]:
+        return {"value": f.value, "unit": f.unit, "display": fmt_value(f.value, f.unit), "period": f.period_label,
+                "period_end": f.period_end.isoformat(), "concept": f.concept, "accession": f.accession,
+                "evidence_id": f.evidence_id, "split_factor": f.split_factor}
+
+    figures["source_dates"] = {k: v.isoformat() if v else None for k, v in
+                               source_dates(report.research, report.trends, fin).items()}
+    figures["cash_flow"] = {k: {str(f.fiscal_year): fact_json(f) for f in fin.series(k)}
+                            for k in (*CASH_FLOW_METRICS, *CAPITAL_METRICS, *BANK_METRICS) if fin.series(k)}
+    figures["ttm"] = {f.metric: fact_json(f) for f in fin.ttm}
+    figures["latest_quarter"] = [
+        {"metric": q.metric, "current": fact_json(q.current),
+         "year_ago": fact_json(q.year_ago) if q.year_ago else None, "growth_yoy": q.growth}
+        for q in latest_quarter(fin)]
+    figures["multiples"] = {m.key: {"label": m.label, "value": m.value, "display": m.display, "basis": m.basis,
+                                    "reason": m.reason, "evidence_id": m.evidence_id if m.value is not None else None}
+                            for m in multiples_rows(report)}
+    figures["splits"] = [s.model_dump(mode="json") for s in fin.splits]
     if fin.prices is not None:
         p = fin.prices
         figures["prices"] = {
@@ -690,5 +814,7 @@ def key_figures(report: ReportInput) -> dict[str, object]:
             "volatility_annual": p.volatility_annual,
             "max_drawdown": p.max_drawdown,
             "market_cap": p.market_cap,
+            "market_cap_shares": p.market_cap_shares,
+            "market_cap_shares_date": p.market_cap_shares_date.isoformat() if p.market_cap_shares_date else None,
         }
     return figures

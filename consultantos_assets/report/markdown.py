@@ -42,7 +42,7 @@ def render_markdown(report: ReportInput) -> str:
     lines: list[str] = [
         f"# {md(name)} ({md(r.ticker)}) - strategy report",
         "",
-        f"**Report date:** {r.as_of.isoformat()} · **Mode:** {md(content.mode_summary(r))} · "
+        f"**Data as of:** {r.as_of.isoformat()} · **Mode:** {md(content.mode_summary(r))} · "
         f"**Overall confidence:** {fmt_conf(r.synthesis.confidence)}",
         "",
     ]
@@ -87,6 +87,14 @@ def _financials(r: ReportInput) -> list[str]:
         out += _table(t.header, t.rows, 1)
         t = content.ratio_table(r)
         out += _table(t.header, t.rows, 1)
+        lq = content.latest_quarter_table(r)
+        if lq is not None:
+            out += ["### Latest quarter and trailing twelve months", ""] + _table(lq.header, lq.rows, 1)
+        cf = content.cash_flow_table(r)
+        if cf is not None:
+            out += ["### Cash flow and capital", ""] + _table(cf.header, cf.rows, 1)
+        mt = content.multiples_table(r)
+        out += ["### Valuation multiples", ""] + _table(mt.header, mt.rows, 1)
     pt = content.price_table(r)
     if pt is not None:
         out += ["### Share price", ""] + _table(pt.header, pt.rows, 1)

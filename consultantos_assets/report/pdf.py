@@ -326,7 +326,7 @@ class Cover(Flowable):
         # facts row below the band
         top = band_bottom - 1.5 * cm
         cols = [
-            ("REPORT DATE", r.as_of.strftime("%d %B %Y")),
+            ("DATA AS OF", r.as_of.strftime("%d %B %Y")),
             ("MODE", content.mode_summary(r)),
             ("OVERALL CONFIDENCE", f"{fmt_conf(r.synthesis.confidence)} / 1.00"),
         ]
@@ -469,10 +469,31 @@ def _financials(r: ReportInput) -> list[Flowable]:
         out.append(markup("Multi-year financial statements", Styles.h2))
         out.append(table_from(content.financial_table(r), FRAME_W * 0.28))
         out.append(caption(
-            f"Source: SEC XBRL company facts ({fin.provenance.provider}). Values as reported; evidence ids "
-            "take the form [fin:<metric>:FY<year>]."
+            f"Source: SEC XBRL company facts ({fin.provenance.provider}). Values as reported, the newest filing "
+            f"for each period; {content.share_basis_note(r)} Evidence ids take the form [fin:<metric>:FY<year>]."
         ))
         out.append(table_from(content.ratio_table(r), FRAME_W * 0.28))
+        lq = content.latest_quarter_table(r)
+        if lq is not None:
+            out.append(Spacer(1, 8))
+            out.append(KeepTogether([markup("Latest quarter and trailing twelve months", Styles.h3),
+                                     table_from(lq, FRAME_W * 0.28),
+                                     caption("Quarter: three months from the 10-Q, against the same quarter a "
+                                             "year earlier. TTM: latest fiscal year + year to date - the same "
+                                             "span a year earlier.")]))
+        cf = content.cash_flow_table(r)
+        if cf is not None:
+            out.append(KeepTogether([markup("Cash flow and capital", Styles.h2), table_from(cf, FRAME_W * 0.28),
+                                     caption("Free cash flow = operating cash flow - capital expenditure; EBITDA = "
+                                             "operating income + depreciation and amortisation; net cash = cash "
+                                             "and marketable securities - total debt. Each value keeps its SEC "
+                                             "concept and accession (evidence ids fin:<metric>:FY<year>).")]))
+        mt = content.multiples_table(r)
+        out.append(KeepTogether([markup("Valuation multiples", Styles.h3),
+                                 data_table(mt.header, mt.rows, [FRAME_W * 0.3, FRAME_W * 0.12, FRAME_W * 0.58],
+                                            numeric_cols={1}),
+                                 caption("Computed from the last close and the SEC figures filed by then; "
+                                         "EV = market cap + total debt - cash and marketable securities.")]))
         out.append(Spacer(1, 8))
         out += chart_block(
             charts.revenue_income_chart(r, FRAME_W),

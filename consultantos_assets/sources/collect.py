@@ -162,8 +162,9 @@ def financials(serve_: Serve, prof: CompanyProfile, last_good: Financials | None
             fin.gaps.extend(g for g in stored_prices.gaps if _is_price_gap(g))  # type: ignore[union-attr]
         else:
             points, prov = px.value
-            shares = fin.latest("shares_outstanding")
-            fin.prices = price_stats(points, shares.value if shares else None)
+            shares = fin.latest_reported("shares_outstanding")  # newest cover, latest split basis
+            fin.prices = price_stats(points, shares.value if shares else None,
+                                     shares.period_end if shares else None, shares.accession if shares else None)
             prov.notes.extend(px.notes)
             fin.price_provenance = prov
     except SourceError as exc:
