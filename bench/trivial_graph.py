@@ -22,6 +22,7 @@ _SHAPE = {
     "blue_ocean": ["company_research", "market_trends", "financials", "research_index"],
     "synthesis": ["company_research", "market_trends", "financials", "porter_five_forces", "swot", "pestel",
                   "blue_ocean"],
+    "insight_index": ["porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis"],
     "report_pdf": ["company_research", "market_trends", "financials", "research_index", "porter_five_forces",
                    "swot", "pestel", "blue_ocean", "synthesis"],
 }

@@ -22,6 +22,7 @@ from consultantos_assets.sources.sec import (
     SnapshotFinancials,
     fiscal_year_of,
     parse_companyfacts,
+    read_companyfacts,
     select_financials,
 )
 
@@ -358,3 +359,26 @@ def test_derived_liabilities_and_january_year_end_on_synthetic_facts() -> None:
     assert [(f.fiscal_year, f.fiscal_period, f.value) for f in quarterly] == [(2023, "Q2", 300)]
     assert "long-term debt not reported for FY2023" in gaps and "cash and equivalents not reported for FY2023" in gaps
     assert not any("revenue" in g for g in gaps)
+
+
+@needs_shared
+@pytest.mark.parametrize("ticker", sorted(COMPANIES))
+def test_snapshot_reader_selects_what_edgartools_parse_selects(ticker) -> None:
+    """The snapshot path reads SEC's JSON itself (no edgartools import); over the full payloads the
+    selection must come out identical to the one over edgartools' parse, which the live path uses."""
+    payload = raw_facts(COMPANIES[ticker])
+    ours = select_financials(ticker, COMPANIES[ticker], ticker, list(read_companyfacts(payload)))
+    theirs = select_financials(ticker, COMPANIES[ticker], ticker, list(parse_companyfacts(payload)))
+    assert ours.annual and ours.quarterly
+    assert ours == theirs
+
+
+def test_snapshot_reader_skips_what_is_not_a_number() -> None:
+    payload = {"cik": 1, "entityName": "X", "facts": {"us-gaap": {RFCWC: {"units": {"USD": [
+        {"start": "2024-01-01", "end": "2024-12-31", "val": 5.0, "accn": "a", "form": "10-K", "filed": "2025-02-01"},
+        {"start": "2024-01-01", "end": "2024-12-31", "val": "n/a", "accn": "b", "form": "10-K", "filed": "2025-02-01"},
+        {"start": "2024-01-01", "end": "2024-12-31", "val": True, "accn": "c", "form": "10-K", "filed": "2025-02-01"},
+    ]}}, "NotAConceptWeUse": {"units": {"USD": [{"end": "2024-12-31", "val": 1}]}}}}}
+    facts = read_companyfacts(payload)
+    assert [f.accession for f in facts] == ["a"] and facts.cik == 1 and facts.name == "X"
+    assert read_companyfacts({"facts": {}}) is None and read_companyfacts({}) is None

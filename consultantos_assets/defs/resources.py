@@ -7,17 +7,20 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from ..analysis.analyst import Analyst
 from ..analysis.rules import RuleBasedAnalyst
 from ..index.embedders import make_embedder
-from ..index.store import ChunkStore
 from ..models import ReportArtifact, ReportInput, content_hash
 from ..settings import ProfileSettings, Settings, parse_mode, resolve_snapshot_dir, storage_root
 from ..sources.collect import settings_serve
 from ..sources.registry import Served
+
+if TYPE_CHECKING:  # pyarrow and LanceDB load when the index is first used, not with the definitions
+    from ..index.store import ChunkStore
 
 
 @functools.cache
@@ -125,6 +128,8 @@ class IndexResource(dg.ConfigurableResource):
     gemini_api_key: str | None = None
 
     def store(self) -> ChunkStore:
+        from ..index.store import ChunkStore
+
         return ChunkStore(self.uri, make_embedder(self.embedder, api_key=self.gemini_api_key or None))
 
 

@@ -2,37 +2,38 @@
 
 Pure rendering: takes a :class:`~consultantos_assets.models.ReportInput`, and the only I/O is
 writing the files it is asked to write.
+
+The names below are imported on first use, so code that needs one helper (``report.markup`` for
+metadata text, say) does not load reportlab, python-pptx and XlsxWriter with it.
 """
 
-from .content import SECTIONS, cited_ids, key_figures, missing_financials_message, section_keys
-from .deck import build_pptx_bytes, render_pptx
-from .exports import Exports, render_json, write_exports
-from .formatting import fmt_value
-from .markdown import render_markdown
-from .markup import esc
-from .pdf import RenderResult, build_pdf_bytes, render_pdf
-from .verify import pdf_text, verify_pdf
-from .workbook import build_xlsx_bytes, render_xlsx
+from __future__ import annotations
 
-__all__ = [
-    "SECTIONS",
-    "Exports",
-    "RenderResult",
-    "build_pdf_bytes",
-    "build_pptx_bytes",
-    "build_xlsx_bytes",
-    "cited_ids",
-    "esc",
-    "fmt_value",
-    "key_figures",
-    "missing_financials_message",
-    "render_json",
-    "render_markdown",
-    "render_pdf",
-    "render_pptx",
-    "render_xlsx",
-    "section_keys",
-    "verify_pdf",
-    "pdf_text",
-    "write_exports",
-]
+import importlib
+
+_WHERE = {
+    "SECTIONS": "content", "cited_ids": "content", "key_figures": "content",
+    "missing_financials_message": "content", "section_keys": "content",
+    "build_pptx_bytes": "deck", "render_pptx": "deck",
+    "Exports": "exports", "render_json": "exports", "write_exports": "exports",
+    "fmt_value": "formatting",
+    "render_markdown": "markdown",
+    "esc": "markup",
+    "RenderResult": "pdf", "build_pdf_bytes": "pdf", "render_pdf": "pdf",
+    "pdf_text": "verify", "verify_pdf": "verify",
+    "build_xlsx_bytes": "workbook", "render_xlsx": "workbook",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
