@@ -243,18 +243,72 @@ OUTPUT_NAMES = {"md": "markdown", "json": "json", "pptx": "slides", "xlsx": "wor
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from .defs import build_definitions
-    from .defs.automation import SOURCE_ASSETS
-    from .defs.partitions import add_companies
-    from .defs.resources import stored_value
-
-    [ticker] = _tickers([args.ticker])
-    [profile] = _check_known([ticker])
+    """One company, or a portfolio: every ticker is validated and looked up before anything runs;
+    companies are built one after another in this process (start-up paid once), or by --jobs worker
+    processes, each taking every n-th company. A failed company does not stop the others."""
+    tickers = list(dict.fromkeys(_tickers(args.tickers)))
+    profiles = _check_known(tickers)
+    if args.jobs < 1:
+        raise CliError("--jobs must be at least 1")
+    if args.jobs > 1 and len(tickers) > 1:
+        return _report_in_workers(args, tickers)
     instance = _instance()
     _sweep_temp_files()
-    add_companies(instance, [ticker])
+    from .defs import build_definitions
+    from .defs.partitions import add_companies
+
+    add_companies(instance, tickers)
+    defs = build_definitions()
+    failed: dict[str, str] = {}
+    for profile in profiles:
+        try:
+            _report_one(args, profile, instance, defs)
+        except CliError as exc:
+            if len(tickers) == 1:
+                raise
+            failed[profile.ticker] = str(exc)
+            print(f"consultantos: error: {exc}", file=sys.stderr, flush=True)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(tickers)} reports failed: {', '.join(failed)}")
+    return 0
+
+
+def _report_in_workers(args: argparse.Namespace, tickers: list[str]) -> int:
+    """--jobs N: N `consultantos report` processes, worker i taking tickers i, i+N, ...; their output
+    passes through as it comes, each line prefixed with the worker's companies."""
+    import subprocess
+
+    flags = [f for f, on in (("--resume", args.resume), ("--force", args.force)) if on]
+    workers = []
+    for i in range(min(args.jobs, len(tickers))):
+        part = tickers[i :: args.jobs]
+        proc = subprocess.Popen([sys.executable, "-m", "consultantos_assets.cli", "report", *part, *flags],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        workers.append((part, proc))
+
+    def relay(part: list[str], proc) -> None:
+        for line in proc.stdout:
+            print(f"[{','.join(part)}] {line.rstrip()}", flush=True)
+
+    threads = [threading.Thread(target=relay, args=w, daemon=True) for w in workers]
+    for t in threads:
+        t.start()
+    codes = [proc.wait() for _, proc in workers]
+    for t in threads:
+        t.join()
+    failed = [",".join(part) for (part, _), code in zip(workers, codes, strict=True) if code != 0]
+    if failed:
+        raise CliError(f"the workers for {'; '.join(failed)} failed; see their lines above")
+    return 0
+
+
+def _report_one(args: argparse.Namespace, profile, instance, defs) -> None:
+    import dagster as dg
+
+    from .defs.automation import SOURCE_ASSETS
+    from .defs.resources import stored_value
+
+    ticker = profile.ticker
     attempt = uuid.uuid4().hex
     tags = cli_run_tags(attempt)
     parent = last_failed_run(instance, ticker) if args.resume else None
@@ -273,7 +327,6 @@ def cmd_report(args: argparse.Namespace) -> int:
                                   reexecution_options=dg.ReexecutionOptions.from_failure(parent.run_id, instance))
         ok, run = _run_with_progress(instance, execute, attempt)
     else:
-        defs = build_definitions()
         job = defs.resolve_job_def("company_report")
         plan = {a: "--force" for a in ASSET_ORDER} if args.force else _report_plan(instance, defs, profile)
         counter = [0]
@@ -329,7 +382,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if fell_back:  # the report is whole, but not every analysis came from the model: say so before the path
         print(f"note: {fell_back}", flush=True)
     print(artifact.path)
-    return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -464,7 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_add)
     r = sub.add_parser("report", help="materialize what is not up to date for a company (everything the first "
                        "time); prints each export, then the PDF path last")
-    r.add_argument("ticker")
+    r.add_argument("tickers", nargs="+", metavar="TICKER")
+    r.add_argument("--jobs", type=int, default=1, help="with several tickers: build this many companies at once, "
+                   "each in its own process (default 1: one after another in this process)")
     r.add_argument("--force", action="store_true", help="materialize the whole graph even if it is up to date")
     r.add_argument("--resume", action="store_true",
                    help="re-execute the company's last failed or interrupted run from its failure: steps that "

@@ -180,3 +180,16 @@ def test_foreign_snapshot_layout_works(tmp_path, shared_data):
     pdf = Path(out.strip().splitlines()[-1])
     _, text = pdf_text(pdf)
     assert "Alphabet" in " ".join(text.split())
+
+
+def test_a_portfolio_in_one_command_one_process_or_two_workers(two_reports):
+    home, outs = two_reports
+    one = cli(home, "report", "AAPL", "NVDA").stdout
+    assert one.count("up to date") == 22, one  # both companies are built already: nothing runs
+    assert [Path(line) for line in one.splitlines() if line.endswith(".pdf")] == \
+        [Path(outs[t].strip().splitlines()[-1]) for t in ("AAPL", "NVDA")]
+    two = cli(home, "report", "NVDA", "AAPL", "--jobs", "2").stdout
+    assert {line.split("] ", 1)[0] for line in two.splitlines()} == {"[NVDA", "[AAPL"}
+    assert two.count("up to date") == 22
+    bad = cli(home, "report", "AAPL", "NOPE", check=False)
+    assert bad.returncode == 2 and "NOPE" in bad.stderr and "up to date" not in bad.stdout  # refused up front
