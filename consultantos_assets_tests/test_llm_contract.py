@@ -305,6 +305,9 @@ def test_through_dagster_embeddings_degrade_fallbacks_are_reported_and_config_er
     assert report["llm_fallbacks"].value == 1
     assert "PESTEL analysis: the model stopped its answer on a safety filter" in report["llm_fallback_reasons"].value
     assert len(fake.generations()) == 5
+    # the frameworks retrieve from the table research_index wrote (the local embedder's), not from the
+    # configured Gemini table, which holds nothing for the company
+    assert all("Question: " in g.text and "(none retrieved)" not in g.text for g in fake.generations()[:4])
 
     monkeypatch.setenv("CONSULTANTOS_GEMINI_MODEL", "gemini-2.0-flash")
     failed = test_llm._materialize(instance, build_resources(home), "porter_five_forces")

@@ -362,13 +362,29 @@ def _peers(context: dg.AssetExecutionContext, sources: SourcesResource, research
         return []
 
 
+def _retrieval_store(context: dg.AssetExecutionContext, index: IndexResource, ticker: str):
+    """The table research_index last wrote this company into: the configured embedder's, or the local
+    embedder's when Gemini embeddings failed (then the question is embedded locally too)."""
+    from ..index.embedders import local_embedder
+    from ..index.store import ChunkStore
+
+    store = index.store()
+    used = _latest_metadata_text(context, "research_index", ticker, "embedder")
+    if used and used != store.embedder.name:
+        local = local_embedder()
+        if local.name == used:
+            context.log.info(f"retrieving from {used}'s table, where research_index indexed {ticker}")
+            return ChunkStore(store.uri, local)
+    return store
+
+
 def _retrieve(context: dg.AssetExecutionContext, index: IndexResource, asset: str, ticker: str,
               k: int = 4) -> dict[str, list]:
     """Adapter over the research index: the top chunks for each of the framework's standard questions."""
     from ..index.retrieval import retrieve_for_framework
 
     try:
-        found = retrieve_for_framework(index.store(), asset, ticker, k=k)
+        found = retrieve_for_framework(_retrieval_store(context, index, ticker), asset, ticker, k=k)
     except Exception as exc:  # the prompt still carries the full evidence list
         context.log.warning(f"retrieval from research_index failed ({type(exc).__name__}: {exc}); the prompt "
                             "carries the evidence list only")
