@@ -51,7 +51,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from ..models import METRICS, CompanyProfile, FinancialFact, Financials, Provenance, StockSplit
 from ..models.financials import FLOW_METRICS_SET
@@ -132,10 +132,11 @@ US_GAAP_CONCEPTS = frozenset(
 )
 
 
-class EdgarFact(Protocol):
-    """The attributes of edgartools' FinancialFact that the selection reads."""
+class RawFact(NamedTuple):
+    """The attributes of edgartools' FinancialFact that the selection reads; `read_companyfacts` makes
+    them straight from SEC's JSON for the snapshot path."""
 
-    concept: str
+    concept: str  # "<taxonomy>:<name>"
     numeric_value: float | None
     unit: str
     period_start: dt.date | None
@@ -695,20 +696,6 @@ def parse_companyfacts(payload: dict) -> Any:
     from edgar.entity.parser import EntityFactsParser
 
     return EntityFactsParser.parse_company_facts(payload)
-
-
-class RawFact(NamedTuple):
-    """One row of a companyfacts payload with the attributes of edgartools' FinancialFact that the
-    selection reads (EdgarFact), taken as SEC wrote them."""
-
-    concept: str
-    numeric_value: float | None
-    unit: str
-    period_start: dt.date | None
-    period_end: dt.date | None
-    form_type: str
-    accession: str
-    filing_date: dt.date | None
 
 
 @dataclass
