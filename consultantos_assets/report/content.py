@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from consultantos_assets.analysis.coverage import source_dates
 from consultantos_assets.analysis.valuation import Multiple, is_financial_company, latest_quarter, multiples
 from consultantos_assets.models import (
-    FLOW_METRICS_SET,
     FORCE_LABELS,
     METRICS,
     PESTEL_FACTORS,
@@ -390,53 +389,8 @@ def price_table(report: ReportInput) -> TableData | None:
     return TableData(header=["Price statistic", "Value"], rows=rows)
 
 
-# ------------------------------------------------------------- cash flow, multiples, comparables
-# Generic over what the financial model holds: metrics beyond the income statement and the core balance
-# sheet (cash, debt and any cash-flow or capital figure the model gains) form the "cash flow and
-# capital" view; multiples and peers are read where the models carry them, else reported as missing.
-
-CORE_STATEMENT_METRICS = frozenset(FLOW_METRICS_SET | {"total_assets", "total_liabilities", "equity",
-                                                       "shares_outstanding"})
-
-
-def cash_flow_metrics(report: ReportInput) -> list[str]:
-    """Cash-flow and capital metric keys with at least one annual value, in METRICS order."""
-    held = {f.metric for f in report.financials.annual}
-    return [k for k in METRICS if k not in CORE_STATEMENT_METRICS and k in held]
-
-
-def cash_flow_table(report: ReportInput) -> TableData | None:
-    keys = cash_flow_metrics(report)
-    if not keys:
-        return None
-    years = report_years(report)
-    fin = report.financials
-    rows = []
-    for key in keys:
-        label, unit = METRICS[key]
-        rows.append([label, *[fmt_value(f.value, f.unit or unit) if (f := fin.value(key, y)) else NA
-                              for y in years]])
-    return TableData(header=["Cash flow and capital", *[fy_label(y) for y in years]], rows=rows)
-
-
-@dataclass
-class Multiple:
-    label: str
-    value: float | None
-    display: str
-    note: str = ""
-
-
-def multiples(report: ReportInput) -> list[Multiple]:
-    """Valuation multiples the financial model computed (none when it holds none)."""
-    out = []
-    for m in getattr(report.financials, "multiples", None) or []:
-        value = getattr(m, "value", None)
-        label = getattr(m, "label", None) or getattr(m, "name", "")
-        note = getattr(m, "reason", None) or getattr(m, "note", None) or getattr(m, "basis", None) or ""
-        display = f"{value:,.1f}x" if isinstance(value, int | float) else NA
-        out.append(Multiple(str(label), value if isinstance(value, int | float) else None, display, str(note)))
-    return out
+# ------------------------------------------------------------------------------------- comparables
+# Peers are read where the report carries them, else reported as missing.
 
 
 @dataclass
