@@ -24,7 +24,7 @@ from pptx.util import Emu, Inches, Pt
 from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPoint, ReportInput
 
 from . import content
-from .formatting import axis_scale, fmt_conf, fmt_date, fmt_num
+from .formatting import axis_scale, fmt_conf, fmt_date, fmt_num, fmt_usd
 from .office import PALETTE, SERIES, reproducible_zip, stamp, text, write_package
 
 W, H = Inches(13.333), Inches(7.5)
@@ -275,8 +275,8 @@ def _dashboard(d: Deck) -> None:
         box(s, x + Inches(0.2), y + Inches(0.1), tile_w - Inches(0.3), Inches(0.3), k.label.upper(), 10, "SLATE",
             bold=True)
         box(s, x + Inches(0.2), y + Inches(0.4), tile_w - Inches(0.3), Inches(0.6), k.value, 26, "NAVY", bold=True)
-        box(s, x + Inches(0.2), y + Inches(1.05), tile_w - Inches(0.3), Inches(0.35), k.note, 10, "MUTED",
-            max_len=60)
+        box(s, x + Inches(0.2), y + Inches(1.05), tile_w - Inches(0.3), Inches(0.35), k.note,
+            10 if per_row == 4 else 9, "MUTED", max_len=60)
 
 
 def _revenue_chart(d: Deck) -> None:
@@ -376,8 +376,9 @@ def _cash_flow(d: Deck) -> None:
 def _multiples(d: Deck) -> None:
     """The latest quarter with its TTM figure, then the valuation multiples: the PDF's tables, cell for cell."""
     r = d.report
-    s = d.slide("Latest quarter and valuation multiples", content.SECTIONS["financials"],
-                f"Market cap: {content.market_cap_note(r)}." if content.market_cap_note(r) else "")
+    p = r.financials.prices
+    cap = f"Market cap {fmt_usd(p.market_cap)}: {content.market_cap_note(r)}." if p and p.market_cap else ""
+    s = d.slide("Latest quarter and valuation multiples", content.SECTIONS["financials"], cap)
     y = TOP + Inches(0.45)
     lq = content.latest_quarter_table(r)
     if lq is not None:

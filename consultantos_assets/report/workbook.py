@@ -38,6 +38,7 @@ FORMATS = {
     "count": {"num_format": '#,##0.0,,'},  # shares, shown in millions
     "per_share": {"num_format": '0.00'},
     "pct": {"num_format": '0.0%'},
+    "yield": {"num_format": '0.00%'},  # the PDF's yields: two decimals
     "multiple": {"num_format": '0.0"x"'},
     "number": {"num_format": '#,##0.0'},
     "int": {"num_format": '#,##0'},
@@ -265,7 +266,7 @@ SHEET_CF = "Cash flow & multiples"
 def _cash_flow(b: Book) -> None:
     r = b.report
     name = SHEET_CF
-    ws = b.sheet(name, [40, 16, 16, 16, 16, 16, 16, 18, 70])
+    ws = b.sheet(name, [48, 16, 16, 16, 16, 16, 16, 18, 70])
     row = b.title(ws, "cash flow, capital and multiples", UNITS_NOTE)
     b.s(ws, row, 0, "Cash flow and capital", "section")
     row += 1
@@ -274,8 +275,10 @@ def _cash_flow(b: Book) -> None:
         b.s(ws, row, 0, "Cash flow and capital figures: not available in the financial statements.", "note")
         row += 1
     else:
-        b.header(ws, row, ["Metric", "Unit", *[content.fy_label(y) for y in cf.years],
-                           content.ttm_label(cf.ttm_end) + " (balances: at that date)"])
+        b.s(ws, row, 0, "Flows over each fiscal year and the trailing twelve months; balances (cash, debt) at "
+                        "each period end, the TTM column's at the latest quarter end.", "note")
+        row += 1
+        b.header(ws, row, ["Metric", "Unit", *[content.fy_label(y) for y in cf.years], content.ttm_label(cf.ttm_end)])
         for key, facts in cf.rows:
             row += 1
             label, unit = METRICS[key]
@@ -368,14 +371,14 @@ def _valuation(b: Book, ws, name: str, row: int) -> int:
         row += 1
         pct = m.key in ("fcf_yield", "dividend_yield")
         b.s(ws, row, 0, m.label, "label")
-        b.s(ws, row, 2, "%" if pct else "x")
+        b.s(ws, row, 2, "% of market cap" if pct else "times")
         if m.value is None:
             b.s(ws, row, 1, NA, "missing")
             b.s(ws, row, 3, f"n/a: {m.reason}")
             continue
         expr, positive = MULTIPLE_FORMULAS[m.key]
         b.formula(ws, row, 1, f'=IF(N({cell[positive]})>0,{expr.format(**cell)},"n/a")', m.value,
-                  "pct" if pct else "multiple")
+                  "yield" if pct else "multiple")
         b.s(ws, row, 3, m.basis)
     return row + 1
 
