@@ -386,8 +386,8 @@ def _multiples(d: Deck) -> None:
         y += Inches(0.28) * (len(lq.rows) + 1) + Inches(0.25)
     mult = content.multiples_table(r)
     if not r.financials.has_statements or all(m.value is None for m in content.multiples_rows(r)):
-        reasons = sorted({m.reason for m in content.multiples_rows(r) if m.reason})
-        not_available(s, "Valuation multiples", "; ".join(reasons)[:200] + "." if reasons else "", y)
+        why = "; ".join(sorted({m.reason for m in content.multiples_rows(r) if m.reason}))[:200]
+        not_available(s, "Valuation multiples", why[:1].upper() + why[1:] + "." if why else "", y)
         return
     table(s, MX, y, BODY_W, mult.header, mult.rows, [2.6, 0.9, 5.2], numeric_from=1, text_from=2, size=10,
           row_h=Inches(0.28))

@@ -34,6 +34,7 @@ FORMATS = {
     "text": {"valign": "top"},
     "wrap": {"text_wrap": True, "valign": "top"},
     "label": {"bold": True, "valign": "top"},
+    "unit": {"indent": 1},
     "usd": {"num_format": '#,##0,,;-#,##0,,'},  # the cell holds USD; shown in millions
     "count": {"num_format": '#,##0.0,,'},  # shares, shown in millions
     "per_share": {"num_format": '0.00'},
@@ -327,7 +328,7 @@ def _valuation(b: Book, ws, name: str, row: int) -> int:
         nonlocal row
         row += 1
         b.s(ws, row, 0, label, "label")
-        b.s(ws, row, 2, unit)
+        b.s(ws, row, 2, unit, "unit")
         cell[key] = xl_rowcol_to_cell(row, 1)
 
     item("close", "Last close", "USD per share")
@@ -366,12 +367,11 @@ def _valuation(b: Book, ws, name: str, row: int) -> int:
     row += 2
     b.s(ws, row, 0, "Valuation multiples (formulas over the inputs above)", "section")
     row += 1
-    b.header(ws, row, ["Multiple", "Value", "Unit", "Computed from"])
+    b.header(ws, row, ["Multiple", "Value", "", "Computed from"])
     for m in found:
         row += 1
         pct = m.key in ("fcf_yield", "dividend_yield")
         b.s(ws, row, 0, m.label, "label")
-        b.s(ws, row, 2, "% of market cap" if pct else "times")
         if m.value is None:
             b.s(ws, row, 1, NA, "missing")
             b.s(ws, row, 3, f"n/a: {m.reason}")
