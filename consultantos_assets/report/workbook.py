@@ -357,6 +357,8 @@ def _valuation(b: Book, ws, name: str, row: int) -> int:
         b.fact(ws, name, row, 1, f, UNIT_FORMAT.get(unit, "number"))
         b.s(ws, row, 3, f"{f.form} {f.accession}, {f.concept}" if f else f"not reported for {basis.label}")
     ev, ev_reason = enterprise_value(fin, basis)
+    if content.is_bank(r):  # as valuation.py: no EV for a bank or insurer
+        ev, ev_reason = None, next((m.reason for m in found if m.key == "ev_sales"), ev_reason)
     item("ev", "Enterprise value (EV)", "USD m")
     if ev is None:
         b.s(ws, row, 1, NA, "missing")
