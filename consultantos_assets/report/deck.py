@@ -272,8 +272,8 @@ def _dashboard(d: Deck) -> None:
         _fill(tile, "PANEL")
         accent = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, x, y, Inches(0.07), tile_h)
         _fill(accent, "TEAL")
-        box(s, x + Inches(0.2), y + Inches(0.1), tile_w - Inches(0.3), Inches(0.3), k.label.upper(), 10, "SLATE",
-            bold=True)
+        box(s, x + Inches(0.2), y + Inches(0.1), tile_w - Inches(0.3), Inches(0.3), k.label.upper(),
+            10 if per_row == 4 else 9, "SLATE", bold=True)
         box(s, x + Inches(0.2), y + Inches(0.4), tile_w - Inches(0.3), Inches(0.6), k.value, 26, "NAVY", bold=True)
         box(s, x + Inches(0.2), y + Inches(1.05), tile_w - Inches(0.3), Inches(0.35), k.note,
             10 if per_row == 4 else 9, "MUTED", max_len=60)
