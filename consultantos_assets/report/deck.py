@@ -24,7 +24,7 @@ from pptx.util import Emu, Inches, Pt
 from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPoint, ReportInput
 
 from . import content
-from .formatting import axis_scale, fmt_conf, fmt_date, fmt_num
+from .formatting import axis_scale, fmt_conf, fmt_date, fmt_num, fmt_usd
 from .office import PALETTE, SERIES, reproducible_zip, stamp, text, write_package
 
 W, H = Inches(13.333), Inches(7.5)
@@ -126,8 +126,9 @@ def points_box(slide, x, y, w, h, title: str, points: list[FrameworkPoint], colo
 
 
 def table(slide, x, y, w, header: list[str], rows: list[list[str]], widths: list[float] | None = None, *,
-          numeric_from: int | None = 1, size: float = 10, row_h: int = ROW_H):
-    """A native table: navy header, banded rows, numbers right-aligned from column `numeric_from`."""
+          numeric_from: int | None = 1, text_from: int | None = None, size: float = 10, row_h: int = ROW_H):
+    """A native table: navy header, banded rows, numbers right-aligned from column `numeric_from` up to
+    `text_from` (a trailing text column, left-aligned)."""
     n_rows, n_cols = len(rows) + 1, len(header)
     shape = slide.shapes.add_table(n_rows, n_cols, x, y, w, Emu(row_h * n_rows))
     tbl = shape.table
@@ -146,7 +147,7 @@ def table(slide, x, y, w, header: list[str], rows: list[list[str]], widths: list
             tf = cell.text_frame
             tf.word_wrap = True
             p = tf.paragraphs[0]
-            numeric = numeric_from is not None and c >= numeric_from
+            numeric = numeric_from is not None and c >= numeric_from and (text_from is None or c < text_from)
             p.alignment = PP_ALIGN.RIGHT if numeric else PP_ALIGN.LEFT
             _run(p, value, size, "WHITE" if r == 0 else "INK", bold=r == 0, max_len=POINT_LEN)
     return tbl
@@ -259,23 +260,23 @@ def _dashboard(d: Deck) -> None:
     r = d.report
     s = d.slide(content.SECTIONS["dashboard"], "At a glance",
                 headline="" if r.financials.has_statements else content.missing_financials_message(r) + ".")
-    kpis = content.kpis(r)
-    per_row, gap = 4, Inches(0.25)
+    kpis = content.kpis(r)  # the PDF's dashboard: the latest quarter and TTM first when newer than the 10-K
+    per_row, gap = (4, Inches(0.25)) if len(kpis) <= 12 else (5, Inches(0.2))
     tile_w = (BODY_W - gap * (per_row - 1)) // per_row
     tile_h = Inches(1.5)
     y0 = TOP + (Inches(0.45) if not r.financials.has_statements else 0)
-    for i, k in enumerate(kpis[:12]):
+    for i, k in enumerate(kpis[:3 * per_row]):
         row, col = divmod(i, per_row)
         x, y = MX + col * (tile_w + gap), y0 + row * (tile_h + Inches(0.2))
         tile = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, x, y, tile_w, tile_h)
         _fill(tile, "PANEL")
         accent = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, x, y, Inches(0.07), tile_h)
         _fill(accent, "TEAL")
-        box(s, x + Inches(0.2), y + Inches(0.1), tile_w - Inches(0.3), Inches(0.3), k.label.upper(), 10, "SLATE",
-            bold=True)
+        box(s, x + Inches(0.2), y + Inches(0.1), tile_w - Inches(0.3), Inches(0.3), k.label.upper(),
+            10 if per_row == 4 else 9, "SLATE", bold=True)
         box(s, x + Inches(0.2), y + Inches(0.4), tile_w - Inches(0.3), Inches(0.6), k.value, 26, "NAVY", bold=True)
-        box(s, x + Inches(0.2), y + Inches(1.05), tile_w - Inches(0.3), Inches(0.35), k.note, 10, "MUTED",
-            max_len=60)
+        box(s, x + Inches(0.2), y + Inches(1.05), tile_w - Inches(0.3), Inches(0.35), k.note,
+            10 if per_row == 4 else 9, "MUTED", max_len=60)
 
 
 def _revenue_chart(d: Deck) -> None:
@@ -362,22 +363,36 @@ def _price_chart(d: Deck) -> None:
 
 def _cash_flow(d: Deck) -> None:
     r = d.report
-    s = d.slide("Cash flow and multiples", content.SECTIONS["financials"])
-    y = TOP
+    s = d.slide("Cash flow and capital", content.SECTIONS["financials"],
+                "Fiscal years from 10-K filings and the trailing twelve months (TTM); balances at each period end.")
     cf = content.cash_flow_table(r)
     if cf is None:
-        not_available(s, "Cash flow and capital figures", "The financial statements hold none for this company.")
-        y += Inches(1.1)
-    else:
-        shown = cf.rows[:ROWS_PER_SLIDE - 4]
-        table(s, MX, y, BODY_W, cf.header, shown, [2.5] + [1] * (len(cf.header) - 1), size=10)
-        y += Inches(0.3) * (len(shown) + 1) + Inches(0.35)
-    mult = content.multiples(r)
-    if mult:
-        table(s, MX, y, Inches(8), ["Multiple", "Value", "Basis"],
-              [[m.label, m.display, m.note] for m in mult[:8]], [2, 1, 4], numeric_from=1, size=10)
-    else:
-        not_available(s, "Valuation multiples", "The financial model computed none for this report.", y)
+        not_available(s, "Cash flow and capital figures", "The financial statements hold none for this company.",
+                      TOP + Inches(0.45))
+        return
+    table(s, MX, TOP + Inches(0.45), BODY_W, cf.header, cf.rows, [2.6] + [1] * (len(cf.header) - 1), size=10)
+
+
+def _multiples(d: Deck) -> None:
+    """The latest quarter with its TTM figure, then the valuation multiples: the PDF's tables, cell for cell."""
+    r = d.report
+    p = r.financials.prices
+    cap = f"Market cap {fmt_usd(p.market_cap)}: {content.market_cap_note(r)}." if p and p.market_cap else ""
+    s = d.slide("Latest quarter and valuation multiples", content.SECTIONS["financials"], cap)
+    y = TOP + Inches(0.45)
+    lq = content.latest_quarter_table(r)
+    if lq is not None:
+        table(s, MX, y, BODY_W, lq.header, lq.rows, [2.6, 1.2, 1.2, 1, 1.4], size=10, row_h=Inches(0.28))
+        y += Inches(0.28) * (len(lq.rows) + 1) + Inches(0.25)
+    mult = content.multiples_table(r)
+    if not r.financials.has_statements or all(m.value is None for m in content.multiples_rows(r)):
+        why = "; ".join(sorted({m.reason for m in content.multiples_rows(r) if m.reason}))[:200]
+        not_available(s, "Valuation multiples", why[:1].upper() + why[1:] + "." if why else "", y)
+        return
+    table(s, MX, y, BODY_W, mult.header, mult.rows, [2.6, 0.9, 5.2], numeric_from=1, text_from=2, size=10,
+          row_h=Inches(0.28))
+    note(s, "Multiples are computed from the last close and the SEC figures filed by then; the workbook holds "
+            "them as formulas over their inputs.")
 
 
 def _comparables(d: Deck) -> None:
@@ -561,7 +576,7 @@ def _chunks(rows: list, n: int) -> list[list]:
 
 
 SLIDES: tuple[Callable[[Deck], None], ...] = (
-    _title, _summary, _dashboard, _revenue_chart, _margin_chart, _price_chart, _cash_flow, _comparables,
+    _title, _summary, _dashboard, _revenue_chart, _margin_chart, _price_chart, _cash_flow, _multiples, _comparables,
     _porter, _swot, _pestel, _blue_ocean, _canvas, _risks, _changes, _sources,
 )
 

@@ -18,6 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from consultantos_assets.models import FLOW_METRICS_SET, FORCE_LABELS, METRICS, FinancialFact, ReportInput
 
+from ..analysis.valuation import basis_at_close, enterprise_value
 from . import content
 from .formatting import NA, fmt_conf
 from .office import PALETTE, reproducible_zip, stamp, text, write_package
@@ -33,10 +34,12 @@ FORMATS = {
     "text": {"valign": "top"},
     "wrap": {"text_wrap": True, "valign": "top"},
     "label": {"bold": True, "valign": "top"},
+    "unit": {"indent": 1},
     "usd": {"num_format": '#,##0,,;-#,##0,,'},  # the cell holds USD; shown in millions
     "count": {"num_format": '#,##0.0,,'},  # shares, shown in millions
     "per_share": {"num_format": '0.00'},
     "pct": {"num_format": '0.0%'},
+    "yield": {"num_format": '0.00%'},  # the PDF's yields: two decimals
     "multiple": {"num_format": '0.0"x"'},
     "number": {"num_format": '#,##0.0'},
     "int": {"num_format": '#,##0'},
@@ -69,7 +72,8 @@ class Book:
         self.wb = xlsxwriter.Workbook(self.buf, {"in_memory": True, "strings_to_formulas": False,
                                                  "strings_to_urls": False, "strings_to_numbers": False})
         self.f = {k: self.wb.add_format(v) for k, v in FORMATS.items()}
-        self.annual: dict[tuple[str, int], Cell] = {}
+        # (metric, fiscal year, fiscal period) -> where the Annual/Quarterly sheet wrote the fact, and its value
+        self.cells: dict[tuple[str, int, str], tuple[Cell, float]] = {}
 
     def sheet(self, name: str, widths: list[float]):
         ws = self.wb.add_worksheet(name)
@@ -91,6 +95,15 @@ class Book:
 
     def formula(self, ws, row: int, col: int, formula: str, value: float | None, fmt: str) -> None:
         ws.write_formula(row, col, formula, self.f[fmt], "" if value is None else value)
+
+    def fact(self, ws, sheet: str, row: int, col: int, f: FinancialFact | None, fmt: str) -> None:
+        """A reported figure: a link to the cell the statement sheets wrote it in (its value cached), the
+        number itself when no sheet holds that exact value, n/a when there is no figure."""
+        hit = self.cells.get((f.metric, f.fiscal_year, f.fiscal_period)) if f is not None else None
+        if f is not None and hit is not None and hit[1] == f.value:
+            self.formula(ws, row, col, "=" + hit[0].ref(sheet), f.value, fmt)
+        else:
+            self.num(ws, row, col, f.value if f is not None else None, fmt)
 
     def header(self, ws, row: int, values: list[str], col: int = 0) -> None:
         for i, v in enumerate(values):
@@ -160,7 +173,8 @@ def _statement_sheet(b: Book, name: str, facts: list[FinancialFact], title: str,
         b.s(ws, row, 0, content.missing_financials_message(r) + "." if not quarterly
             else "Quarterly figures: not available for this company.", "label")
         return
-    labels = [content.fy_label(y) if fp == "FY" else f"{content.fy_label(y)} {fp}" for y, fp, _ in periods]
+    labels = [content.fy_label(y) if fp == "FY" else content.ttm_label(end) if fp == "TTM" else
+              f"{content.fy_label(y)} {fp}" for y, fp, end in periods]
     b.header(ws, row, ["Metric", "Unit", *labels, "XBRL concept (latest period)"])
     ws.freeze_panes(row + 1, 2)
     row += 1
@@ -183,8 +197,8 @@ def _statement_sheet(b: Book, name: str, facts: list[FinancialFact], title: str,
             b.num(ws, row, 2 + j, f.value if f else None, UNIT_FORMAT.get(unit, "number"))
             cells[metric].append(xl_rowcol_to_cell(row, 2 + j) if f else None)
             values[metric].append(f.value if f else None)
-            if f and not quarterly:
-                b.annual[(metric, f.fiscal_year)] = Cell(name, row, 2 + j)
+            if f:
+                b.cells[(metric, f.fiscal_year, f.fiscal_period)] = (Cell(name, row, 2 + j), f.value)
         latest = next(f for f in reversed(row_facts) if f)
         b.s(ws, row, 2 + len(periods), latest.concept)
     row += 2
@@ -221,7 +235,7 @@ def _statement_sheet(b: Book, name: str, facts: list[FinancialFact], title: str,
             continue
         row += 1
         b.s(ws, row, 0, label, "label")
-        b.s(ws, row, 1, next(f.form for f in reversed(row_facts) if f))
+        b.s(ws, row, 1, next((f.form for f in reversed(row_facts) if f and f.fiscal_period != "TTM"), ""))
         for j, f in enumerate(row_facts):
             b.s(ws, row, 2 + j, f.accession if f else "", "text")
 
@@ -237,7 +251,9 @@ def _periods(facts: list[FinancialFact]) -> list[tuple[int, str, dt.date]]:
 
 
 def _annual(b: Book) -> None:
-    _statement_sheet(b, "Annual", b.report.financials.annual, "annual financials (SEC 10-K)", quarterly=False)
+    fin = b.report.financials
+    _statement_sheet(b, "Annual", fin.annual + fin.ttm, "annual financials (SEC 10-K) and the trailing twelve months "
+                     "(TTM: fiscal year + year to date - prior year to date)", quarterly=False)
 
 
 def _quarterly(b: Book) -> None:
@@ -245,107 +261,127 @@ def _quarterly(b: Book) -> None:
                      quarterly=True)
 
 
+SHEET_CF = "Cash flow & multiples"
+
+
 def _cash_flow(b: Book) -> None:
     r = b.report
-    fin = r.financials
-    name = "Cash flow & multiples"
-    ws = b.sheet(name, [34, 16, 16, 16, 16, 16, 16, 50])
+    name = SHEET_CF
+    ws = b.sheet(name, [48, 16, 16, 16, 16, 16, 16, 18, 70])
     row = b.title(ws, "cash flow, capital and multiples", UNITS_NOTE)
-    years = fin.fiscal_years()
-    keys = content.cash_flow_metrics(r)
     b.s(ws, row, 0, "Cash flow and capital", "section")
     row += 1
-    if not keys:
+    cf = content.cash_flow_facts(r)
+    if cf is None:
         b.s(ws, row, 0, "Cash flow and capital figures: not available in the financial statements.", "note")
         row += 1
     else:
-        b.header(ws, row, ["Metric", "Unit", *[content.fy_label(y) for y in years]])
-        for key in keys:
+        b.s(ws, row, 0, "Flows over each fiscal year and the trailing twelve months; balances (cash, debt) at "
+                        "each period end, the TTM column's at the latest quarter end.", "note")
+        row += 1
+        b.header(ws, row, ["Metric", "Unit", *[content.fy_label(y) for y in cf.years], content.ttm_label(cf.ttm_end)])
+        for key, facts in cf.rows:
             row += 1
             label, unit = METRICS[key]
             b.s(ws, row, 0, label, "label")
             b.s(ws, row, 1, UNIT_LABEL.get(unit, unit))
-            for j, y in enumerate(years):
-                cell = b.annual.get((key, y))
-                f = fin.value(key, y)
-                if cell is None or f is None:
-                    b.s(ws, row, 2 + j, NA, "missing")
-                else:
-                    b.formula(ws, row, 2 + j, "=" + cell.ref(name), f.value, UNIT_FORMAT.get(unit, "number"))
+            for j, f in enumerate(facts):
+                b.fact(ws, name, row, 2 + j, f, UNIT_FORMAT.get(unit, "number"))
     row += 2
-    row = _valuation(b, ws, name, row)
-    row += 1
-    b.s(ws, row, 0, "Multiples computed by the financial model", "section")
-    row += 1
-    found = content.multiples(r)
-    if not found:
-        b.s(ws, row, 0, "Not available: the financial model computed no valuation multiples for this report.", "note")
-        return
-    b.header(ws, row, ["Multiple", "Value", "Basis"])
-    for m in found:
-        row += 1
-        b.s(ws, row, 0, m.label, "label")
-        b.num(ws, row, 1, m.value, "multiple")
-        b.s(ws, row, 2, m.note)
+    _valuation(b, ws, name, row)
+
+
+# multiple key -> (formula over the input cells, the inputs it needs to be positive first); the inputs are
+# the ones analysis/valuation.py computes the multiple from, so the cached value is the PDF's
+MULTIPLE_FORMULAS: dict[str, tuple[str, str]] = {
+    "pe_trailing": ("{close}/{eps}", "eps"),
+    "ev_sales": ("{ev}/{revenue}", "revenue"),
+    "ev_ebitda": ("{ev}/{ebitda}", "ebitda"),
+    "fcf_yield": ("{fcf}/{mcap}", "mcap"),
+    "dividend_yield": ("N({dividends})/{mcap}", "mcap"),
+    "net_debt_ebitda": ("(N({debt})-{cash})/{ebitda}", "ebitda"),
+    "interest_coverage": ("{op}/{interest}", "interest"),
+}
 
 
 def _valuation(b: Book, ws, name: str, row: int) -> int:
-    """Inputs linked to their cells and the multiples an analyst builds from them, as formulas."""
+    """The inputs valuation.py uses, linked to their cells, and each multiple as a formula over them (the
+    PDF's value cached); a multiple valuation.py leaves n/a is written as n/a with its reason."""
     r = b.report
     fin = r.financials
     p = fin.prices
-    b.s(ws, row, 0, "Valuation (formulas over the cells they use)", "section")
+    found = content.multiples_rows(r)
+    basis = basis_at_close(fin)
+    b.s(ws, row, 0, "Valuation inputs", "section")
     row += 1
-    if p is None:
-        b.s(ws, row, 0, f"Not available: no share-price history for {r.ticker}.", "note")
+    if p is None or basis is None:
+        why = found[0].reason if found else "no figures"
+        b.s(ws, row, 0, f"Valuation multiples: not available ({why}).", "note")
         return row + 1
-    b.header(ws, row, ["Item", "Value", "Unit", "Basis"])
-    inputs: dict[str, tuple[str, float | None]] = {}
+    b.s(ws, row, 0, f"At the close of {p.last_date.isoformat()}, with the statements filed by then: "
+                    f"{basis.label} (flows) and its balance sheet.", "note")
+    row += 1
+    b.header(ws, row, ["Item", "Value", "Unit", "Source"])
+    cell: dict[str, str] = {}
 
-    def put(key: str, label: str, value: float | None, fmt: str, unit: str, basis: str, link: Cell | None = None):
+    def item(key: str, label: str, unit: str) -> None:
         nonlocal row
         row += 1
         b.s(ws, row, 0, label, "label")
-        if link is not None and value is not None:
-            b.formula(ws, row, 1, "=" + link.ref(name), value, fmt)
-        else:
-            b.num(ws, row, 1, value, fmt)
-        b.s(ws, row, 2, unit)
-        b.s(ws, row, 3, basis)
-        inputs[key] = (xl_rowcol_to_cell(row, 1), value)
+        b.s(ws, row, 2, unit, "unit")
+        cell[key] = xl_rowcol_to_cell(row, 1)
 
-    put("close", "Last close", p.last_close, "price", "USD per share", f"close of {p.last_date.isoformat()}")
-    put("mcap", "Market capitalisation", p.market_cap, "usd", "USD m", "last close x shares outstanding")
-    for key, metric in (("eps", "eps_diluted"), ("revenue", "revenue"), ("net_income", "net_income"),
-                        ("equity", "equity")):
-        f = fin.latest(metric)
+    item("close", "Last close", "USD per share")
+    b.num(ws, row, 1, p.last_close, "price")
+    b.s(ws, row, 3, f"close of {p.last_date.isoformat()} (Prices sheet)")
+    item("shares", "Shares outstanding for market cap", "shares m")
+    b.num(ws, row, 1, p.market_cap_shares, "count")
+    b.s(ws, row, 3, f"as of {p.market_cap_shares_date.isoformat() if p.market_cap_shares_date else NA}"
+                    + (f" ({p.market_cap_shares_accession})" if p.market_cap_shares_accession else ""))
+    item("mcap", "Market capitalisation", "USD m")
+    if p.market_cap is None:
+        b.s(ws, row, 1, NA, "missing")
+        b.s(ws, row, 3, "n/a: price or share count missing")
+    else:
+        b.formula(ws, row, 1, f"={cell['close']}*{cell['shares']}", p.market_cap, "usd")
+        b.s(ws, row, 3, "last close x shares outstanding")
+    for key, metric, facts in (("eps", "eps_diluted", basis.flows), ("revenue", "revenue", basis.flows),
+                               ("ebitda", "ebitda", basis.flows), ("fcf", "free_cash_flow", basis.flows),
+                               ("dividends", "dividends_paid", basis.flows), ("op", "operating_income", basis.flows),
+                               ("interest", "interest_expense", basis.flows), ("debt", "total_debt", basis.balances),
+                               ("cash", "cash_and_securities", basis.balances)):
         label, unit = METRICS[metric]
-        if f is None:
-            put(key, label, None, "number", UNIT_LABEL.get(unit, unit), "not reported")
-        else:
-            put(key, f"{label} {content.fy_label(f.fiscal_year)}", f.value, UNIT_FORMAT.get(unit, "number"),
-                UNIT_LABEL.get(unit, unit), f"annual, from the Annual sheet ({f.accession})",
-                b.annual.get((metric, f.fiscal_year)))
+        f = facts.get(metric)
+        when = basis.label if facts is basis.flows else (f"at {f.period_end.isoformat()}" if f else basis.label)
+        item(key, f"{label} ({when})", UNIT_LABEL.get(unit, unit))
+        b.fact(ws, name, row, 1, f, UNIT_FORMAT.get(unit, "number"))
+        b.s(ws, row, 3, f"{f.form} {f.accession}, {f.concept}" if f else f"not reported for {basis.label}")
+    ev, ev_reason = enterprise_value(fin, basis)
+    if content.is_bank(r):  # as valuation.py: no EV for a bank or insurer
+        ev, ev_reason = None, next((m.reason for m in found if m.key == "ev_sales"), ev_reason)
+    item("ev", "Enterprise value (EV)", "USD m")
+    if ev is None:
+        b.s(ws, row, 1, NA, "missing")
+        b.s(ws, row, 3, f"n/a: {ev_reason}")
+    else:
+        b.formula(ws, row, 1, f"={cell['mcap']}+N({cell['debt']})-{cell['cash']}", ev, "usd")
+        b.s(ws, row, 3, "market cap + total debt - cash and marketable securities")
+    row += 2
+    b.s(ws, row, 0, "Valuation multiples (formulas over the inputs above)", "section")
     row += 1
-    b.header(ws, row, ["Multiple", "Value", "Unit", "Formula"])
-    for label, num, den, fmt, unit, what in (
-        ("Price / earnings", "close", "eps", "multiple", "x", "last close / diluted EPS of the latest fiscal year"),
-        ("Price / sales", "mcap", "revenue", "multiple", "x", "market cap / revenue of the latest fiscal year"),
-        ("Price / book", "mcap", "equity", "multiple", "x", "market cap / shareholders' equity"),
-        ("Earnings yield", "net_income", "mcap", "pct", "%", "net income of the latest fiscal year / market cap"),
-    ):
+    b.header(ws, row, ["Multiple", "Value", "", "Computed from"])
+    for m in found:
         row += 1
-        b.s(ws, row, 0, label, "label")
-        (nc, nv), (dc, dv) = inputs[num], inputs[den]
-        if nv is None or dv is None or dv <= 0 or (fmt == "multiple" and nv <= 0):
-            why = "a term is missing" if nv is None or dv is None else "a term is negative or zero"
+        pct = m.key in ("fcf_yield", "dividend_yield")
+        b.s(ws, row, 0, m.label, "label")
+        if m.value is None:
             b.s(ws, row, 1, NA, "missing")
-            b.s(ws, row, 2, unit)
-            b.s(ws, row, 3, f"{what}: n/a, {why}")
+            b.s(ws, row, 3, f"n/a: {m.reason}")
             continue
-        b.formula(ws, row, 1, f'=IF(AND(N({dc})>0,N({nc})>0),{nc}/{dc},"n/a")', nv / dv, fmt)
-        b.s(ws, row, 2, unit)
-        b.s(ws, row, 3, what)
+        expr, positive = MULTIPLE_FORMULAS[m.key]
+        b.formula(ws, row, 1, f'=IF(N({cell[positive]})>0,{expr.format(**cell)},"n/a")', m.value,
+                  "yield" if pct else "multiple")
+        b.s(ws, row, 3, m.basis)
     return row + 1
 
 
@@ -550,9 +586,11 @@ def _changes(b: Book) -> None:
 
 SHEETS = (_cover, _annual, _quarterly, _cash_flow, _peers, _trends, _prices, _frameworks, _sources, _changes)
 SHEET_NOTES = (
-    ("Annual", "fiscal-year figures from 10-K filings, margins and growth as formulas, source accessions"),
+    ("Annual", "fiscal-year figures from 10-K filings and the trailing twelve months, margins and growth as "
+               "formulas, source accessions"),
     ("Quarterly", "three-month figures from 10-Q filings, margins and year-on-year growth as formulas"),
-    ("Cash flow & multiples", "cash and capital figures; multiples as formulas over the linked cells"),
+    ("Cash flow & multiples", "cash flow and capital by fiscal year and TTM; the valuation inputs and the "
+                              "multiples as formulas over them"),
     ("Peers", "the company beside its peers and the peer medians"),
     ("Trends", "search interest per keyword: summary and weekly series"),
     ("Prices", "price statistics and weekly closes"),
