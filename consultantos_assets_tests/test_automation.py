@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -59,11 +60,32 @@ def record(instance, asset: str, ticker: str, version: str = "v1", at: datetime 
     instance.report_dagster_event(event, run_id=RUNLESS_RUN_ID, timestamp=(at or datetime.now(UTC)).timestamp())
 
 
+def record_check(instance, check: dg.AssetCheckKey, ticker: str, passed: bool) -> None:
+    """One company's result of a check on its latest materialization, as the asset's step reports it
+    (Dagster counts a partition's check result only while it targets the latest materialization)."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluationTargetMaterializationData,
+    )
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.instance.utils import RUNLESS_JOB_NAME
+
+    [latest] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(check.asset_key, asset_partitions=[ticker]), limit=1).records
+    target = AssetCheckEvaluationTargetMaterializationData(
+        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp)
+    evaluation = dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=passed,
+                                         partition=ticker, target_materialization_data=target)
+    event = DagsterEvent(event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value, job_name=RUNLESS_JOB_NAME,
+                         event_specific_data=evaluation)
+    # each result under its own run id, as each run's step reports it (one result per check, run and company)
+    instance.report_dagster_event(event, run_id=uuid.uuid4().hex, timestamp=latest.timestamp + 0.001)
+
+
 def record_company(instance, defs, ticker: str, version: str = "v1", at: datetime | None = None) -> None:
     for asset in sorted(_all_assets(defs)):
         record(instance, asset, ticker, version, at)
-    instance.report_runless_asset_event(dg.AssetCheckEvaluation(
-        asset_key=dg.AssetKey("financials"), check_name="fiscal_periods_sane", passed=True, partition=ticker))
+    for check in defs.resolve_asset_graph().asset_check_keys:
+        record_check(instance, check, ticker, passed=True)
 
 
 def requested(result) -> dict[str, set[str]]:
@@ -152,6 +174,59 @@ def test_stale_fresh_new_and_identical_refresh(instance, defs):
     r5 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(days=8),
                                            cursor=r4.cursor)
     assert requested(r5)["AAPL"] == {"company_research", "market_trends"}
+
+
+def test_checks_are_per_company(defs):
+    graph = defs.resolve_asset_graph()
+    checks = {k: graph.get(k) for k in graph.asset_check_keys}
+    assert {k.name for k in checks} == {"fiscal_periods_sane", "figures_grounded", "report_complete"}
+    for key, node in checks.items():
+        assert node.partitions_def is not None and node.partitions_def.name == "companies", key
+
+
+def test_one_companys_failed_check_holds_back_only_that_company(instance, defs):
+    """AAPL's swot grounding check failed. A data change for MSFT requests MSFT's whole downstream
+    (all 8 assets, as when nothing failed); AAPL's own synthesis waits for its swot check."""
+    instance.add_dynamic_partitions("companies", ["AAPL", "MSFT"])
+    record_company(instance, defs, "AAPL")
+    record_company(instance, defs, "MSFT")
+    now = datetime.now(UTC)
+    r0 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now)
+    assert requested(r0) == {}
+
+    record_check(instance, dg.AssetCheckKey(dg.AssetKey("swot"), "figures_grounded"), "AAPL", passed=False)
+    record(instance, "company_research", "MSFT", "v2", now + timedelta(seconds=10))
+    r1 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=1),
+                                           cursor=r0.cursor)
+    assert requested(r1) == {"MSFT": _all_assets(defs) - set(SOURCE_ASSETS)}
+    assert len(requested(r1)["MSFT"]) == 8
+
+    # AAPL's porter analysis changed: synthesis, insight_index and report_pdf depend on swot, whose
+    # check failed for AAPL, so nothing runs for AAPL; the same change for MSFT runs its chain
+    def finished(asset: str, ticker: str, version: str) -> None:      # a step: its value and its checks
+        record(instance, asset, ticker, version, now + timedelta(minutes=2))
+        for check in defs.resolve_asset_graph().asset_check_keys:
+            if check.asset_key == dg.AssetKey(asset):
+                record_check(instance, check, ticker, passed=True)
+
+    for asset in _all_assets(defs) - set(SOURCE_ASSETS):     # MSFT's requested run finished
+        finished(asset, "MSFT", "v2")
+    r1b = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                            evaluation_time=now + timedelta(minutes=2, seconds=30), cursor=r1.cursor)
+    assert requested(r1b) == {}
+    finished("porter_five_forces", "AAPL", "v2")
+    finished("porter_five_forces", "MSFT", "v3")
+    r2 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=3),
+                                           cursor=r1b.cursor)
+    assert "AAPL" not in requested(r2)
+    assert requested(r2)["MSFT"] == {"synthesis", "insight_index", "report_pdf"}
+
+    # AAPL's swot passes again (a re-run): its held-back chain follows
+    record(instance, "swot", "AAPL", "v2", now + timedelta(minutes=4))
+    record_check(instance, dg.AssetCheckKey(dg.AssetKey("swot"), "figures_grounded"), "AAPL", passed=True)
+    r3 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=5),
+                                           cursor=r2.cursor)
+    assert requested(r3).get("AAPL") == {"synthesis", "insight_index", "report_pdf"}
 
 
 # ------------------------------------------------------------------------------------ requests sensor

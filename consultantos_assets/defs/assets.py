@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..sources import collect
 from ..sources.base import SourceError
+from .catalog import CODE_VERSIONS, kinds_for
 from .partitions import companies
 from .pools import POOLS
 from .resources import AnalystResource, IndexResource, ReportStore, SourcesResource
@@ -47,8 +48,24 @@ VOLATILE = {"provenance": {"retrieved_at"}, "price_provenance": {"retrieved_at"}
 
 
 def company_asset(group: str, kind: str = "python", **kwargs):
-    """`dg.asset` with what every asset here shares: one partition per company, a group, a kind."""
-    return dg.asset(partitions_def=companies, group_name=group, kinds={kind}, code_version="1", **kwargs)
+    """`dg.asset` with what every asset here shares: one partition per company, a group, kinds, a tag
+    for the layer and the code version derived from what makes the asset (defs/catalog.py)."""
+
+    def wrap(fn):
+        name = kwargs.get("name", fn.__name__)
+        return dg.asset(partitions_def=companies, group_name=group, kinds=kinds_for(name, kind),
+                        code_version=CODE_VERSIONS[name], tags={"consultantos/layer": group}, **kwargs)(fn)
+
+    return wrap
+
+
+def company_check(name: str, asset: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
+    """A check with one result per company. `partitions_def` on a check spec is a preview API in
+    Dagster 1.13 (dagster is pinned exactly in pyproject.toml; test_checks asserts the behaviour)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=description,
+                                 partitions_def=companies)
 
 
 def md_escape(text: str) -> str:
@@ -197,9 +214,9 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
     pool=POOLS["financials"],
     description="Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and "
     "accessions, plus price statistics from daily closes.",
-    check_specs=[dg.AssetCheckSpec("fiscal_periods_sane", asset="financials", blocking=True,
-                                   description="One value per metric and year, annual durations of "
-                                   "350-380 days, quarters of 80-100 days, years in order.")],
+    check_specs=[company_check("fiscal_periods_sane", "financials", blocking=True,
+                               description="One value per metric and year, annual durations of "
+                               "350-380 days, quarters of 80-100 days, years in order.")],
 )
 def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
                io_manager: dg.ResourceParam[StoredValues]):
@@ -403,9 +420,9 @@ def _grounded_or_fail(asset: str, result, pack: EvidencePack):
 
 
 def _grounding_spec(asset: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec("figures_grounded", asset=asset, blocking=True,
-                             description="Every figure in the text equals a source fact (with rounding and "
-                             "unit scaling); a failure names each ungrounded figure and stops the run.")
+    return company_check("figures_grounded", asset, blocking=True,
+                         description="Every figure in the text equals a source fact (with rounding and "
+                         "unit scaling); a failure names each ungrounded figure and stops the run.")
 
 
 def _framework_asset(name: str, method: str, description: str, count):
@@ -521,8 +538,8 @@ def insight_index(
     kind="pdf",
     description="The consulting report as PDF, with Markdown and JSON exports beside it. Identical "
     "inputs give a byte-identical PDF.",
-    check_specs=[dg.AssetCheckSpec("report_complete", asset="report_pdf",
-                                   description="The PDF opens, has every section and names the company.")],
+    check_specs=[company_check("report_complete", "report_pdf",
+                               description="The PDF opens, has every section and names the company.")],
 )
 def report_pdf(
     context: dg.AssetExecutionContext,
