@@ -7,6 +7,7 @@ import dagster as dg
 from ..settings import AutomationSettings
 from . import assets
 from .automation import apply_automation, automation_sensor
+from .catalog import apply_owners, owners_from_env
 from .jobs import company_report_job
 from .recovery import build_dead_run_reaper_sensor
 from .resources import build_resources
@@ -18,7 +19,7 @@ def build_definitions() -> dg.Definitions:
     # freshness policies and automation conditions are attached here, in one place (defs/automation.py)
     automation = AutomationSettings.from_env()
     return dg.Definitions(
-        assets=apply_automation(dg.load_assets_from_modules([assets]), automation),
+        assets=apply_owners(apply_automation(dg.load_assets_from_modules([assets]), automation), owners_from_env()),
         asset_checks=dg.load_asset_checks_from_modules([assets]),
         jobs=[company_report_job],
         schedules=[build_portfolio_schedule(automation)],

@@ -4,7 +4,6 @@ return a model with metadata."""
 
 import datetime as dt
 import hashlib
-import json
 import warnings
 from typing import Protocol
 
@@ -37,6 +36,7 @@ from ..models import (
 from ..sources import collect
 from ..sources.base import SourceError
 from .catalog import CODE_VERSIONS, kinds_for
+from .metadata import ROW_COUNT, URI, financials_preview, latest_value
 from .partitions import companies
 from .pools import POOLS
 from .resources import AnalystResource, IndexResource, ReportStore, SourcesResource
@@ -178,6 +178,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
         **_provenance_metadata(research.provenance),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "company": profile.name,
+        ROW_COUNT: len(research.documents),
         "documents": len(research.documents),
         "user_documents": sum(1 for d in research.documents if d.kind == "user"),
         "filings": n_filings,
@@ -203,6 +204,7 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
         **_provenance_metadata(trends.provenance),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "keywords": len(trends.keywords),
+        ROW_COUNT: sum(len(s.points) for s in trends.series),
         "series": len(trends.series),
         "missing": ", ".join(trends.missing) or "none",
         "top_momentum": f"{best.keyword}: {best.momentum:+.1%}" if best else "n/a",
@@ -227,14 +229,15 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
     fin = collect.financials(sources.serve, profile, stored, outcomes, sources.settings().mode)
     for gap in fin.gaps:
         context.log.warning(gap)
-    latest_rev = fin.latest("revenue")
     yield _versioned(fin, {
         **_provenance_metadata(fin.provenance),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "fiscal_years": ", ".join(str(y) for y in fin.fiscal_years()) or "none",
+        ROW_COUNT: len(fin.annual) + len(fin.quarterly),
         "annual_facts": len(fin.annual),
         "quarterly_facts": len(fin.quarterly),
-        "latest_revenue_usd": latest_rev.value if latest_rev else "n/a",
+        **latest_value(fin, "revenue"),
+        "annual_preview": financials_preview(fin),
         "price_as_of": fin.prices.last_date.isoformat() if fin.prices else "n/a",
         "price_provider": fin.price_provenance.provider if fin.price_provenance else "none",
         "gaps": md_list(fin.gaps),
@@ -310,10 +313,11 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
         "rows_deleted": result.deleted,
         "embedder": summary.embedder,
         "dimension": summary.dimension,
-        "by_kind": json.dumps(summary.by_kind),
-        "table": f"{store.uri}/{store.table_name}",
+        ROW_COUNT: result.rows,
+        URI: f"{store.uri}/{store.table_name}",
+        "by_kind": dg.MetadataValue.json(summary.by_kind),
         "table_version": result.version,
-        "index_maintenance": json.dumps(result.indexes) if result.indexes else "none",
+        "index_maintenance": dg.MetadataValue.json(result.indexes or {}),
         "data_version": version,
     })
 
@@ -375,8 +379,8 @@ def _analyst(context: dg.AssetExecutionContext, analyst: AnalystResource):
 
 
 def _framework_metadata(result, n_points: int) -> dict[str, object]:
-    return {"analyst": result.analyst, "confidence": result.confidence, "points": n_points,
-            "data_gaps": len(result.data_gaps)}
+    return {"analyst": result.analyst, "confidence": float(result.confidence), "points": n_points,
+            ROW_COUNT: n_points, "data_gaps": len(result.data_gaps)}
 
 
 def _llm_metadata(used, resource: AnalystResource, ticker: str, run_id: str) -> dict[str, object]:
@@ -503,7 +507,7 @@ def synthesis(
     result = used.synthesis(pack, fw)
     yield dg.Output(result, metadata={
         **_framework_metadata(result, len(result.key_findings) + len(result.recommendations)),
-        "coverage": json.dumps(result.confidence_breakdown),
+        "coverage": dg.MetadataValue.json(result.confidence_breakdown),
         "summary": dg.MetadataValue.md(md_escape(result.executive_summary)),
         **_llm_metadata(used, analyst, ticker, context.run.run_id),
     })
@@ -577,14 +581,23 @@ def report_pdf(
                           peers=_peers(context, sources, company_research))
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
+    from ..report.changes import report_changes
+
+    previous = reports.previous_inputs(ticker, artifact.inputs_hash)
+    changes = report_changes(bundle.model_copy(update={"previous": previous})) if previous else None
     yield dg.Output(artifact, metadata={
         "path": dg.MetadataValue.path(artifact.path),
+        URI: artifact.path,
         "pages": artifact.pages,
         "bytes": artifact.bytes,
         "sha256": artifact.sha256,
         "markdown_path": dg.MetadataValue.path(artifact.markdown_path or ""),
         "json_path": dg.MetadataValue.path(artifact.json_path or ""),
         "what_changed_since": artifact.compared_with or "first report",
+        "inputs_hash": artifact.inputs_hash or "",
+        "confidence": float(synthesis.confidence),
+        # measured changes against the previous report; the material_changes sensor applies thresholds
+        "changes": dg.MetadataValue.json(changes.model_dump(mode="json") if changes else {}),
         "preview": dg.MetadataValue.md(markdown),
     })
     yield dg.AssetCheckResult(

@@ -4,8 +4,8 @@ code_version is derived from the versions of what produces an asset's value, so 
 the assets it affects:
 
     analysis assets (the four frameworks, synthesis)  prompts.PROMPT_VERSION + rules.NAME
-    report_pdf                                         report.version.RENDERER_VERSION
-    portfolio                                          report.version.PORTFOLIO_RENDERER_VERSION
+    report_pdf                                         render_versions.RENDERER_VERSION
+    portfolio                                          render_versions.PORTFOLIO_RENDERER_VERSION
     sources and indexes                                their own constants below
 
 Owners come from CONSULTANTOS_OWNERS (comma separated e-mail addresses or team:<name>; default
@@ -22,7 +22,7 @@ import dagster as dg
 
 from ..analysis.prompts import PROMPT_VERSION
 from ..analysis.rules import NAME as RULES_VERSION
-from ..report.version import PORTFOLIO_RENDERER_VERSION, RENDERER_VERSION
+from ..render_versions import PORTFOLIO_RENDERER_VERSION, RENDERER_VERSION
 from ..settings import ConfigError
 
 ANALYSIS_ASSETS: tuple[str, ...] = ("porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis")

@@ -197,6 +197,10 @@ class ReportStore(dg.ConfigurableResource):
         )
         return artifact, out.markdown
 
+    def previous_inputs(self, ticker: str, inputs_hash: str | None) -> ReportInput | None:
+        """The inputs of the report before the one with `inputs_hash` (what 'what changed' compares with)."""
+        return self._previous(ticker, inputs_hash or "")[0]
+
     def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
         """Problems of the PDF as stored (read back from where `publish` kept it)."""
         from ..report import verify_pdf
