@@ -595,6 +595,7 @@ def report_pdf(
         "json_path": dg.MetadataValue.path(artifact.json_path or ""),
         "what_changed_since": artifact.compared_with or "first report",
         "inputs_hash": artifact.inputs_hash or "",
+        "report_as_of": bundle.as_of.isoformat(),
         "confidence": float(synthesis.confidence),
         # measured changes against the previous report; the material_changes sensor applies thresholds
         "changes": dg.MetadataValue.json(changes.model_dump(mode="json") if changes else {}),

@@ -96,6 +96,15 @@ def downstream_condition() -> dg.AutomationCondition:
     ).with_label("on upstream data change")
 
 
+def portfolio_condition(cron: str = "0 * * * *") -> dg.AutomationCondition:
+    """The portfolio view: when a company's report is written, and hourly (source ages move on)."""
+    ac = dg.AutomationCondition
+    return (
+        (ac.newly_missing() | ac.any_deps_updated() | ac.cron_tick_passed(cron)).since_last_handled()
+        & ~ac.in_progress()
+    ).with_label("on a new report, and hourly")
+
+
 # --------------------------------------------------------------------------------- one place
 def freshness_policy(window: timedelta) -> dg.FreshnessPolicy:
     return dg.FreshnessPolicy.time_window(fail_window=window)
@@ -106,6 +115,8 @@ def apply_automation(assets: Iterable, settings: AutomationSettings) -> list:
 
     def attach(spec: dg.AssetSpec) -> dg.AssetSpec:
         name = spec.key.to_user_string()
+        if name == "portfolio":
+            return spec.replace_attributes(automation_condition=portfolio_condition())
         if name in settings.windows:
             window = settings.windows[name]
             return spec.replace_attributes(freshness_policy=freshness_policy(window),

@@ -43,7 +43,8 @@ from .resources import AnalystResource, ReportStore, _optional_env
 
 log = logging.getLogger(__name__)
 _TRANSIENT = (TooManyRequests, ServiceUnavailable, Forbidden)
-_CONTENT_TYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json"}
+_CONTENT_TYPES = {"pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json",
+                  "csv": "text/csv; charset=utf-8"}
 
 
 def gcs_bucket(gcs: GCSResource, name: str):
@@ -163,7 +164,7 @@ class GCSReportStore(ReportStore):
 
     def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
         kept = {}
-        for fmt in ("json", "md", "pdf"):  # the PDF last: once it is there, its exports are too
+        for fmt in sorted(paths, key=lambda f: f == "pdf"):  # the PDF last: once it is there, its exports are too
             name = self._name(ticker, paths[fmt].name)
             _upload(self._bucket.blob(name), paths[fmt].read_bytes(), _CONTENT_TYPES[fmt])
             kept[fmt] = self.uri(name)
