@@ -226,6 +226,8 @@ def failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResource) -
     steps = []
     for ev in context.get_step_failure_events():
         err = ev.event_specific_data.error if ev.event_specific_data else None
+        while err is not None and err.cause is not None:   # the user's exception, not Dagster's wrapper
+            err = err.cause
         first = (err.message.strip().splitlines() or ["failed"])[0] if err else (ev.message or "failed")
         steps.append(f"- {ev.step_key}: {first[:300]}")
     lines = [f"Run {run.run_id} of {run.job_name} failed" + (f" for {ticker}" if ticker else "") + ".",
@@ -284,8 +286,18 @@ def evaluate_material_changes(context: dg.SensorEvaluationContext, alerts: Alert
     thresholds = thresholds or AlertThresholds.from_env()
     state = json.loads(context.cursor) if context.cursor else None
     if state is None:
+        # baseline: history is not alerted, and a later re-render of a company's current inputs neither
+        from .partitions import valid_companies
+
         latest = context.instance.fetch_materializations(REPORT, limit=1).records
-        state = {"after": latest[0].storage_id if latest else 0, "alerted": {}}
+        alerted = {}
+        for ticker in valid_companies(context.instance)[0]:
+            rec = context.instance.fetch_materializations(
+                dg.AssetRecordsFilter(REPORT, asset_partitions=[ticker]), limit=1).records
+            meta = rec[0].asset_materialization.metadata if rec and rec[0].asset_materialization else {}
+            if value := getattr(meta.get("inputs_hash"), "value", None):
+                alerted[ticker] = value
+        state = {"after": latest[0].storage_id if latest else 0, "alerted": alerted}
         return dg.SensorResult(skip_reason=dg.SkipReason("baseline: later reports are compared"),
                                cursor=json.dumps(state, sort_keys=True))
     channels = alerts.channels()
