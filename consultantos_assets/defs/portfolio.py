@@ -69,9 +69,7 @@ def company_row(instance: dg.DagsterInstance, ticker: str, windows: Mapping[str,
         sources.append(SourceAge(asset=asset, age_s=age, window_s=window, state="fresh" if age <= window else "stale"))
         served = _meta(rec, "served_from")
         if served in ("last_good", "none"):
-            fault = _meta(rec, "fault")
-            fallbacks.append(f"{asset}: {'last good value' if served == 'last_good' else 'no data'}"
-                             + (f" ({fault})" if fault and fault != "none" else ""))
+            fallbacks.append(f"{asset}: {'last good value' if served == 'last_good' else 'no data'}")
         company = company or _meta(rec, "company")
     for asset in ANALYSIS_ASSETS:
         if _meta(_latest(instance, asset, ticker), "llm_fallback"):
@@ -129,13 +127,13 @@ def company_check_keys() -> list[dg.AssetCheckKey]:
     "beside the reports.",
 )
 def portfolio(context: dg.AssetExecutionContext, reports: ReportStore) -> dg.Output[Portfolio]:
-    from ..report.portfolio import portfolio_csv, portfolio_pdf, table_rows
+    from ..report.portfolio import TABLE_KEYS, portfolio_csv, portfolio_pdf, table_rows
 
     value = build_portfolio(context.instance, company_check_keys())
     kept = reports.publish_portfolio({"pdf": portfolio_pdf(value), "csv": portfolio_csv(value).encode("utf-8")})
     value = value.model_copy(update={"pdf_path": kept["pdf"], "csv_path": kept["csv"]})
-    header, rows = table_rows(value)
-    columns = [h.lower().replace(" ", "_") for h in header]
+    _, rows = table_rows(value)
+    columns = TABLE_KEYS
     return dg.Output(value, metadata={
         ROW_COUNT: len(value.rows),
         URI: kept["pdf"],

@@ -135,14 +135,10 @@ def report_changes(current: ReportInput) -> ReportChanges | None:
 
 
 def material(ch: ReportChanges, t: AlertThresholds) -> list[str]:
-    """One line per change at or beyond its threshold (empty: nothing worth an alert)."""
+    """One line per change at or beyond its threshold (empty: nothing worth an alert): revenue and
+    margins first, then ratings, points and confidence."""
     eps = 1e-9
     lines: list[str] = []
-    for m in ch.ratings:
-        if m.delta is not None and abs(m.delta) + eps >= t.rating_move:
-            lines.append(f"{m.item}: {m.previous:g} to {m.current:g} ({m.delta:+g})")
-        elif m.delta is None:
-            lines.append(f"{m.item}: {'new' if m.previous is None else 'no longer rated'}")
     r = ch.revenue
     if r is not None:
         if r.previous and r.current is not None:
@@ -155,6 +151,11 @@ def material(ch: ReportChanges, t: AlertThresholds) -> list[str]:
         if m.delta is not None and abs(m.delta) + eps >= t.margin_change:
             lines.append(f"{m.item}: {fmt_pct(m.previous)} to {fmt_pct(m.current)} "
                          f"({m.delta * 100:+.1f} pts)")
+    for m in ch.ratings:
+        if m.delta is not None and abs(m.delta) + eps >= t.rating_move:
+            lines.append(f"{m.item}: {m.previous:g} to {m.current:g} ({m.delta:+g})")
+        elif m.delta is None:
+            lines.append(f"{m.item}: {'new' if m.previous is None else 'no longer rated'}")
     n = len(ch.points_added) + len(ch.points_removed)
     if t.points_changed and n >= t.points_changed:
         lines.append(f"{len(ch.points_added)} point(s) added, {len(ch.points_removed)} removed")

@@ -40,9 +40,14 @@ def source_cell(row: PortfolioRow, asset: str) -> str:
     return f"{age_text(s.age_s)} / {age_text(s.window_s)}" + (" STALE" if s.state == "stale" else "")
 
 
+TABLE_KEYS = ["ticker", "status", "research", "trends", "financials", "report", "confidence", "analyst", "fallbacks",
+              "what_changed", "checks"]
+"""Machine names of table_rows' columns (the asset's table metadata)."""
+
+
 def table_rows(p: Portfolio) -> tuple[list[str], list[list[str]]]:
     """Header and rows as text, shared by the CLI, the PDF and the asset's table metadata."""
-    header = ["Ticker", "Status", "Research", "Trends", "Financials", "Report", "Confidence", "Analyst",
+    header = ["Ticker", "Status", "Research", "Trends", "Financials", "Report", "Conf.", "Analyst",
               "Fallbacks", "What changed", "Checks"]
     rows = []
     for r in p.rows:
@@ -56,6 +61,15 @@ def table_rows(p: Portfolio) -> tuple[list[str], list[list[str]]]:
             (f"{len(r.changes)}: {r.changes[0]}" if r.changes else "none"), checks,
         ])
     return header, rows
+
+
+def status_summary(p: Portfolio) -> str:
+    counts: dict[str, int] = {}
+    for r in p.rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    changed = sum(1 for r in p.rows if r.changes)
+    parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+    return ", ".join(parts + ([f"{changed} with material changes"] if changed else [])) or "no companies"
 
 
 def portfolio_csv(p: Portfolio) -> str:
@@ -99,7 +113,8 @@ def portfolio_pdf(p: Portfolio) -> bytes:
     story = [
         Paragraph("Portfolio", Styles.h1),
         Paragraph(esc(f"{len(p.rows)} compan{'y' if len(p.rows) == 1 else 'ies'} as of "
-                      f"{p.as_of.astimezone(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}"), Styles.headline),
+                      f"{p.as_of.astimezone(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}: {status_summary(p)}"),
+                  Styles.headline),
         data_table(header, rows or [["-"] * len(header)], [f * width for f in fractions], small=True),
         Spacer(1, 8),
         Paragraph(esc("Source cells: age of the company's latest refresh / its freshness window (STALE past it). "
