@@ -132,15 +132,19 @@ def test_windows_from_environment():
 
 
 # ------------------------------------------------------------------------------------ automation
-def test_stale_fresh_new_and_identical_refresh(instance, defs):
+def two_built_companies(instance, defs):
+    """AAPL and MSFT built and fresh; the first tick requests nothing. Returns (now, that tick)."""
     instance.add_dynamic_partitions("companies", ["AAPL", "MSFT"])
     record_company(instance, defs, "AAPL")
     record_company(instance, defs, "MSFT")
     now = datetime.now(UTC)
-
-    # tick 0: everything fresh
     r0 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now)
     assert requested(r0) == {}
+    return now, r0
+
+
+def test_stale_fresh_new_and_identical_refresh(instance, defs):
+    now, r0 = two_built_companies(instance, defs)     # tick 0: everything fresh
 
     # a new company: all its sources (and the chain behind them, in the same run)
     instance.add_dynamic_partitions("companies", ["NVDA"])
@@ -190,12 +194,7 @@ def test_checks_are_per_company(defs):
 def test_one_companys_failed_check_holds_back_only_that_company(instance, defs):
     """AAPL's swot grounding check failed. A data change for MSFT requests MSFT's whole downstream
     (all 8 assets, as when nothing failed); AAPL's own synthesis waits for its swot check."""
-    instance.add_dynamic_partitions("companies", ["AAPL", "MSFT"])
-    record_company(instance, defs, "AAPL")
-    record_company(instance, defs, "MSFT")
-    now = datetime.now(UTC)
-    r0 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now)
-    assert requested(r0) == {}
+    now, r0 = two_built_companies(instance, defs)
 
     record_check(instance, dg.AssetCheckKey(dg.AssetKey("swot"), "figures_grounded"), "AAPL", passed=False)
     record(instance, "company_research", "MSFT", "v2", now + timedelta(seconds=10))

@@ -44,6 +44,20 @@ def _get(url: str, payload: dict | None = None, timeout: float = 10) -> dict | i
         return json.load(resp) if payload is not None else resp.status
 
 
+def wait_until_serving(base: str, proc: subprocess.Popen, log: Path, what: str, timeout: float = 180) -> None:
+    """Until the webserver at `base` answers /server_info (its log in the error when it never does)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if _get(f"{base}/server_info") == 200:
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not start:\n" + log.read_text())
+        time.sleep(1)
+
+
 @pytest.fixture
 def dagster_ui(tmp_path):
     home = tmp_path / "home"
@@ -61,16 +75,7 @@ def dagster_ui(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if _get(f"{base}/server_info") == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("dagster dev did not start:\n" + (tmp_path / "dagster-dev.log").read_text())
-            time.sleep(1)
+        wait_until_serving(base, proc, tmp_path / "dagster-dev.log", "dagster dev")
         yield base, home
     finally:
         # dagster dev shuts its webserver, daemon and code servers down on Ctrl-C (SIGINT)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO
-from .test_ui_e2e import _free_port, _get
+from .test_ui_e2e import _free_port, _get, wait_until_serving
 
 LAUNCH = """mutation Launch($p: ExecutionParams!) { launchRun(executionParams: $p) {
   __typename ... on UnauthorizedError { message } ... on LaunchRunSuccess { run { runId } } } }"""
@@ -41,16 +41,7 @@ def viewer(tmp_path):
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if _get(f"{base}/server_info") == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("dagster-webserver did not start:\n" + (tmp_path / "webserver.log").read_text())
-            time.sleep(1)
+        wait_until_serving(base, proc, tmp_path / "webserver.log", "dagster-webserver --read-only")
         yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
