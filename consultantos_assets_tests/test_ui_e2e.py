@@ -44,6 +44,17 @@ def _get(url: str, payload: dict | None = None, timeout: float = 10) -> dict | i
         return json.load(resp) if payload is not None else resp.status
 
 
+def offline_instance_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A storage root with its instance (the repo's dagster.yaml) and the environment of an offline server."""
+    home = tmp_path / "home"
+    (home / "dagster").mkdir(parents=True)
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
+    env = {**os.environ, "CONSULTANTOS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+           "CONSULTANTOS_MODE": "offline"}
+    env.pop("CONSULTANTOS_SNAPSHOT_DIR", None)
+    return home, env
+
+
 def wait_until_serving(base: str, proc: subprocess.Popen, log: Path, what: str, timeout: float = 180) -> None:
     """Until the webserver at `base` answers /server_info (its log in the error when it never does)."""
     deadline = time.monotonic() + timeout
@@ -60,13 +71,8 @@ def wait_until_serving(base: str, proc: subprocess.Popen, log: Path, what: str, 
 
 @pytest.fixture
 def dagster_ui(tmp_path):
-    home = tmp_path / "home"
-    (home / "dagster").mkdir(parents=True)
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
+    home, env = offline_instance_env(tmp_path)
     port = _free_port()
-    env = {**os.environ, "CONSULTANTOS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-           "CONSULTANTOS_MODE": "offline"}
-    env.pop("CONSULTANTOS_SNAPSHOT_DIR", None)
     log = open(tmp_path / "dagster-dev.log", "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
@@ -109,8 +115,9 @@ def test_materialize_a_company_from_the_ui(dagster_ui):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=120_000)
-            for group in ("sources", "frameworks", "report"):
-                assert page.get_by_text(group, exact=True).first.is_visible()
+            for group in ("sources", "frameworks", "report", "portfolio"):
+                # the graph is laid out after the page's requests settle: wait for it
+                page.get_by_text(group, exact=True).first.wait_for(state="visible", timeout=60_000)
             page.screenshot(path=str(shots / "1-asset-graph.png"))
 
             page.get_by_role("button", name="Materialize all…").click()

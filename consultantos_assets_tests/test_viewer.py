@@ -6,7 +6,6 @@ its GraphQL API (what the UI's buttons call) and stops it by its process group."
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO
-from .test_ui_e2e import _free_port, _get, wait_until_serving
+from .test_ui_e2e import _free_port, _get, offline_instance_env, wait_until_serving
 
 LAUNCH = """mutation Launch($p: ExecutionParams!) { launchRun(executionParams: $p) {
   __typename ... on UnauthorizedError { message } ... on LaunchRunSuccess { run { runId } } } }"""
@@ -27,13 +26,8 @@ ADD_PARTITION = """mutation Add($s: RepositorySelector!) {
 
 @pytest.fixture
 def viewer(tmp_path):
-    home = tmp_path / "home"
-    (home / "dagster").mkdir(parents=True)
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
+    _, env = offline_instance_env(tmp_path)
     port = _free_port()
-    env = {**os.environ, "CONSULTANTOS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-           "CONSULTANTOS_MODE": "offline"}
-    env.pop("CONSULTANTOS_SNAPSHOT_DIR", None)
     log = open(tmp_path / "webserver.log", "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster-webserver")), "--read-only", "-w", "workspace.yaml",
