@@ -146,7 +146,7 @@ def test_materialize_a_company_from_the_ui(dagster_ui):
             assert {"key": "dagster/partition", "value": "NVDA"} in run["tags"]
 
             page.goto(f"{base}/assets/report_pdf?partition=NVDA", wait_until="networkidle")
-            page.get_by_text("NVDA_report.pdf").first.wait_for(timeout=60_000)
+            page.get_by_text("NVDA_report.pdf").first.wait_for(timeout=180_000)
             page.screenshot(path=str(shots / "3-report-asset.png"), full_page=True)
             body = page.locator("body").inner_text()
             pdf = home / "reports" / "NVDA" / "NVDA_report.pdf"
