@@ -440,6 +440,30 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_portfolio(args: argparse.Namespace) -> int:
+    """Every company's freshness per source, last report, confidence, analyst, fallbacks, changes, checks."""
+    from .defs.portfolio import build_portfolio, company_check_keys
+    from .report.portfolio import portfolio_csv, table_rows
+
+    value = build_portfolio(_instance(), company_check_keys())
+    if args.csv:
+        print(portfolio_csv(value), end="")
+        return 0
+    if not value.rows:
+        print("No companies yet: `consultantos add AAPL` or `consultantos report AAPL`.")
+        return 0
+    header, rows = table_rows(value)
+    cut = {"Analyst": 16, "Fallbacks": 28, "What changed": 48, "Checks": 34}
+    cells = [[c if len(c) <= cut.get(h, 99) else c[:cut[h] - 3] + "..." for h, c in zip(header, r, strict=True)]
+             for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    for line in [header, *cells]:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    print(f"(as of {value.as_of.strftime('%Y-%m-%d %H:%M UTC')}; source cells: age / freshness window; "
+          "`--csv` for every column)")
+    return 0
+
+
 def _iso_date(value: str | None, flag: str) -> str | None:
     if not value:
         return None
@@ -542,6 +566,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--since", help="only chunks dated on or after YYYY-MM-DD")
     q.add_argument("--until", help="only chunks dated on or before YYYY-MM-DD")
     q.set_defaults(func=cmd_search)
+    pf = sub.add_parser("portfolio", help="one row per company: source ages against their windows, last report, "
+                        "confidence, analyst, fallbacks, material changes, checks")
+    pf.add_argument("--csv", action="store_true", help="print the CSV (every column) instead of the table")
+    pf.set_defaults(func=cmd_portfolio)
     b = sub.add_parser("breakers", help="circuit breakers of the live services (shared by every run)")
     b.add_argument("--reset", metavar="SERVICE", help="close a service's breaker ('all' for every one)")
     b.set_defaults(func=cmd_breakers)

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -45,7 +46,9 @@ def defs():
 
 
 def _all_assets(defs) -> set[str]:
-    return {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    """The company graph (the unpartitioned portfolio view aside)."""
+    graph = defs.resolve_asset_graph()
+    return {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None}
 
 
 def record(instance, asset: str, ticker: str, version: str = "v1", at: datetime | None = None) -> None:
@@ -59,11 +62,32 @@ def record(instance, asset: str, ticker: str, version: str = "v1", at: datetime 
     instance.report_dagster_event(event, run_id=RUNLESS_RUN_ID, timestamp=(at or datetime.now(UTC)).timestamp())
 
 
+def record_check(instance, check: dg.AssetCheckKey, ticker: str, passed: bool) -> None:
+    """One company's result of a check on its latest materialization, as the asset's step reports it
+    (Dagster counts a partition's check result only while it targets the latest materialization)."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluationTargetMaterializationData,
+    )
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.instance.utils import RUNLESS_JOB_NAME
+
+    [latest] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(check.asset_key, asset_partitions=[ticker]), limit=1).records
+    target = AssetCheckEvaluationTargetMaterializationData(
+        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp)
+    evaluation = dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=passed,
+                                         partition=ticker, target_materialization_data=target)
+    event = DagsterEvent(event_type_value=DagsterEventType.ASSET_CHECK_EVALUATION.value, job_name=RUNLESS_JOB_NAME,
+                         event_specific_data=evaluation)
+    # each result under its own run id, as each run's step reports it (one result per check, run and company)
+    instance.report_dagster_event(event, run_id=uuid.uuid4().hex, timestamp=latest.timestamp + 0.001)
+
+
 def record_company(instance, defs, ticker: str, version: str = "v1", at: datetime | None = None) -> None:
     for asset in sorted(_all_assets(defs)):
         record(instance, asset, ticker, version, at)
-    instance.report_runless_asset_event(dg.AssetCheckEvaluation(
-        asset_key=dg.AssetKey("financials"), check_name="fiscal_periods_sane", passed=True, partition=ticker))
+    for check in defs.resolve_asset_graph().asset_check_keys:
+        record_check(instance, check, ticker, passed=True)
 
 
 def requested(result) -> dict[str, set[str]]:
@@ -72,7 +96,8 @@ def requested(result) -> dict[str, set[str]]:
     for r in result.results:
         if isinstance(r.key, dg.AssetKey):
             for pk in result.get_requested_partitions(r.key):
-                out.setdefault(pk, set()).add(r.key.to_user_string())
+                if pk is not None:       # the unpartitioned portfolio view: test_portfolio covers it
+                    out.setdefault(pk, set()).add(r.key.to_user_string())
     return out
 
 
@@ -107,15 +132,19 @@ def test_windows_from_environment():
 
 
 # ------------------------------------------------------------------------------------ automation
-def test_stale_fresh_new_and_identical_refresh(instance, defs):
+def two_built_companies(instance, defs):
+    """AAPL and MSFT built and fresh; the first tick requests nothing. Returns (now, that tick)."""
     instance.add_dynamic_partitions("companies", ["AAPL", "MSFT"])
     record_company(instance, defs, "AAPL")
     record_company(instance, defs, "MSFT")
     now = datetime.now(UTC)
-
-    # tick 0: everything fresh
     r0 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now)
     assert requested(r0) == {}
+    return now, r0
+
+
+def test_stale_fresh_new_and_identical_refresh(instance, defs):
+    now, r0 = two_built_companies(instance, defs)     # tick 0: everything fresh
 
     # a new company: all its sources (and the chain behind them, in the same run)
     instance.add_dynamic_partitions("companies", ["NVDA"])
@@ -152,6 +181,54 @@ def test_stale_fresh_new_and_identical_refresh(instance, defs):
     r5 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(days=8),
                                            cursor=r4.cursor)
     assert requested(r5)["AAPL"] == {"company_research", "market_trends"}
+
+
+def test_checks_are_per_company(defs):
+    graph = defs.resolve_asset_graph()
+    checks = {k: graph.get(k) for k in graph.asset_check_keys}
+    assert {k.name for k in checks} == {"fiscal_periods_sane", "figures_grounded", "report_complete"}
+    for key, node in checks.items():
+        assert node.partitions_def is not None and node.partitions_def.name == "companies", key
+
+
+def test_one_companys_failed_check_holds_back_only_that_company(instance, defs):
+    """AAPL's swot grounding check failed. A data change for MSFT requests MSFT's whole downstream
+    (all 8 assets, as when nothing failed); AAPL's own synthesis waits for its swot check."""
+    now, r0 = two_built_companies(instance, defs)
+
+    record_check(instance, dg.AssetCheckKey(dg.AssetKey("swot"), "figures_grounded"), "AAPL", passed=False)
+    record(instance, "company_research", "MSFT", "v2", now + timedelta(seconds=10))
+    r1 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=1),
+                                           cursor=r0.cursor)
+    assert requested(r1) == {"MSFT": _all_assets(defs) - set(SOURCE_ASSETS)}
+    assert len(requested(r1)["MSFT"]) == 8
+
+    # AAPL's porter analysis changed: synthesis, insight_index and report_pdf depend on swot, whose
+    # check failed for AAPL, so nothing runs for AAPL; the same change for MSFT runs its chain
+    def finished(asset: str, ticker: str, version: str) -> None:      # a step: its value and its checks
+        record(instance, asset, ticker, version, now + timedelta(minutes=2))
+        for check in defs.resolve_asset_graph().asset_check_keys:
+            if check.asset_key == dg.AssetKey(asset):
+                record_check(instance, check, ticker, passed=True)
+
+    for asset in _all_assets(defs) - set(SOURCE_ASSETS):     # MSFT's requested run finished
+        finished(asset, "MSFT", "v2")
+    r1b = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                            evaluation_time=now + timedelta(minutes=2, seconds=30), cursor=r1.cursor)
+    assert requested(r1b) == {}
+    finished("porter_five_forces", "AAPL", "v2")
+    finished("porter_five_forces", "MSFT", "v3")
+    r2 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=3),
+                                           cursor=r1b.cursor)
+    assert "AAPL" not in requested(r2)
+    assert requested(r2)["MSFT"] == {"synthesis", "insight_index", "report_pdf"}
+
+    # AAPL's swot passes again (a re-run): its held-back chain follows
+    record(instance, "swot", "AAPL", "v2", now + timedelta(minutes=4))
+    record_check(instance, dg.AssetCheckKey(dg.AssetKey("swot"), "figures_grounded"), "AAPL", passed=True)
+    r3 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=5),
+                                           cursor=r2.cursor)
+    assert requested(r3).get("AAPL") == {"synthesis", "insight_index", "report_pdf"}
 
 
 # ------------------------------------------------------------------------------------ requests sensor

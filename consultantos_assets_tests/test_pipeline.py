@@ -58,8 +58,11 @@ def test_definitions_load():
 
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == set(ASSETS)
+    assert keys == {*ASSETS, "portfolio"}
     for k in graph.get_all_asset_keys():
+        if k.to_user_string() == "portfolio":        # one view across companies
+            assert graph.get(k).partitions_def is None
+            continue
         assert graph.get(k).partitions_def.name == "companies"
     job = defs.resolve_job_def("company_report")
     assert job.partitions_def.name == "companies"

@@ -44,15 +44,35 @@ def _get(url: str, payload: dict | None = None, timeout: float = 10) -> dict | i
         return json.load(resp) if payload is not None else resp.status
 
 
-@pytest.fixture
-def dagster_ui(tmp_path):
+def offline_instance_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A storage root with its instance (the repo's dagster.yaml) and the environment of an offline server."""
     home = tmp_path / "home"
     (home / "dagster").mkdir(parents=True)
     shutil.copyfile(REPO / "dagster.yaml", home / "dagster" / "dagster.yaml")
-    port = _free_port()
     env = {**os.environ, "CONSULTANTOS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
            "CONSULTANTOS_MODE": "offline"}
     env.pop("CONSULTANTOS_SNAPSHOT_DIR", None)
+    return home, env
+
+
+def wait_until_serving(base: str, proc: subprocess.Popen, log: Path, what: str, timeout: float = 180) -> None:
+    """Until the webserver at `base` answers /server_info (its log in the error when it never does)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if _get(f"{base}/server_info") == 200:
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not start:\n" + log.read_text())
+        time.sleep(1)
+
+
+@pytest.fixture
+def dagster_ui(tmp_path):
+    home, env = offline_instance_env(tmp_path)
+    port = _free_port()
     log = open(tmp_path / "dagster-dev.log", "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
@@ -61,16 +81,7 @@ def dagster_ui(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if _get(f"{base}/server_info") == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("dagster dev did not start:\n" + (tmp_path / "dagster-dev.log").read_text())
-            time.sleep(1)
+        wait_until_serving(base, proc, tmp_path / "dagster-dev.log", "dagster dev")
         yield base, home
     finally:
         # dagster dev shuts its webserver, daemon and code servers down on Ctrl-C (SIGINT)
@@ -104,8 +115,9 @@ def test_materialize_a_company_from_the_ui(dagster_ui):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=120_000)
-            for group in ("sources", "frameworks", "report"):
-                assert page.get_by_text(group, exact=True).first.is_visible()
+            for group in ("sources", "frameworks", "report", "portfolio"):
+                # the graph is laid out after the page's requests settle: wait for it
+                page.get_by_text(group, exact=True).first.wait_for(state="visible", timeout=60_000)
             page.screenshot(path=str(shots / "1-asset-graph.png"))
 
             page.get_by_role("button", name="Materialize all…").click()
@@ -134,7 +146,7 @@ def test_materialize_a_company_from_the_ui(dagster_ui):
             assert {"key": "dagster/partition", "value": "NVDA"} in run["tags"]
 
             page.goto(f"{base}/assets/report_pdf?partition=NVDA", wait_until="networkidle")
-            page.get_by_text("NVDA_report.pdf").first.wait_for(timeout=60_000)
+            page.get_by_text("NVDA_report.pdf").first.wait_for(timeout=180_000)
             page.screenshot(path=str(shots / "3-report-asset.png"), full_page=True)
             body = page.locator("body").inner_text()
             pdf = home / "reports" / "NVDA" / "NVDA_report.pdf"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from ..settings import AutomationSettings
-from . import assets
+from . import assets, portfolio
+from .alerts import build_material_change_sensor, build_run_failure_sensor
 from .automation import apply_automation, automation_sensor
+from .catalog import apply_owners, owners_from_env
 from .jobs import company_report_job
 from .recovery import build_dead_run_reaper_sensor
 from .resources import build_resources
@@ -18,12 +20,12 @@ def build_definitions() -> dg.Definitions:
     # freshness policies and automation conditions are attached here, in one place (defs/automation.py)
     automation = AutomationSettings.from_env()
     return dg.Definitions(
-        assets=apply_automation(dg.load_assets_from_modules([assets]), automation),
+        assets=apply_owners(apply_automation(dg.load_assets_from_modules([assets, portfolio]), automation), owners_from_env()),
         asset_checks=dg.load_asset_checks_from_modules([assets]),
         jobs=[company_report_job],
         schedules=[build_portfolio_schedule(automation)],
         sensors=[automation_sensor(automation), build_requests_sensor(automation),
                  build_filings_sensor(automation), build_partition_guard_sensor(automation),
-                 build_dead_run_reaper_sensor()],
+                 build_dead_run_reaper_sensor(), build_run_failure_sensor(), build_material_change_sensor()],
         resources=build_resources(),
     )

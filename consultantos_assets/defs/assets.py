@@ -4,7 +4,6 @@ return a model with metadata."""
 
 import datetime as dt
 import hashlib
-import json
 import warnings
 from typing import Protocol
 
@@ -36,6 +35,8 @@ from ..models import (
 )
 from ..sources import collect
 from ..sources.base import SourceError
+from .catalog import CODE_VERSIONS, kinds_for
+from .metadata import ROW_COUNT, URI, financials_preview, latest_value
 from .partitions import companies
 from .pools import POOLS
 from .resources import AnalystResource, IndexResource, ReportStore, SourcesResource
@@ -47,8 +48,24 @@ VOLATILE = {"provenance": {"retrieved_at"}, "price_provenance": {"retrieved_at"}
 
 
 def company_asset(group: str, kind: str = "python", **kwargs):
-    """`dg.asset` with what every asset here shares: one partition per company, a group, a kind."""
-    return dg.asset(partitions_def=companies, group_name=group, kinds={kind}, code_version="1", **kwargs)
+    """`dg.asset` with what every asset here shares: one partition per company, a group, kinds, a tag
+    for the layer and the code version derived from what makes the asset (defs/catalog.py)."""
+
+    def wrap(fn):
+        name = kwargs.get("name", fn.__name__)
+        return dg.asset(partitions_def=companies, group_name=group, kinds=kinds_for(name, kind),
+                        code_version=CODE_VERSIONS[name], tags={"consultantos/layer": group}, **kwargs)(fn)
+
+    return wrap
+
+
+def company_check(name: str, asset: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
+    """A check with one result per company. `partitions_def` on a check spec is a preview API in
+    Dagster 1.13 (dagster is pinned exactly in pyproject.toml; test_checks asserts the behaviour)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=description,
+                                 partitions_def=companies)
 
 
 def md_escape(text: str) -> str:
@@ -171,6 +188,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
         **_inputs_metadata(sources, "company_research", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "company": profile.name,
+        ROW_COUNT: len(research.documents),
         "documents": len(research.documents),
         "user_documents": sum(1 for d in research.documents if d.kind == "user"),
         "filings": n_filings,
@@ -197,6 +215,7 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
         **_inputs_metadata(sources, "market_trends", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "keywords": len(trends.keywords),
+        ROW_COUNT: sum(len(s.points) for s in trends.series),
         "series": len(trends.series),
         "missing": ", ".join(trends.missing) or "none",
         "top_momentum": f"{best.keyword}: {best.momentum:+.1%}" if best else "n/a",
@@ -208,9 +227,9 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
     pool=POOLS["financials"],
     description="Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and "
     "accessions, plus price statistics from daily closes.",
-    check_specs=[dg.AssetCheckSpec("fiscal_periods_sane", asset="financials", blocking=True,
-                                   description="One value per metric and year, annual durations of "
-                                   "350-380 days, quarters of 80-100 days, years in order.")],
+    check_specs=[company_check("fiscal_periods_sane", "financials", blocking=True,
+                               description="One value per metric and year, annual durations of "
+                               "350-380 days, quarters of 80-100 days, years in order.")],
 )
 def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
                io_manager: dg.ResourceParam[StoredValues]):
@@ -221,15 +240,16 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
     fin = collect.financials(sources.serve, profile, stored, outcomes, sources.settings().mode)
     for gap in fin.gaps:
         context.log.warning(gap)
-    latest_rev = fin.latest("revenue")
     yield _versioned(fin, {
         **_provenance_metadata(fin.provenance),
         **_inputs_metadata(sources, "financials", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
         "fiscal_years": ", ".join(str(y) for y in fin.fiscal_years()) or "none",
+        ROW_COUNT: len(fin.annual) + len(fin.quarterly),
         "annual_facts": len(fin.annual),
         "quarterly_facts": len(fin.quarterly),
-        "latest_revenue_usd": latest_rev.value if latest_rev else "n/a",
+        **latest_value(fin, "revenue"),
+        "annual_preview": financials_preview(fin),
         "price_as_of": fin.prices.last_date.isoformat() if fin.prices else "n/a",
         "price_provider": fin.price_provenance.provider if fin.price_provenance else "none",
         "gaps": md_list(fin.gaps),
@@ -313,10 +333,11 @@ def _index_company(context: dg.AssetExecutionContext, index: IndexResource, tick
         "embedder": summary.embedder,
         "embedder_change": f"from {previous}: re-indexed in its own table" if switched else "none",
         "dimension": summary.dimension,
-        "by_kind": json.dumps(summary.by_kind),
-        "table": f"{store.uri}/{store.table_name}",
+        ROW_COUNT: result.rows,
+        URI: f"{store.uri}/{store.table_name}",
+        "by_kind": dg.MetadataValue.json(summary.by_kind),
         "table_version": result.version,
-        "index_maintenance": json.dumps(result.indexes) if result.indexes else "none",
+        "index_maintenance": dg.MetadataValue.json(result.indexes or {}),
         "data_version": version,
         "embedder_gap": gap or "none",
     })
@@ -422,8 +443,8 @@ def _analysed(call):
 
 
 def _framework_metadata(result, n_points: int) -> dict[str, object]:
-    return {"analyst": result.analyst, "confidence": result.confidence, "points": n_points,
-            "data_gaps": len(result.data_gaps)}
+    return {"analyst": result.analyst, "confidence": float(result.confidence), "points": n_points,
+            ROW_COUNT: n_points, "data_gaps": len(result.data_gaps)}
 
 
 def _llm_metadata(used, resource: AnalystResource, ticker: str, run_id: str) -> dict[str, object]:
@@ -467,9 +488,9 @@ def _grounded_or_fail(asset: str, result, pack: EvidencePack):
 
 
 def _grounding_spec(asset: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec("figures_grounded", asset=asset, blocking=True,
-                             description="Every figure in the text equals a source fact (with rounding and "
-                             "unit scaling); a failure names each ungrounded figure and stops the run.")
+    return company_check("figures_grounded", asset, blocking=True,
+                         description="Every figure in the text equals a source fact (with rounding and "
+                         "unit scaling); a failure names each ungrounded figure and stops the run.")
 
 
 def _framework_asset(name: str, method: str, description: str, count):
@@ -550,7 +571,7 @@ def synthesis(
     result = _analysed(lambda: used.synthesis(pack, fw))
     yield dg.Output(result, metadata={
         **_framework_metadata(result, len(result.key_findings) + len(result.recommendations)),
-        "coverage": json.dumps(result.confidence_breakdown),
+        "coverage": dg.MetadataValue.json(result.confidence_breakdown),
         "summary": dg.MetadataValue.md(md_escape(result.executive_summary)),
         **_llm_metadata(used, analyst, ticker, context.run.run_id),
     })
@@ -585,8 +606,8 @@ def insight_index(
     kind="pdf",
     description="The consulting report as PDF, with Markdown, JSON, a slide deck (.pptx) and a workbook (.xlsx) "
     "beside it. Identical inputs give byte-identical files.",
-    check_specs=[dg.AssetCheckSpec("report_complete", asset="report_pdf",
-                                   description="The PDF opens, has every section and names the company.")],
+    check_specs=[company_check("report_complete", "report_pdf",
+                               description="The PDF opens, has every section and names the company.")],
 )
 def report_pdf(
     context: dg.AssetExecutionContext,
@@ -625,13 +646,17 @@ def report_pdf(
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
     from ..analysis.llm import fallbacks
+    from ..report.changes import report_changes
 
     fell_back = fallbacks([porter_five_forces, swot, pestel, blue_ocean, synthesis])
+    previous = reports.previous_inputs(ticker, artifact.inputs_hash)
+    changes = report_changes(bundle.model_copy(update={"previous": previous})) if previous else None
     yield dg.Output(artifact, metadata={
         "llm_fallbacks": len(fell_back),
         "llm_fallback_reasons": dg.MetadataValue.md(
             "\n".join(f"- {md_escape(label)}: {md_escape(why)}" for label, why in fell_back) or "none"),
         "path": dg.MetadataValue.path(artifact.path),
+        URI: artifact.path,
         "pages": artifact.pages,
         "bytes": artifact.bytes,
         "sha256": artifact.sha256,
@@ -641,6 +666,11 @@ def report_pdf(
         "xlsx_path": dg.MetadataValue.path(artifact.outputs.get("xlsx", "")),
         "outputs": dg.MetadataValue.md("\n".join(f"- {fmt}: `{path}`" for fmt, path in artifact.outputs.items())),
         "what_changed_since": artifact.compared_with or "first report",
+        "inputs_hash": artifact.inputs_hash or "",
+        "report_as_of": bundle.as_of.isoformat(),
+        "confidence": float(synthesis.confidence),
+        # measured changes against the previous report; the material_changes sensor applies thresholds
+        "changes": dg.MetadataValue.json(changes.model_dump(mode="json") if changes else {}),
         "preview": dg.MetadataValue.md(markdown),
     })
     yield dg.AssetCheckResult(

@@ -9,7 +9,8 @@ automation conditions below, evaluated per partition by the automation sensor.
 Sources:     (missing | older than window) & not in progress & latest run for it did not fail
 Downstream:  since last handled: (newly missing | an upstream data version changed outside this
              asset's own run | a non-source upstream is requested this tick)
-             & no upstream missing or in progress & not in progress & no upstream blocking check failed
+             & no upstream missing or in progress & not in progress
+             & every blocking check of every upstream passed for this company (or runs this tick)
 
 Sources return content-hash data versions, so a refresh that fetched identical data leaves the data
 version unchanged: nothing downstream is requested (no analysis, no model calls, no new PDF).
@@ -82,18 +83,26 @@ def downstream_condition() -> dg.AutomationCondition:
         (ac.data_version_changed() & ~ac.executed_with_root_target()).with_label("data version changed elsewhere")
     ).with_label("upstream data version changed")
     chained = ac.any_deps_match(ac.will_be_requested()).ignore(SOURCES).with_label("upstream analysis requested")
-    # checks run inside their asset's step (check_specs), so they are never requested on their own:
-    # wait only for a blocking check that has FAILED; inside a run Dagster itself stops what follows
+    # the checks are partitioned like their assets (defs/assets.py company_check), so this reads each
+    # company's own results: one company's failed check never holds back another's analysis. A check
+    # of an upstream requested on this tick counts as passing; inside the run Dagster stops what follows
     # a failing blocking check
-    upstream_check_failed = ac.any_deps_match(
-        ac.any_checks_match(ac.check_failed(), blocking_only=True)).with_label("upstream blocking check failed")
     return (
         (ac.newly_missing() | data_changed | chained).since_last_handled()
         & ~ac.any_deps_missing()
         & ~ac.any_deps_in_progress()
         & ~ac.in_progress()
-        & ~upstream_check_failed
+        & ac.all_deps_blocking_checks_passed()
     ).with_label("on upstream data change")
+
+
+def portfolio_condition(cron: str = "0 * * * *") -> dg.AutomationCondition:
+    """The portfolio view: when a company's report is written, and hourly (source ages move on)."""
+    ac = dg.AutomationCondition
+    return (
+        (ac.newly_missing() | ac.any_deps_updated() | ac.cron_tick_passed(cron)).since_last_handled()
+        & ~ac.in_progress()
+    ).with_label("on a new report, and hourly")
 
 
 # --------------------------------------------------------------------------------- one place
@@ -106,6 +115,8 @@ def apply_automation(assets: Iterable, settings: AutomationSettings) -> list:
 
     def attach(spec: dg.AssetSpec) -> dg.AssetSpec:
         name = spec.key.to_user_string()
+        if name == "portfolio":
+            return spec.replace_attributes(automation_condition=portfolio_condition())
         if name in settings.windows:
             window = settings.windows[name]
             return spec.replace_attributes(freshness_policy=freshness_policy(window),

@@ -47,6 +47,7 @@ _CONTENT_TYPES = {
     "pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
 }
 
 
@@ -167,8 +168,7 @@ class GCSReportStore(ReportStore):
 
     def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
         kept = {}
-        # the PDF last: once it is there, its exports are too
-        for fmt in [*(f for f in paths if f != "pdf"), "pdf"]:
+        for fmt in sorted(paths, key=lambda f: f == "pdf"):  # the PDF last: once it is there, its exports are too
             name = self._name(ticker, paths[fmt].name)
             _upload(self._bucket.blob(name), paths[fmt].read_bytes(), _CONTENT_TYPES[fmt])
             kept[fmt] = self.uri(name)

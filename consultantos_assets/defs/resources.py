@@ -133,6 +133,9 @@ class IndexResource(dg.ConfigurableResource):
         return ChunkStore(self.uri, make_embedder(self.embedder, api_key=self.gemini_api_key or None))
 
 
+PORTFOLIO_DIR = "portfolio"  # lower case: never a company's (upper-case ticker) folder
+
+
 class ReportStore(dg.ConfigurableResource):
     """Where PDFs, their exports (Markdown, JSON, slide deck, workbook) and the history of report inputs are
     written.
@@ -211,6 +214,22 @@ class ReportStore(dg.ConfigurableResource):
         )
         return artifact, out.markdown
 
+    def previous_inputs(self, ticker: str, inputs_hash: str | None) -> ReportInput | None:
+        """The inputs of the report before the one with `inputs_hash` (what 'what changed' compares with)."""
+        return self._previous(ticker, inputs_hash or "")[0]
+
+    def publish_portfolio(self, files: dict[str, bytes]) -> dict[str, str]:
+        """Keep the portfolio's files ({format: content}, e.g. pdf and csv) in `portfolio/` beside the
+        companies' report folders; returns where each one is."""
+        from ..atomic import atomic_write_bytes
+
+        with self._render_dir(PORTFOLIO_DIR) as directory:
+            paths = {}
+            for fmt, data in files.items():
+                paths[fmt] = Path(directory) / f"portfolio.{fmt}"
+                atomic_write_bytes(paths[fmt], data)
+            return self._keep(PORTFOLIO_DIR, paths)
+
     def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
         """Problems of the PDF as stored (read back from where `publish` kept it)."""
         from ..report import verify_pdf
@@ -259,6 +278,9 @@ def build_resources(home: Path | None = None, profile: ProfileSettings | None = 
         "index": IndexResource(uri=profile.lancedb_uri, embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto"),
                                gemini_api_key=gemini_key),
     }
+    from .alerts import alerts_from_env
+
+    common["alerts"] = alerts_from_env(env)
     analyst_kind = os.environ.get("CONSULTANTOS_ANALYST", "auto")
     if profile.production:
         from .production import production_resources
