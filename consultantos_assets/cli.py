@@ -223,8 +223,8 @@ def _report_plan(instance, defs, profile) -> dict[str, str]:
 
     sources = build_resources(resolve_env=True)["sources"]
     inputs = {a: sources.snapshot_fingerprint(a, profile.ticker, profile.cik) for a in SOURCE_ASSETS}
-    plan = report_plan(instance, defs.resolve_all_asset_specs(), profile.ticker, AutomationSettings.from_env().windows,
-                       inputs)
+    specs = [s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() in ASSET_ORDER]  # the company's
+    plan = report_plan(instance, specs, profile.ticker, AutomationSettings.from_env().windows, inputs)
     if "report_pdf" not in plan:
         artifact = stored_value("report_pdf", profile.ticker)
         missing = [artifact.path] if artifact is None else \

@@ -144,7 +144,7 @@ def test_two_reports_for_the_same_company_at_once(tmp_path):
     expected = {c.id for c in research_chunks(values["company_research"], values["financials"])}
     expected |= {c.id for c in insight_chunks(values["porter_five_forces"], values["swot"], values["pestel"],
                                               values["blue_ocean"], values["synthesis"])}
-    store = IndexResource(uri=str(home / "lancedb"), embedder="minilm").store()
+    store = IndexResource(uri=str(home / "lancedb"), embedder="static").store()
     ids = [r["id"] for r in store.rows("AAPL")]
     assert len(ids) == len(set(ids)), "duplicated rows"
     assert set(ids) == expected

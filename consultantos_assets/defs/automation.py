@@ -226,11 +226,16 @@ FISCAL_CHECK = dg.AssetCheckKey(dg.AssetKey("financials"), "fiscal_periods_sane"
 
 
 # --------------------------------------------------------------------------------- report runs
-def _latest_record(instance: dg.DagsterInstance, asset: str, ticker: str, storage_id: int | None = None):
+def _latest_record(instance: dg.DagsterInstance, asset: str, ticker: str, before: int | None = None):
+    """The company's latest materialization of `asset` (recorded before storage id `before`, if given)."""
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker],
-                              storage_ids=[storage_id] if storage_id is not None else None), limit=1).records
+        dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker], before_storage_id=before),
+        limit=1).records
     return records[0] if records else None
+
+
+def _data_version(record) -> str | None:
+    return (record.asset_materialization.tags or {}).get("dagster/data_version")
 
 
 def _meta_text(record, key: str) -> str | None:
@@ -287,13 +292,13 @@ def report_plan(instance: dg.DagsterInstance, specs: Iterable[dg.AssetSpec], tic
                 if up in plan:
                     plan[name] = f"{up} is refreshed"
                     break
-                pointer = tags.get(f"dagster/input_event_pointer/{up}")
                 now_rec = latest.get(up)
-                if pointer is None or now_rec is None or int(pointer) == now_rec.storage_id:
+                if now_rec is None or now_rec.storage_id < rec.storage_id:
                     continue
-                read = _latest_record(instance, up, ticker, int(pointer))
-                if read is None or (read.asset_materialization.tags or {}).get("dagster/data_version") != \
-                        (now_rec.asset_materialization.tags or {}).get("dagster/data_version"):
+                # what this asset read: the upstream's latest materialization for this company before its
+                # own (Dagster's input event pointer names the asset's latest event across companies)
+                read = _latest_record(instance, up, ticker, before=rec.storage_id)
+                if read is None or _data_version(read) != _data_version(now_rec):
                     plan[name] = f"{up} changed"
                     break
     return plan
