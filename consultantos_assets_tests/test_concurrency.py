@@ -131,7 +131,9 @@ def test_two_reports_for_the_same_company_at_once(tmp_path):
     try:
         assert instance.get_dynamic_partitions("companies") == ["AAPL"]
         runs = instance.get_runs(dg.RunsFilter(job_name="company_report"))
-        assert len(runs) == 2 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        # each CLI launches one run, or two when it finds the sources partly built by the other
+        # (stale sources first, then what they make stale): two to four runs, every one a success
+        assert 2 <= len(runs) <= 4 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     finally:
         instance.dispose()
 
