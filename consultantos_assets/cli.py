@@ -227,11 +227,12 @@ def _report_plan(instance, defs, profile) -> dict[str, str]:
     plan = report_plan(instance, specs, profile.ticker, AutomationSettings.from_env().windows, inputs)
     if "report_pdf" not in plan:
         artifact = stored_value("report_pdf", profile.ticker)
-        missing = [artifact.path] if artifact is None else \
-            [path for path in {"pdf": artifact.path, **artifact.outputs}.values() if not _report_exists(path)]
-        if artifact is None or missing:
-            plan["report_pdf"] = "its PDF is missing" if artifact is None or artifact.path in missing else \
-                f"{len(missing)} of its files are missing"
+        files = {} if artifact is None else {"pdf": artifact.path, **artifact.outputs}
+        missing = [fmt for fmt, path in files.items() if not _report_exists(path)]
+        if artifact is None or "pdf" in missing:
+            plan["report_pdf"] = "its PDF is missing"
+        elif missing:
+            plan["report_pdf"] = f"its {', '.join(missing)} file(s) are missing"
     return plan
 
 
