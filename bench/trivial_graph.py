@@ -15,16 +15,18 @@ import dagster as dg
 companies = dg.DynamicPartitionsDefinition(name="companies")
 _SHAPE = {
     "company_research": [], "market_trends": [], "financials": [],
-    "research_index": ["company_research", "financials"],
-    "porter_five_forces": ["company_research", "market_trends", "financials", "research_index"],
-    "swot": ["company_research", "market_trends", "financials", "research_index"],
-    "pestel": ["company_research", "market_trends", "financials", "research_index"],
-    "blue_ocean": ["company_research", "market_trends", "financials", "research_index"],
-    "synthesis": ["company_research", "market_trends", "financials", "porter_five_forces", "swot", "pestel",
-                  "blue_ocean"],
+    "peers": ["company_research"], "peer_figures": ["peers"],
+    "evidence": ["company_research", "market_trends", "financials", "peer_figures"],
+    "research_index": ["company_research", "evidence"],
+    "porter_five_forces": ["company_research", "market_trends", "financials", "evidence", "research_index"],
+    "swot": ["company_research", "market_trends", "financials", "evidence", "research_index"],
+    "pestel": ["company_research", "market_trends", "financials", "evidence", "research_index"],
+    "blue_ocean": ["company_research", "market_trends", "financials", "evidence", "research_index"],
+    "synthesis": ["company_research", "market_trends", "financials", "evidence", "porter_five_forces", "swot",
+                  "pestel", "blue_ocean"],
     "insight_index": ["porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis"],
-    "report_pdf": ["company_research", "market_trends", "financials", "research_index", "porter_five_forces",
-                   "swot", "pestel", "blue_ocean", "synthesis"],
+    "report_pdf": ["company_research", "market_trends", "financials", "evidence", "research_index",
+                   "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis"],
 }
 
 

@@ -9,6 +9,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -19,7 +20,7 @@ from pathlib import Path
 
 REPO_INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster.yaml"
 ASSET_ORDER = [
-    "company_research", "market_trends", "financials", "research_index",
+    "company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
     "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf",
 ]
 
@@ -217,12 +218,12 @@ def _sweep_temp_files() -> None:
 
 def _report_plan(instance, defs, profile) -> dict[str, str]:
     """What this company's report run must materialize and why (defs/automation.py: report_plan)."""
-    from .defs.automation import SOURCE_ASSETS, report_plan
+    from .defs.automation import FINGERPRINTED_ASSETS, report_plan
     from .defs.resources import build_resources, stored_value
     from .settings import AutomationSettings
 
     sources = build_resources(resolve_env=True)["sources"]
-    inputs = {a: sources.snapshot_fingerprint(a, profile.ticker, profile.cik) for a in SOURCE_ASSETS}
+    inputs = {a: sources.snapshot_fingerprint(a, profile.ticker, profile.cik) for a in FINGERPRINTED_ASSETS}
     specs = [s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() in ASSET_ORDER]  # the company's
     plan = report_plan(instance, specs, profile.ticker, AutomationSettings.from_env().windows, inputs)
     if "report_pdf" not in plan:
@@ -306,7 +307,7 @@ def _report_in_workers(args: argparse.Namespace, tickers: list[str]) -> int:
 def _report_one(args: argparse.Namespace, profile, instance, defs) -> None:
     import dagster as dg
 
-    from .defs.automation import SOURCE_ASSETS
+    from .defs.automation import FINGERPRINTED_ASSETS as FETCHING  # the sources, the peers and their figures
     from .defs.resources import stored_value
 
     ticker = profile.ticker
@@ -352,14 +353,14 @@ def _report_one(args: argparse.Namespace, profile, instance, defs) -> None:
             return _run_with_progress(instance, execute, attempt, run_id, counter)
 
         ok, run = True, ""
-        due = [a for a in SOURCE_ASSETS if a in plan]
+        due = [a for a in ASSET_ORDER if a in FETCHING and a in plan]
         if due and len(plan) < len(ASSET_ORDER):
-            # stale sources first: a refresh that returns identical data (the same content-hash data
-            # version) leaves everything downstream up to date
+            # stale sources (and peers) first: a refresh that returns identical data (the same
+            # content-hash data version) leaves everything downstream up to date
             ok, run = build(due, plan)
             if ok:
                 plan = _report_plan(instance, defs, profile)
-                rest = [a for a in ASSET_ORDER if a in plan and a not in SOURCE_ASSETS]
+                rest = [a for a in ASSET_ORDER if a in plan and a not in due]
                 up_to_date([a for a in ASSET_ORDER if a not in due and a not in rest])
                 if rest:
                     ok, run = build(rest, plan)
@@ -426,7 +427,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("No companies yet: `consultantos add AAPL` or `consultantos report AAPL`.")
         return 0
     short = {"company_research": "research", "market_trends": "trends", "financials": "financials",
-             "research_index": "index", "porter_five_forces": "porter", "swot": "swot", "pestel": "pestel",
+             "peers": "peers", "peer_figures": "peer_figs", "evidence": "evidence", "research_index": "index", "porter_five_forces": "porter", "swot": "swot", "pestel": "pestel",
              "blue_ocean": "blue_ocean", "synthesis": "synthesis", "insight_index": "insights",
              "report_pdf": "report"}
     print("ticker  " + " ".join(f"{short[a]:>10}" for a in ASSET_ORDER))
@@ -533,6 +534,37 @@ def cmd_breakers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_peers(args: argparse.Namespace) -> int:
+    from .defs.resources import build_resources
+    from .sources.peers import PeerListError, clear_pinned, peer_set, pinned_files, write_pinned
+
+    [ticker] = _tickers([args.ticker])
+    [profile] = _check_known([ticker])
+    settings = build_resources(resolve_env=True)["sources"].settings()
+    try:
+        if args.set is not None:
+            wanted = [t for t in re.split(r"[,\s]+", args.set) if t]
+            path = write_pinned(settings.snapshot_dir, settings.home, ticker, wanted)
+            print(f"Pinned {len(wanted)} peers for {ticker} in {path}; the next `consultantos report {ticker}` "
+                  "recomputes the peer figures and what depends on them.")
+        elif args.clear:
+            removed = clear_pinned(settings.snapshot_dir, settings.home, ticker)
+            print(f"Removed {removed}." if removed else f"No peers pinned for {ticker} with --set.")
+        chosen = peer_set(settings.snapshot_dir, settings.home, profile,
+                          settings.mode != "offline" and bool(settings.edgar_identity))
+    except PeerListError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Peers of {ticker} ({profile.name}): {chosen.method}")
+    for p in chosen.peers:
+        print(f"  {p.ticker:<6} {p.name[:40]:<40} {p.reason}")
+    for note in chosen.notes:
+        print(f"note: {note}")
+    if not chosen.pinned_from:
+        print(f"(pin your own with `consultantos peers {ticker} --set A,B,C`, or in "
+              f"{pinned_files(settings.snapshot_dir, settings.home, ticker)[1]})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="consultantos", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -571,6 +603,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "confidence, analyst, fallbacks, material changes, checks")
     pf.add_argument("--csv", action="store_true", help="print the CSV (every column) instead of the table")
     pf.set_defaults(func=cmd_portfolio)
+    pe = sub.add_parser("peers", help="the company's named peers and why each was chosen; --set pins your own")
+    pe.add_argument("ticker")
+    group = pe.add_mutually_exclusive_group()
+    group.add_argument("--set", metavar="A,B,C", help="pin these peers (comma separated tickers); every ticker is "
+                       "checked first and a refused list changes nothing")
+    group.add_argument("--clear", action="store_true", help="remove the peers pinned with --set")
+    pe.set_defaults(func=cmd_peers)
     b = sub.add_parser("breakers", help="circuit breakers of the live services (shared by every run)")
     b.add_argument("--reset", metavar="SERVICE", help="close a service's breaker ('all' for every one)")
     b.set_defaults(func=cmd_breakers)

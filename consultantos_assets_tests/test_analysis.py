@@ -105,16 +105,12 @@ def test_sector_structure_differs_by_industry():
 
 
 # ------------------------------------------------------------------------------------------ deeper rules
-def _pack(ticker: str, peers: bool = False, extra_docs=()):
-    from consultantos_assets.sources.peers import sector_peers
-
+def _pack(ticker: str, extra_docs=()):
     settings = Settings(mode="offline", snapshot_dir=BUNDLED_SNAPSHOT)
     research, trends, fin = (m.model_copy(deep=True) for m in gather(settings, ticker))
     research.documents.extend(extra_docs)
-    p = research.profile
-    found = sector_peers(BUNDLED_SNAPSHOT, ticker, p.sector, p.cik) if peers else []
     return EvidencePack(research=research, trends=trends, financials=fin,
-                        evidence=build_evidence(research, trends, fin, found), peers=found)
+                        evidence=build_evidence(research, trends, fin))
 
 
 @pytest.mark.parametrize("ticker", ["AAPL", "TSLA", "MSFT"])
@@ -149,25 +145,6 @@ def test_pestel_reads_what_the_documents_discuss():
     # without the note, none of these topics is claimed for Apple's fact documents
     plain = RuleBasedAnalyst().pestel(_pack("AAPL"))
     assert not any("tariffs" in p.text for p in plain.political)
-
-
-def test_blue_ocean_compares_with_sector_peers_in_the_snapshot():
-    pack = _pack("NVDA", peers=True)
-    assert [p.ticker for p in pack.peers] == ["AAPL"]  # the other Information Technology company with facts
-    gm = next(e for e in pack.evidence if e.id == "peer:gross_margin:median")
-    aapl = pack.peers[0]
-    assert gm.value == pytest.approx(aapl.gross_margin) and "AAPL" in gm.text
-    bo = RuleBasedAnalyst().blue_ocean(pack)
-    row = next(c for c in bo.canvas if c.factor == "Gross margin")
-    assert row.evidence == [f"fin:gross_margin:FY{pack.financials.fiscal_years()[-1]}", "peer:gross_margin:median"]
-    assert row.industry == round(aapl.gross_margin / 0.8 * 10, 1)
-    peer_points = [p for p in bo.raise_ + bo.reduce + bo.create if any(i.startswith("peer:") for i in p.evidence)]
-    assert peer_points and all("Information Technology peers" in p.text for p in peer_points)
-    assert check_points(bo.eliminate + bo.reduce + bo.raise_ + bo.create, pack.evidence) == []
-    # no peers: the canvas falls back to sector priors and says so
-    alone = RuleBasedAnalyst().blue_ocean(_pack("NVDA"))
-    assert any("No Information Technology peers" in g for g in alone.data_gaps)
-    assert all(not any(i.startswith("peer:") for i in c.evidence) for c in alone.canvas)
 
 
 def test_confidence_formula_discounts_old_data():

@@ -142,8 +142,8 @@ def test_two_reports_for_the_same_company_at_once(tmp_path):
     from consultantos_assets.defs.resources import IndexResource
 
     values = {a: load_value(home / "assets", a, "AAPL") for a in (
-        "company_research", "financials", "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis")}
-    expected = {c.id for c in research_chunks(values["company_research"], values["financials"])}
+        "company_research", "evidence", "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis")}
+    expected = {c.id for c in research_chunks(values["company_research"], values["evidence"].items)}
     expected |= {c.id for c in insight_chunks(values["porter_five_forces"], values["swot"], values["pestel"],
                                               values["blue_ocean"], values["synthesis"])}
     store = IndexResource(uri=str(home / "lancedb"), embedder="static").store()

@@ -16,8 +16,8 @@ from consultantos_assets.report import pdf_text
 
 from .conftest import BUNDLED, artifacts_dir
 
-ASSETS = ["company_research", "market_trends", "financials", "research_index", "porter_five_forces",
-          "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
+ASSETS = ["company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
+          "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 
 def run_captured(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:

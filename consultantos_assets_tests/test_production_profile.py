@@ -33,8 +33,8 @@ from .conftest import REPO
 BUCKET = "consultantos-test"
 PREFIX = "teams/research"
 COMPANIES = ["AAPL", "NVDA", "MSFT"]
-ASSETS = ["company_research", "market_trends", "financials", "research_index", "porter_five_forces",
-          "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
+ASSETS = ["company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
+          "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 
 def free_port() -> int:

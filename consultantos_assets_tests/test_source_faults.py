@@ -431,8 +431,8 @@ def _meta(result, asset: str) -> dict:
     return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
 
 
-ALL = ["company_research", "market_trends", "financials", "research_index", "porter_five_forces", "swot",
-       "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
+ALL = ["company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
+       "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 
 def test_failed_refresh_keeps_last_good_value_and_breaker_skips_the_service(dagster_env: Path, server: str) -> None:

@@ -15,10 +15,10 @@ from ..models import (
     Evidence,
     Financials,
     MarketTrends,
+    PeerFigures,
     PorterFiveForces,
     Synthesis,
 )
-from .peers import PeerFigures
 
 
 @dataclass
@@ -30,8 +30,10 @@ class EvidencePack:
     financials: Financials
     evidence: list[Evidence]
     retrieved: dict[str, list[Chunk]] = field(default_factory=dict)
-    # sector peers' latest figures (read by the asset layer); their medians are in `evidence` as peer:*
+    # the named peers' latest figures (the peer_figures asset); the medians that at least three of them
+    # report are in `evidence` as peer:<metric>:median, and `peer_gaps` says what they cannot support
     peers: list[PeerFigures] = field(default_factory=list)
+    peer_gaps: list[str] = field(default_factory=list)
     # lazy retrieval: the asset layer may pass a `retriever` that fills `retrieved` on first need, and a
     # `retrieval_key` naming the index state it would read (so a cached answer needs no retrieval)
     retriever: Callable[[], dict[str, list[Chunk]]] | None = None

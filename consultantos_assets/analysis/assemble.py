@@ -7,15 +7,16 @@ from datetime import date
 from ..models import (
     AssetVersion,
     CompanyResearch,
+    EvidenceSet,
     Financials,
     MarketTrends,
+    PeerComparison,
     ReportInput,
     Synthesis,
 )
 from .analyst import Frameworks
 from .coverage import report_as_of
-from .evidence import build_evidence
-from .peers import PeerFigures
+from .evidence import evidence_set
 
 
 def report_input(
@@ -25,14 +26,17 @@ def report_input(
     fw: Frameworks,
     synthesis: Synthesis,
     versions: list[AssetVersion] | None = None,
-    peers: list[PeerFigures] | None = None,
+    peers: PeerComparison | None = None,
+    evidence: EvidenceSet | None = None,
 ) -> ReportInput:
-    """`peers`: the sector peers the frameworks compared with (their medians are cited as peer:*)."""
+    """`evidence`: the company's evidence set (the `evidence` asset); built here from the sources and
+    `peers` (the named peers' figures) when not given."""
+    evidence = evidence or evidence_set(research, trends, fin, peers)
     return ReportInput(
         ticker=research.ticker,
         as_of=report_as_of(research, trends, fin) or date(1970, 1, 1),
         research=research, trends=trends, financials=fin,
         porter=fw.porter, swot=fw.swot, pestel=fw.pestel, blue_ocean=fw.blue_ocean, synthesis=synthesis,
-        evidence=build_evidence(research, trends, fin, peers),
+        evidence=evidence.items, peers=evidence.peers,
         versions=versions or [],
     )

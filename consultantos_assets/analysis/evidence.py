@@ -9,13 +9,15 @@ from ..models import (
     METRICS,
     CompanyResearch,
     Evidence,
+    EvidenceSet,
     FinancialFact,
     Financials,
     MarketTrends,
+    PeerComparison,
 )
 from .coverage import report_as_of
 from .formatting import figure, money, pct
-from .peers import PeerFigures, peer_evidence
+from .peers import comparison_gaps, peer_evidence
 from .valuation import is_financial_company, latest_quarter, multiples, statements_age
 
 
@@ -319,8 +321,8 @@ def document_evidence(research: CompanyResearch) -> list[Evidence]:
 
 
 def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financials,
-                   peers: list[PeerFigures] | None = None) -> list[Evidence]:
-    """Every citable fact, ids unique, in a stable order. `peers`: sector peers' latest figures."""
+                   peers: PeerComparison | None = None) -> list[Evidence]:
+    """Every citable fact, ids unique, in a stable order. `peers`: the named peers' figures."""
     bank = is_financial_company(research.profile.sector, research.profile.sic)
     items = (
         age_evidence(fin, report_as_of(research, trends, fin))
@@ -332,9 +334,17 @@ def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financi
         + trend_evidence(trends)
         + filing_evidence(research)
         + document_evidence(research)
-        + peer_evidence(research.profile.sector, peers or [])
+        + peer_evidence(peers)
     )
     seen: dict[str, Evidence] = {}
     for e in items:
         seen.setdefault(e.id, e)
     return list(seen.values())
+
+
+def evidence_set(research: CompanyResearch, trends: MarketTrends, fin: Financials,
+                 peers: PeerComparison | None = None) -> EvidenceSet:
+    """The company's evidence set: every citable fact, the peer comparison and what it cannot support."""
+    return EvidenceSet(ticker=research.ticker, as_of=report_as_of(research, trends, fin),
+                       items=build_evidence(research, trends, fin, peers), peers=peers,
+                       gaps=comparison_gaps(peers))

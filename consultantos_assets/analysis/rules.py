@@ -427,8 +427,9 @@ class RuleBasedAnalyst:
         allpts = [x for v in errc.values() for x in v.items]
         gaps = _gaps(s)
         if not has_peers and s.pack.financials.has_statements:
-            gaps.append(f"No {s.sector or 'sector'} peers with SEC facts in the snapshot: the strategy canvas "
-                        "compares with sector priors instead of peer medians.")
+            gaps.extend(s.pack.peer_gaps)
+            gaps.append("Without a median over at least three named peers, the strategy canvas compares with "
+                        "industry priors (typical levels, not measured peers).")
         return BlueOcean(
             ticker=s.ticker, analyst=NAME, confidence=_framework_confidence(allpts, pack),
             data_gaps=gaps, eliminate=errc["eliminate"].items, reduce=errc["reduce"].items,
@@ -439,7 +440,12 @@ class RuleBasedAnalyst:
     def _peer_moves(s: Signals, errc: dict[str, _Points]) -> bool:
         """ERRC moves from the company's position against its sector peers' medians."""
         found = False
-        peers = f"{s.sector} peers" if s.sector else "sector peers"
+
+        def among(peer) -> str:  # the named basis of a peer median: "5 named peers (DELL, HPQ, ...)"
+            ref = s.pack.by_id()[peer.id].reference or ""
+            names = [part.split(" ")[0] for part in ref.split("; ") if part]
+            return f"{len(names)} named peers ({', '.join(names)})"
+
         for metric, sig, label in (("gross_margin", s.gross_margin, "gross margin"),
                                    ("operating_margin", s.operating_margin, "operating margin")):
             peer = s.peer(metric)
@@ -451,20 +457,20 @@ class RuleBasedAnalyst:
             gap = sig.value - peer.value
             if gap >= 0.05:
                 errc["raise"].add(f"Differentiation that customers pay for: {_a(label)} {label} of {pct(sig.value)} against "
-                                  f"a median of {pct(peer.value)} among {peers}.", sig, peer)
+                                  f"a median of {pct(peer.value)} among {among(peer)}.", sig, peer)
             elif gap <= -0.05:
                 errc["reduce"].add(f"Cost to serve: {_a(label)} {label} of {pct(sig.value)} trails the median of "
-                                   f"{pct(peer.value)} among {peers}.", sig, peer)
+                                   f"{pct(peer.value)} among {among(peer)}.", sig, peer)
         peer_g, g = s.peer("revenue_growth"), s.growth
         if peer_g is not None:
             found = True
             if g is not None and g.value < peer_g.value:
                 errc["create"].add(f"New demand: revenue changed {pct(g.value, signed=True)} in fiscal {s.fy} "
-                                   f"against a median of {pct(peer_g.value, signed=True)} among {peers}, so "
+                                   f"against a median of {pct(peer_g.value, signed=True)} among {among(peer_g)}, so "
                                    "growth must come from non-customers.", g, peer_g)
             elif g is not None:
                 errc["raise"].add(f"Capacity behind demand: revenue growth of {pct(g.value, signed=True)} outpaces "
-                                  f"the median of {pct(peer_g.value, signed=True)} among {peers}.", g, peer_g)
+                                  f"the median of {pct(peer_g.value, signed=True)} among {among(peer_g)}.", g, peer_g)
         return found
 
     @staticmethod

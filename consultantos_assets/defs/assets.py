@@ -12,9 +12,7 @@ from pydantic import BaseModel
 
 from ..analysis.analyst import EvidencePack, Frameworks
 from ..analysis.assemble import report_input
-from ..analysis.evidence import build_evidence
 from ..analysis.grounding import check_result, framework_texts
-from ..analysis.peers import PeerFigures
 from ..analysis.quality import financials_problems
 from ..index.chunking import insight_chunks, research_chunks
 from ..models import (
@@ -23,6 +21,7 @@ from ..models import (
     AssetVersion,
     BlueOcean,
     CompanyResearch,
+    EvidenceSet,
     Financials,
     InvalidTicker,
     MarketTrends,
@@ -287,10 +286,10 @@ def research_index(
     context: dg.AssetExecutionContext,
     index: IndexResource,
     company_research: CompanyResearch,
-    financials: Financials,
+    evidence: EvidenceSet,
 ) -> dg.Output[ResearchIndexSummary]:
     ticker = ticker_of(context)
-    return _index_company(context, index, ticker, research_chunks(company_research, financials), "research")
+    return _index_company(context, index, ticker, research_chunks(company_research, evidence.items), "research")
 
 
 def _index_company(context: dg.AssetExecutionContext, index: IndexResource, ticker: str, chunks: list,
@@ -360,27 +359,10 @@ def _index_locally(context: dg.AssetExecutionContext, store, ticker: str, chunks
 
 
 # ------------------------------------------------------------------------------------------- frameworks
-def _pack(research: CompanyResearch, trends: MarketTrends, fin: Financials,
-          peers: list[PeerFigures] | None = None) -> EvidencePack:
-    peers = peers or []
-    if lines := nothing_gathered(research, trends, fin):
-        raise dg.Failure(description=f"Nothing could be gathered for {research.ticker}, so no report is written:\n"
-                         + "\n".join(f"- {line}" for line in lines))
-    return EvidencePack(research=research, trends=trends, financials=fin,
-                        evidence=build_evidence(research, trends, fin, peers), peers=peers)
-
-
-def _peers(context: dg.AssetExecutionContext, sources: SourcesResource, research: CompanyResearch
-           ) -> list[PeerFigures]:
-    """Sector peers with SEC facts in the snapshot (their medians become peer:* evidence)."""
-    from ..sources.peers import sector_peers
-
-    p = research.profile
-    try:
-        return sector_peers(sources.settings().snapshot_dir, p.ticker, p.sector, p.cik)
-    except Exception as exc:  # an enrichment: never fail an analysis for it
-        context.log.warning(f"sector peers unavailable ({type(exc).__name__}: {exc})")
-        return []
+def _pack(research: CompanyResearch, trends: MarketTrends, fin: Financials, evidence: EvidenceSet) -> EvidencePack:
+    """What the analyst sees: the sources and the evidence set the `evidence` asset built once."""
+    return EvidencePack(research=research, trends=trends, financials=fin, evidence=list(evidence.items),
+                        peers=list(evidence.peers.figures) if evidence.peers else [], peer_gaps=list(evidence.gaps))
 
 
 def _retrieval_store(context: dg.AssetExecutionContext, index: IndexResource, ticker: str):
@@ -506,13 +488,13 @@ def _framework_asset(name: str, method: str, description: str, count):
         context: dg.AssetExecutionContext,
         analyst: AnalystResource,
         index: IndexResource,
-        sources: SourcesResource,
         company_research: CompanyResearch,
         market_trends: MarketTrends,
         financials: Financials,
+        evidence: EvidenceSet,
     ):
         ticker = ticker_of(context)
-        pack = _pack(company_research, market_trends, financials, _peers(context, sources, company_research))
+        pack = _pack(company_research, market_trends, financials, evidence)
         use_llm, used = _analyst(context, analyst)
         if use_llm:
             _lazy_retrieval(context, pack, index, name, ticker)
@@ -553,10 +535,10 @@ def synthesis(
     context: dg.AssetExecutionContext,
     analyst: AnalystResource,
     index: IndexResource,
-    sources: SourcesResource,
     company_research: CompanyResearch,
     market_trends: MarketTrends,
     financials: Financials,
+    evidence: EvidenceSet,
     porter_five_forces: PorterFiveForces,
     swot: SWOT,
     pestel: PESTEL,
@@ -564,7 +546,7 @@ def synthesis(
 ):
     ticker = ticker_of(context)
     fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
-    pack = _pack(company_research, market_trends, financials, _peers(context, sources, company_research))
+    pack = _pack(company_research, market_trends, financials, evidence)
     use_llm, used = _analyst(context, analyst)
     if use_llm:
         _lazy_retrieval(context, pack, index, "synthesis", ticker)
@@ -612,10 +594,10 @@ def insight_index(
 def report_pdf(
     context: dg.AssetExecutionContext,
     reports: ReportStore,
-    sources: SourcesResource,
     company_research: CompanyResearch,
     market_trends: MarketTrends,
     financials: Financials,
+    evidence: EvidenceSet,
     research_index: ResearchIndexSummary,
     porter_five_forces: PorterFiveForces,
     swot: SWOT,
@@ -630,6 +612,9 @@ def report_pdf(
             ("company_research", company_research.provenance.provider),
             ("market_trends", market_trends.provenance.provider),
             ("financials", financials.provenance.provider),
+            ("peer_figures", f"{len(evidence.peers.figures)} of {len(evidence.peers.named)} named peers with figures"
+             if evidence.peers else "no peers"),
+            ("evidence", f"{len(evidence.items)} items"),
             ("research_index", research_index.embedder),
             ("porter_five_forces", porter_five_forces.analyst),
             ("swot", swot.analyst),
@@ -641,8 +626,7 @@ def report_pdf(
     fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
     company_research, market_trends, financials = _with_refresh_notes(
         context, ticker, company_research, market_trends, financials)
-    bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions,
-                          peers=_peers(context, sources, company_research))
+    bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions, evidence=evidence)
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
     from ..analysis.llm import fallbacks

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 SOURCE_ASSETS: tuple[str, ...] = ("company_research", "market_trends", "financials")
 SOURCES = dg.AssetSelection.assets(*SOURCE_ASSETS)
+# assets that record the fingerprint of the snapshot files they read (sources/fingerprint.py)
+FINGERPRINTED_ASSETS: tuple[str, ...] = (*SOURCE_ASSETS, "peers", "peer_figures")
+# downstream assets that also hold fetched data, refreshed within the window of the named source
+WINDOW_OF: dict[str, str] = {"peer_figures": "financials"}
 
 
 
@@ -121,6 +125,12 @@ def apply_automation(assets: Iterable, settings: AutomationSettings) -> list:
             window = settings.windows[name]
             return spec.replace_attributes(freshness_policy=freshness_policy(window),
                                            automation_condition=source_condition(window))
+        if name in WINDOW_OF:  # fetched data downstream of a source: refreshed by age and by upstream change
+            window = settings.windows[WINDOW_OF[name]]
+            return spec.replace_attributes(
+                freshness_policy=freshness_policy(window),
+                automation_condition=(downstream_condition() | source_condition(window)).with_label(
+                    f"on upstream data change, or older than {_fmt(window)}"))
         return spec.replace_attributes(automation_condition=downstream_condition())
 
     out = []
@@ -251,8 +261,9 @@ def report_plan(instance: dg.DagsterInstance, specs: Iterable[dg.AssetSpec], tic
     a run, from the event log alone:
 
     - any asset: never materialized, or its code version changed;
-    - a source: older than its freshness window, or (when it was served from the snapshot) the
-      snapshot files it reads differ from those it read (`snapshot_inputs`: asset -> fingerprint);
+    - a source (and peer_figures, in the financials' window): older than its freshness window;
+    - an asset that read snapshot files (sources, peers, peer_figures), when it was served from the
+      snapshot and those files differ from those it read (`snapshot_inputs`: asset -> fingerprint);
     - a downstream asset: an upstream is planned, or an upstream's data version differs from the one
       this asset last read (sources return content-hash versions, so identical data is no change).
     """
@@ -277,15 +288,15 @@ def report_plan(instance: dg.DagsterInstance, specs: Iterable[dg.AssetSpec], tic
             plan[name] = "never materialized"
             continue
         tags = rec.asset_materialization.tags or {}
+        window = windows.get(name) or windows.get(WINDOW_OF.get(name, ""))
+        recorded = _meta_text(rec, "snapshot_inputs")
         if spec.code_version and tags.get("dagster/code_version") != spec.code_version:
             plan[name] = f"code version {tags.get('dagster/code_version')} -> {spec.code_version}"
-        elif name in windows:
-            age = now_ts - rec.timestamp
-            recorded = _meta_text(rec, "snapshot_inputs")
-            if age > windows[name].total_seconds():
-                plan[name] = f"older than its window ({_fmt(windows[name])})"
-            elif _meta_text(rec, "served_from") == "snapshot" and recorded != snapshot_inputs.get(name):
-                plan[name] = "its snapshot files changed"
+        elif window is not None and now_ts - rec.timestamp > window.total_seconds():
+            plan[name] = f"older than its window ({_fmt(window)})"
+        elif name in snapshot_inputs and _meta_text(rec, "served_from") == "snapshot" and \
+                recorded != snapshot_inputs[name]:
+            plan[name] = "its snapshot files changed"
         else:
             for dep in spec.deps:
                 up = dep.asset_key.to_user_string()

@@ -6,7 +6,9 @@ the assets it affects:
     analysis assets (the four frameworks, synthesis)  prompts.PROMPT_VERSION + rules.NAME
     report_pdf                                         render_versions.RENDERER_VERSION
     portfolio                                          render_versions.PORTFOLIO_RENDERER_VERSION
-    sources and indexes                                their own constants below
+    sources, peers, evidence and indexes               their own constants below (bump EVIDENCE_VERSION
+                                                       when analysis/evidence.py or peers.py writes
+                                                       different evidence)
 
 Owners come from CONSULTANTOS_OWNERS (comma separated e-mail addresses or team:<name>; default
 team:research) and are attached when the definitions are built.
@@ -29,7 +31,9 @@ ANALYSIS_ASSETS: tuple[str, ...] = ("porter_five_forces", "swot", "pestel", "blu
 """The assets an LLM may write (kind `gemini`)."""
 
 SOURCE_VERSION = "sources-1"
-INDEX_VERSION = "chunks-1"
+INDEX_VERSION = "chunks-2"
+PEERS_VERSION = "peers-1"
+EVIDENCE_VERSION = "evidence-1"
 
 
 def _slug(text: str) -> str:
@@ -42,6 +46,7 @@ def code_versions(prompt: str = PROMPT_VERSION, rules: str = RULES_VERSION, rend
     analysis = f"{_slug(prompt)}+{_slug(rules)}"
     return {
         "company_research": SOURCE_VERSION, "market_trends": SOURCE_VERSION, "financials": SOURCE_VERSION,
+        "peers": PEERS_VERSION, "peer_figures": PEERS_VERSION, "evidence": EVIDENCE_VERSION,
         "research_index": INDEX_VERSION, "insight_index": INDEX_VERSION,
         **{name: analysis for name in ANALYSIS_ASSETS},
         "report_pdf": _slug(renderer),

@@ -54,7 +54,8 @@ class SourcesResource(dg.ConfigurableResource):
         """The fingerprint of the snapshot files `asset` reads for the company (sources/fingerprint.py)."""
         from ..sources.fingerprint import snapshot_fingerprint
 
-        return snapshot_fingerprint(self.settings().snapshot_dir, asset, ticker, cik)
+        settings = self.settings()
+        return snapshot_fingerprint(settings.snapshot_dir, asset, ticker, cik, settings.home)
 
 
 class AnalystResource(dg.ConfigurableResource):

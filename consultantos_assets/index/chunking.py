@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..analysis.evidence import _fact_evidence, derived_financial_evidence, price_evidence
 from ..models import (
     PESTEL,
     SWOT,
     BlueOcean,
     Chunk,
     CompanyResearch,
-    Financials,
+    Evidence,
     FrameworkPoint,
     PorterFiveForces,
     Synthesis,
@@ -127,8 +126,9 @@ def _dedupe(chunks: list[Chunk]) -> list[Chunk]:
     return list(unique.values())
 
 
-def research_chunks(research: CompanyResearch, financials: Financials) -> list[Chunk]:
-    """Documents (chunked), and filing facts, derived ratios and price statistics (one sentence each)."""
+def research_chunks(research: CompanyResearch, evidence: list[Evidence]) -> list[Chunk]:
+    """Documents (chunked), and the evidence set's financial facts, ratios, multiples, peer medians and
+    price statistics (one sentence each, as the analysts cite them)."""
     out: list[Chunk] = []
     t = research.ticker
     for doc in research.documents:
@@ -137,14 +137,16 @@ def research_chunks(research: CompanyResearch, financials: Financials) -> list[C
             out.append(Chunk(id=chunk_id(t, doc.id, text), ticker=t, kind=doc.kind, source=doc.source,
                              evidence_id=doc.id, date=doc.published, text=text))
     name = research.profile.name
-    facts = [_fact_evidence(f) for f in [*financials.annual, *financials.quarterly]]
-    for ev in facts + derived_financial_evidence(financials):
-        text = f"{name} ({t}): {ev.text}"
-        out.append(Chunk(id=chunk_id(t, ev.id, text), ticker=t, kind="financial_fact", source=ev.source,
-                         evidence_id=ev.id, date=ev.date, text=text))
-    for ev in price_evidence(financials):
-        text = f"{name} ({t}) share price: {ev.text}"
-        out.append(Chunk(id=chunk_id(t, ev.id, text), ticker=t, kind="price_fact", source=ev.source,
+    for ev in evidence:
+        if ev.kind == "financial":
+            text = f"{name} ({t}): {ev.text}"
+            kind = "financial_fact"
+        elif ev.kind == "price":
+            text = f"{name} ({t}) share price: {ev.text}"
+            kind = "price_fact"
+        else:
+            continue
+        out.append(Chunk(id=chunk_id(t, ev.id, text), ticker=t, kind=kind, source=ev.source,
                          evidence_id=ev.id, date=ev.date, text=text))
     return _dedupe(out)
 

@@ -2,6 +2,7 @@
 
 from .common import InvalidTicker, Provenance, content_hash, normalize_ticker
 from .company import CompanyProfile, CompanyResearch, Document, Filing
+from .evidence import EvidenceSet
 from .financials import (
     FLOW_METRICS_SET,
     METRICS,
@@ -28,6 +29,7 @@ from .frameworks import (
     RetrievedContext,
     Synthesis,
 )
+from .peers import Peer, PeerComparison, PeerFigures, PeerGap, PeerSet
 from .report import AssetVersion, ReportInput
 from .trends import MarketTrends, TrendPoint, TrendSeries
 
@@ -47,6 +49,7 @@ __all__ = [
     "CompanyResearch",
     "Document",
     "Evidence",
+    "EvidenceSet",
     "Filing",
     "FinancialFact",
     "Financials",
@@ -54,6 +57,11 @@ __all__ = [
     "FrameworkPoint",
     "InvalidTicker",
     "MarketTrends",
+    "Peer",
+    "PeerComparison",
+    "PeerFigures",
+    "PeerGap",
+    "PeerSet",
     "PESTEL",
     "PorterFiveForces",
     "PricePoint",

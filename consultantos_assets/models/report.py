@@ -10,6 +10,7 @@ from .common import Model
 from .company import CompanyResearch
 from .financials import Financials
 from .frameworks import PESTEL, SWOT, BlueOcean, Evidence, PorterFiveForces, Synthesis
+from .peers import PeerComparison
 from .trends import MarketTrends
 
 
@@ -31,6 +32,7 @@ class ReportInput(Model):
     blue_ocean: BlueOcean
     synthesis: Synthesis
     evidence: list[Evidence]
+    peers: PeerComparison | None = Field(None, description="the named peers and their figures")
     versions: list[AssetVersion] = Field(default_factory=list, description="provenance table")
     previous: ReportInput | None = Field(None, description="the last report's inputs, for 'what changed'")
 

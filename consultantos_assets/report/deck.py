@@ -400,15 +400,20 @@ def _comparables(d: Deck) -> None:
     s = d.slide("Comparables", "Peers")
     rows = content.comparables(r)
     if not rows:
-        not_available(s, "Comparables", "No peers with SEC facts were found for this company.")
+        not_available(s, "Comparables", f"No named peers for {r.ticker}: pin them with `consultantos peers "
+                      f"{r.ticker} --set A,B,C`.")
         return
     keys = list(content.COMPARABLE_METRICS)
     header = ["Company", *[content.COMPARABLE_METRICS[k][0] for k in keys], "Basis"]
+    ranks = content.comparable_ranks(r)
     body = [[c.label, *[content.fmt_comparable(c.values.get(k), k) for k in keys], c.note]
-            for c in rows[:ROWS_PER_SLIDE]]
-    table(s, MX, TOP, BODY_W, header, body, [2.4, 1.1, 1.1, 1.1, 1.1, 1.1, 3.2], size=10, row_h=Inches(0.42))
-    note(s, "Latest fiscal year of each company, from its SEC facts. A comparison needs at least "
-            f"{content.MIN_PEERS} peers with the figure.")
+            for c in rows[:ROWS_PER_SLIDE - 1]]
+    body.append([f"{r.ticker} rank", *[ranks.get(k, "n/a") for k in keys], ""])
+    table(s, MX, TOP, BODY_W, header, body, [2.2, 1.0, 0.9, 0.9, 0.9, 0.9, 0.8, 0.9, 2.6], size=9,
+          row_h=Inches(0.36))
+    note(s, f"Latest fiscal year of each company, from its SEC facts; P/E and EV/EBITDA at the last close. "
+            f"{content.comparables_basis(r)[:1].upper()}{content.comparables_basis(r)[1:]}. A comparison needs at "
+            f"least {content.MIN_PEERS} named peers with the figure.")
 
 
 def _porter(d: Deck) -> None:

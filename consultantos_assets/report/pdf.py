@@ -494,6 +494,7 @@ def _financials(r: ReportInput) -> list[Flowable]:
                                             numeric_cols={1}),
                                  caption("Computed from the last close and the SEC figures filed by then; "
                                          "EV = market cap + total debt - cash and marketable securities.")]))
+        out += _comparables(r)
         out.append(Spacer(1, 8))
         out += chart_block(
             charts.revenue_income_chart(r, FRAME_W),
@@ -695,16 +696,18 @@ def _blue_ocean(r: ReportInput) -> list[Flowable]:
     if bo.canvas:
         rows = [
             [c.factor, fmt_num(c.company), fmt_num(c.industry), f"{c.company - c.industry:+.1f}",
-             " ".join(f"[{e}]" for e in c.evidence) or "none"]
+             content.canvas_basis(c), " ".join(f"[{e}]" for e in c.evidence) or "none"]
             for c in bo.canvas
         ]
-        table = data_table(["Factor", r.ticker, "Industry", "Gap", "Evidence"], rows,
-                           [FRAME_W * 0.3, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.1, FRAME_W * 0.4],
-                           numeric_cols={1, 2, 3})
+        table = data_table(["Factor", r.ticker, "Reference", "Gap", "Reference is", "Evidence"], rows,
+                           [FRAME_W * 0.24, FRAME_W * 0.08, FRAME_W * 0.1, FRAME_W * 0.08, FRAME_W * 0.18,
+                            FRAME_W * 0.32], numeric_cols={1, 2, 3})
         extra = [table]
     drawing = charts.canvas_chart(r, FRAME_W, 165)
     title = "Strategy canvas"
-    note = f"Offering level per competitive factor, {r.ticker} against the industry average (0 = none, 10 = best)."
+    note = (f"Offering level per competitive factor (0 = none, 10 = best), {r.ticker} against a reference: the "
+            f"{content.comparables_basis(r)} where at least {content.MIN_PEERS} named peers report the factor, "
+            "else a typical level for the industry (a prior, not a measured peer figure).")
     if len(extra) and len(bo.canvas) <= 12:
         out += chart_block(drawing, title, note, extra)
     else:
@@ -767,7 +770,30 @@ def _sources(r: ReportInput) -> list[Flowable]:
             [FRAME_W * 0.25, FRAME_W * 0.32, FRAME_W * 0.13, FRAME_W * 0.19, FRAME_W * 0.11],
             small=True,
         ))
+    peer_rows = content.peer_accession_rows(r)
+    if peer_rows:
+        out.append(markup("Named peers and the filings behind their figures", Styles.h3))
+        out.append(data_table(["Peer", "Period", "SEC accessions"], peer_rows,
+                              [FRAME_W * 0.3, FRAME_W * 0.22, FRAME_W * 0.48], small=True))
     return out
+
+
+def _comparables(r: ReportInput) -> list[Flowable]:
+    """The company beside its named peers, the median and its rank; or why there is no comparison."""
+    ct = content.comparables_table(r)
+    head = [Spacer(1, 8), markup("Comparables", Styles.h2)]
+    if ct is None:
+        return head + [para(f"No named peers for {r.ticker}, so no figure in this report is compared with peers. "
+                            f"Pin peers with `consultantos peers {r.ticker} --set A,B,C`.", Styles.small)]
+    widths = [FRAME_W * 0.28] + [FRAME_W * 0.72 / (len(ct.header) - 1)] * (len(ct.header) - 1)
+    gaps = [para(g, Styles.small) for g in (r.peers.method, *content.peer_gaps(r))] if r.peers else []
+    return head + [KeepTogether([
+        data_table(ct.header, ct.rows, widths, numeric_cols=set(range(1, len(ct.header))), small=True),
+        caption(f"Latest fiscal year of each company from its SEC facts (growth on the year before; FCF = operating "
+                f"cash flow - capex); P/E and EV/EBITDA at each company's last close. Peer median: "
+                f"{content.comparables_basis(r)}; a column has a median only where at least {content.MIN_PEERS} "
+                "named peers report it. Rank: 1 = highest (for multiples, 1 = cheapest)."),
+    ])] + gaps
 
 
 def _methodology(r: ReportInput) -> list[Flowable]:

@@ -387,23 +387,36 @@ def _valuation(b: Book, ws, name: str, row: int) -> int:
 
 def _peers(b: Book) -> None:
     r = b.report
-    ws = b.sheet("Peers", [36, 16, 14, 14, 14, 14, 60])
-    row = b.title(ws, "comparables", f"Latest fiscal year of each company. A comparison needs at least "
-                                     f"{content.MIN_PEERS} peers with the figure.")
+    ws = b.sheet("Peers", [36, 16, 12, 12, 12, 12, 10, 10, 60])
+    row = b.title(ws, "comparables", f"Latest fiscal year of each company, from its SEC facts; P/E and EV/EBITDA "
+                                     f"at the last close. A comparison needs at least {content.MIN_PEERS} named "
+                                     "peers with the figure.")
     rows = content.comparables(r)
     if not rows:
-        b.s(ws, row, 0, "Comparables: not available (no peers with SEC facts were found for this company).", "note")
+        b.s(ws, row, 0, f"Comparables: not available (no named peers for {r.ticker}).", "note")
         return
     keys = list(content.COMPARABLE_METRICS)
-    b.header(ws, row, ["Company", *[f"{content.COMPARABLE_METRICS[k][0]} ("
-                                    f"{'USD m' if content.COMPARABLE_METRICS[k][1] == 'USD' else '%'})" for k in keys],
-                       "Basis"])
+    units = {"USD": ("USD m", "usd"), "ratio": ("%", "pct"), "x": ("x", "multiple")}
+    b.header(ws, row, ["Company", *[f"{content.COMPARABLE_METRICS[k][0]} ({units[content.COMPARABLE_METRICS[k][1]][0]})"
+                                    for k in keys], "Basis"])
     for c in rows:
         row += 1
         b.s(ws, row, 0, c.label, "label")
         for j, k in enumerate(keys):
-            b.num(ws, row, 1 + j, c.values.get(k), "usd" if content.COMPARABLE_METRICS[k][1] == "USD" else "pct")
+            b.num(ws, row, 1 + j, c.values.get(k), units[content.COMPARABLE_METRICS[k][1]][1])
         b.s(ws, row, 1 + len(keys), c.note)
+    row += 1
+    ranks = content.comparable_ranks(r)
+    b.s(ws, row, 0, f"{r.ticker} rank", "label")
+    for j, k in enumerate(keys):
+        b.s(ws, row, 1 + j, ranks.get(k, "n/a"))
+    row += 2
+    b.header(ws, row, ["Peer", "Fiscal year", "SEC accessions"])
+    for line in content.peer_accession_rows(r):
+        row += 1
+        b.s(ws, row, 0, line[0], "label")
+        b.s(ws, row, 1, line[1])
+        b.s(ws, row, 2, line[2])
 
 
 def _trends(b: Book) -> None:

@@ -278,6 +278,21 @@ class SnapshotDirectory:
     def known_tickers(self) -> list[str]:
         return sorted(self._index())
 
+    def classified(self) -> list[dict[str, str]]:
+        """One row per ticker that the company tables classify (GICS sector/sub-industry or SIC), with
+        the table values merged as `profile` merges them (no submissions are read: cheap)."""
+        out = []
+        for ticker, records in sorted(self._index().items()):
+            merged: dict[str, str] = {"ticker": ticker}
+            for origin in ("companies.csv", "metadata", "sec-map"):
+                for record in records:
+                    if record.origin == origin:
+                        for key, value in record.values.items():
+                            merged.setdefault(key, value)
+            if merged.get("industry") or merged.get("sic"):
+                out.append(merged)
+        return out
+
     def profile(self, ticker: str) -> CompanyProfile:
         symbol = _safe_ticker(ticker)
         records = self._index().get(symbol, [])

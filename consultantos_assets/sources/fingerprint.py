@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 
-def _inputs(snapshot_dir: Path, asset: str, ticker: str, cik: int | None) -> list[Path]:
+def _inputs(snapshot_dir: Path, asset: str, ticker: str, cik: int | None, home: Path | None = None) -> list[Path]:
     cik_file = f"CIK{cik:010d}.json" if cik else None
     edgar = snapshot_dir / "sec_edgar"
     if asset == "company_research":
@@ -23,14 +23,21 @@ def _inputs(snapshot_dir: Path, asset: str, ticker: str, cik: int | None) -> lis
     if asset == "financials":
         paths = [snapshot_dir / "prices_daily" / f"{ticker}.csv"]
         return paths + ([edgar / "companyfacts" / cik_file] if cik_file else [])
-    raise ValueError(f"{asset!r} is not a source asset")
+    if asset == "peers":  # the pinned lists (sources/peers.py: pinned_files) and the company tables
+        pinned = [snapshot_dir / "peers" / f"{ticker}.txt"]
+        return ([home / "peers" / f"{ticker}.txt"] if home else []) + pinned + [snapshot_dir / "company_metadata"]
+    if asset == "peer_figures":  # the peers are known only once `peers` runs: every peer's files
+        return [edgar / "companyfacts", edgar / "submissions", snapshot_dir / "prices_daily"]
+    raise ValueError(f"{asset!r} reads no snapshot files")
 
 
-def snapshot_fingerprint(snapshot_dir: str | Path, asset: str, ticker: str, cik: int | None) -> str:
-    """A short hash of the files `asset` reads for `ticker` (missing files count as missing)."""
+def snapshot_fingerprint(snapshot_dir: str | Path, asset: str, ticker: str, cik: int | None,
+                         home: Path | None = None) -> str:
+    """A short hash of the files `asset` reads for `ticker` (missing files count as missing); `home`:
+    the storage root, where `consultantos peers --set` keeps pinned lists."""
     root = Path(snapshot_dir)
     h = hashlib.sha256()
-    for path in _inputs(root, asset, ticker, cik):
+    for path in _inputs(root, asset, ticker, cik, home):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
             rel = f.relative_to(root).as_posix() if f.is_relative_to(root) else f.as_posix()

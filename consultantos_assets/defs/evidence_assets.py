@@ -1,0 +1,140 @@
+"""The comparison set and the evidence pack: `peers` -> `peer_figures` -> `evidence`, once per company.
+
+`peers` names the companies a company is compared with (pinned by the user, else chosen from its GICS
+sub-industry and industry, or its SIC code); `peer_figures` computes each peer's latest fiscal year,
+TTM and multiples from its SEC facts (live through the SEC client, offline from the snapshot), kept as
+the asset value and reused within the financials' freshness window; `evidence` builds the citable
+pack from the three sources and the peers, which every analysis asset, the index and the report read.
+"""
+
+
+import dagster as dg
+
+from ..analysis.evidence import evidence_set
+from ..analysis.peers import MIN_PEERS, PEER_METRICS, with_figure
+from ..models import (
+    CompanyResearch,
+    EvidenceSet,
+    Financials,
+    MarketTrends,
+    PeerComparison,
+    PeerSet,
+    content_hash,
+)
+from ..settings import AutomationSettings
+from ..sources.base import SourceError
+from .assets import (
+    SNAPSHOT_INPUTS,
+    StoredValues,
+    _stored,
+    _versioned,
+    company_asset,
+    md_escape,
+    md_list,
+    nothing_gathered,
+    ticker_of,
+)
+from .metadata import ROW_COUNT
+from .resources import SourcesResource
+
+
+def _live(sources: SourcesResource) -> bool:
+    """Whether SEC is asked live (an identity is configured and the mode allows it)."""
+    s = sources.settings()
+    return s.mode != "offline" and bool(s.edgar_identity)
+
+
+@company_asset(
+    group="peers",
+    description="The company's named peers, each with why it was chosen: the user's pinned list "
+    "(`consultantos peers TICKER --set A,B,C`, or the snapshot's peers/<TICKER>.txt), else the same GICS "
+    "sub-industry, then industry, or for companies without GICS the same SIC code.",
+)
+def peers(context: dg.AssetExecutionContext, sources: SourcesResource,
+          company_research: CompanyResearch) -> dg.Output[PeerSet]:
+    from ..sources.peers import peer_set
+
+    ticker = ticker_of(context)
+    s = sources.settings()
+    profile = company_research.profile
+    try:
+        value = peer_set(s.snapshot_dir, s.home, profile, _live(sources))
+    except SourceError as exc:  # a bad pinned list: refused, and the stored peers stay as they were
+        raise dg.Failure(description=f"{ticker}: {exc}") from exc
+    for note in value.notes:
+        context.log.info(note)
+    return _versioned(value, {
+        SNAPSHOT_INPUTS: sources.snapshot_fingerprint("peers", ticker, profile.cik),
+        "served_from": "snapshot",
+        "method": value.method,
+        ROW_COUNT: len(value.peers),
+        "peer_tickers": ", ".join(value.tickers) or "none",
+        "pinned_from": value.pinned_from or "not pinned",
+        "peer_list": dg.MetadataValue.md("\n".join(
+            f"- {md_escape(p.ticker)} ({md_escape(p.name)}): {md_escape(p.reason)}" for p in value.peers) or "none"),
+        "notes": md_list(value.notes),
+    })
+
+
+@company_asset(
+    group="peers",
+    description="Each named peer's latest fiscal year and TTM from its SEC facts (growth, gross, operating "
+    "and FCF margin, net debt/EBITDA, and P/E and EV/EBITDA where a price exists); a peer without data is "
+    "listed with the reason. Live figures are reused within the financials' freshness window.",
+)
+def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
+                 io_manager: dg.ResourceParam[StoredValues], peers: PeerSet) -> dg.Output[PeerComparison]:
+    from ..sources.peers import peer_comparison
+
+    ticker = ticker_of(context)
+    settings = sources.settings()
+    stored = _stored(io_manager, "peer_figures", ticker, PeerComparison)
+    out, served_from = peer_comparison(
+        sources.serve, peers, settings.mode, settings.snapshot_dir, live=_live(sources),
+        reuse=stored, window=AutomationSettings.from_env().windows["financials"])
+    for gap in out.missing:  # a peer the snapshot simply does not hold is expected offline, not a fault
+        log = context.log.info if served_from.get(gap.ticker) == "snapshot" else context.log.warning
+        log(f"peer {gap.ticker}: no figures ({gap.reason})")
+    counts = {m: len(with_figure(out, m)) for m in PEER_METRICS}
+    version = content_hash(out, exclude={"retrieved_at"})
+    worst = max(served_from.values(), key=["live", "snapshot", "last_good", "none"].index, default="snapshot")
+    return dg.Output(out, data_version=dg.DataVersion(version), metadata={
+        SNAPSHOT_INPUTS: sources.snapshot_fingerprint("peer_figures", ticker, None),
+        "served_from": worst,
+        ROW_COUNT: len(out.figures),
+        "peers_with_figures": ", ".join(f.ticker for f in out.figures) or "none",
+        "peers_without_figures": md_list(f"{g.ticker}: {g.reason}" for g in out.missing),
+        "comparable_metrics": sum(1 for n in counts.values() if n >= MIN_PEERS),
+        "peers_per_metric": dg.MetadataValue.json(counts),
+        "data_version": version,
+    })
+
+
+@company_asset(
+    group="evidence",
+    description="Every fact the analysts may cite (SEC facts and ratios, prices and multiples, search "
+    "interest, filings, documents, and peer medians over at least three named peers), built once per run.",
+)
+def evidence(context: dg.AssetExecutionContext, company_research: CompanyResearch, market_trends: MarketTrends,
+             financials: Financials, peer_figures: PeerComparison) -> dg.Output[EvidenceSet]:
+    ticker = ticker_of(context)
+    if lines := nothing_gathered(company_research, market_trends, financials):
+        raise dg.Failure(description=f"Nothing could be gathered for {ticker}, so no report is written:\n"
+                         + "\n".join(f"- {line}" for line in lines))
+    value = evidence_set(company_research, market_trends, financials, peer_figures)
+    for gap in value.gaps:
+        context.log.info(gap)
+    by_kind: dict[str, int] = {}
+    for e in value.items:
+        by_kind[e.kind] = by_kind.get(e.kind, 0) + 1
+    peer_items = [e for e in value.items if e.id.startswith("peer:")]
+    version = content_hash(value, exclude={"peers": {"retrieved_at"}})
+    return dg.Output(value, data_version=dg.DataVersion(version), metadata={
+        "data_version": version,
+        ROW_COUNT: len(value.items),
+        "by_kind": dg.MetadataValue.json(dict(sorted(by_kind.items()))),
+        "peer_medians": len(peer_items),
+        "peer_basis": md_list(f"{e.label}: {e.reference}" for e in peer_items),
+        "comparison_gaps": md_list(value.gaps),
+        "as_of": value.as_of.isoformat() if value.as_of else "unknown",
+    })
