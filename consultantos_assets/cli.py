@@ -223,7 +223,9 @@ def _report_plan(instance, defs, profile) -> dict[str, str]:
     from .settings import AutomationSettings
 
     sources = build_resources(resolve_env=True)["sources"]
-    inputs = {a: sources.snapshot_fingerprint(a, profile.ticker, profile.cik) for a in FINGERPRINTED_ASSETS}
+    named = stored_value("peers", profile.ticker)  # the peer list peer_figures read (if peers is current)
+    peers = [(p.ticker, p.cik) for p in named.peers] if named is not None else []
+    inputs = {a: sources.snapshot_fingerprint(a, profile.ticker, profile.cik, peers) for a in FINGERPRINTED_ASSETS}
     specs = [s for s in defs.resolve_all_asset_specs() if s.key.to_user_string() in ASSET_ORDER]  # the company's
     plan = report_plan(instance, specs, profile.ticker, AutomationSettings.from_env().windows, inputs)
     if "report_pdf" not in plan:

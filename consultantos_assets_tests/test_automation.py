@@ -193,7 +193,7 @@ def test_checks_are_per_company(defs):
 
 def test_one_companys_failed_check_holds_back_only_that_company(instance, defs):
     """AAPL's swot grounding check failed. A data change for MSFT requests MSFT's whole downstream
-    (all 8 assets, as when nothing failed); AAPL's own synthesis waits for its swot check."""
+    (all 11 assets, as when nothing failed); AAPL's own synthesis waits for its swot check."""
     now, r0 = two_built_companies(instance, defs)
 
     record_check(instance, dg.AssetCheckKey(dg.AssetKey("swot"), "figures_grounded"), "AAPL", passed=False)
@@ -201,7 +201,7 @@ def test_one_companys_failed_check_holds_back_only_that_company(instance, defs):
     r1 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=1),
                                            cursor=r0.cursor)
     assert requested(r1) == {"MSFT": _all_assets(defs) - set(SOURCE_ASSETS)}
-    assert len(requested(r1)["MSFT"]) == 8
+    assert len(requested(r1)["MSFT"]) == 11
 
     # AAPL's porter analysis changed: synthesis, insight_index and report_pdf depend on swot, whose
     # check failed for AAPL, so nothing runs for AAPL; the same change for MSFT runs its chain

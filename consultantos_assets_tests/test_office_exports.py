@@ -446,24 +446,50 @@ def test_missing_figures_say_not_available(tmp_path):
     assert "not available" in wb["Peers"]["A4"].value
 
 
-def test_peer_medians_in_the_evidence_fill_the_comparables(tmp_path):
+def test_named_peers_and_their_median_fill_the_comparables(tmp_path):
+    from consultantos_assets.analysis.peers import peer_evidence
+    from consultantos_assets.models import PeerComparison, PeerFigures, PeerGap
+
     r = apple_report(with_previous=False)
-    refs = "; ".join(f"{t} FY2024 0000000000-24-00000{i}" for i, t in enumerate(("MSFT", "NVDA", "GOOGL")))
-    r.evidence.append(Evidence(id="peer:gross_margin:median", kind="financial", label="Sector peer median gross margin",
-                               text="The median gross margin of 3 peers was 62.5%.", value=0.625, unit="ratio",
-                               source="computed from SEC EDGAR facts of sector peers", reference=refs,
-                               date=dt.date(2024, 12, 31)))
+    peers = [PeerFigures(ticker=t, name=n, fiscal_year=2024, period_end=dt.date(2024, 12, 31),
+                         accession=f"0000000000-24-00000{i}", revenue=rev, gross_margin=gm, pe=pe)
+             for i, (t, n, rev, gm, pe) in enumerate((("MSFT", "Microsoft", 245e9, 0.70, 35.0),
+                                                      ("NVDA", "NVIDIA", 130e9, 0.75, 50.0),
+                                                      ("GOOGL", "Alphabet", 350e9, 0.58, 22.0)))]
+    r.peers = PeerComparison(ticker="AAPL", figures=peers, missing=[PeerGap(ticker="DELL", name="Dell",
+                                                                         reason="no SEC facts in the snapshot")])
+    r.evidence.extend(peer_evidence(r.peers))
     wb = openpyxl.load_workbook(rpt.render_xlsx(r, tmp_path / "p.xlsx"))
     ws = wb["Peers"]
-    row = row_of(ws, "Peer median (3)")
+    row = row_of(ws, "Peer median")
     head = header_row(ws, "Company")
     col = next(c.column for c in ws[head] if str(c.value).startswith("Gross margin"))
-    assert ws.cell(row, col).value == 0.625
+    assert ws.cell(row, col).value == pytest.approx(0.70)  # the median of 0.70, 0.75 and 0.58
     assert ws.cell(row_of(ws, "Apple Inc. (AAPL)"), col).value == pytest.approx(180_683 / 391_035, rel=1e-12)
-    assert "MSFT, NVDA, GOOGL" in ws.cell(row, ws.max_column).value
+    assert "median of 3 peers: MSFT, NVDA, GOOGL" in ws.cell(row, ws.max_column).value
+    assert "no SEC facts" in ws.cell(row_of(ws, "Dell (DELL)"), ws.max_column).value
+    # Apple's 46.2% gross margin ranks 4th of the four companies with the figure
+    assert ws.cell(row_of(ws, "AAPL rank"), col).value == "4 of 4"
     texts = slide_texts(Presentation(str(rpt.render_pptx(r, tmp_path / "p.pptx"))))
     comp = next(t for t in texts if "Comparables" in t)
-    assert "Peer median (3)" in comp and "62.5%" in comp
+    assert "Peer median" in comp and "70.0%" in comp and "AAPL rank" in comp
+
+
+def test_no_median_and_no_rank_below_three_peers(tmp_path):
+    from consultantos_assets.analysis.peers import peer_evidence
+    from consultantos_assets.models import PeerComparison, PeerFigures
+    from consultantos_assets.report import content
+
+    r = apple_report(with_previous=False)
+    r.peers = PeerComparison(ticker="AAPL", figures=[
+        PeerFigures(ticker=t, name=t, fiscal_year=2024, period_end=dt.date(2024, 12, 31), accession="a",
+                    revenue=1e9, gross_margin=0.5) for t in ("MSFT", "NVDA")])
+    assert peer_evidence(r.peers) == []
+    r.evidence.extend(peer_evidence(r.peers))
+    rows = content.comparables(r)
+    assert rows[-1].label == "Peer median" and set(rows[-1].values.values()) == {None}
+    assert content.comparable_ranks(r) == {}
+    assert "fewer than the 3" in content.comparables_basis(r)
 
 
 def test_exports_and_store_write_every_output_and_history_reaches_them(tmp_path):

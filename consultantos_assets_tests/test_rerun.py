@@ -27,7 +27,7 @@ def states(out: str) -> dict[str, str]:
     """asset -> 'materialized' | 'up to date', from the CLI's progress lines."""
     found = {}
     for line in out.splitlines():
-        m = re.match(r"\[\s*\d+/11\] (\w+)\s+(materialized|up to date)", line)
+        m = re.match(r"\[\s*\d+/\d+\] (\w+)\s+(materialized|up to date)", line)
         if m:
             assert m.group(1) not in found, f"{m.group(1)} reported twice:\n{out}"
             found[m.group(1)] = m.group(2)
@@ -122,3 +122,15 @@ def test_a_deleted_output_is_rebuilt(built, suffix):
     got = states(cli(home, "report", "AAPL", snapshot=snapshot).stdout)
     assert got == {a: "materialized" if a == "report_pdf" else "up to date" for a in ASSETS}
     assert pdf.with_suffix(suffix).is_file()
+
+
+def test_pinned_peers_rerun_the_peers_and_what_follows_not_the_sources(built):
+    home, snapshot = built
+    (snapshot / "peers").mkdir(exist_ok=True)
+    (snapshot / "peers" / "AAPL.txt").write_text("# hardware\nDELL\nNTAP\nSTX\n", encoding="utf-8")
+    got = states(cli(home, "report", "AAPL", snapshot=snapshot).stdout)
+    assert got == {a: "up to date" if a in SOURCES else "materialized" for a in ASSETS}
+    peers = json.loads(cli(home, "show", "AAPL", "peers", "--json").stdout)
+    assert [p["ticker"] for p in peers["peers"]] == ["DELL", "NTAP", "STX"]
+    assert {p["basis"] for p in peers["peers"]} == {"pinned"}
+    assert set(states(cli(home, "report", "AAPL", snapshot=snapshot).stdout).values()) == {"up to date"}

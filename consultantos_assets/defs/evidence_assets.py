@@ -99,7 +99,8 @@ def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
     version = content_hash(out, exclude={"retrieved_at"})
     worst = max(served_from.values(), key=["live", "snapshot", "last_good", "none"].index, default="snapshot")
     return dg.Output(out, data_version=dg.DataVersion(version), metadata={
-        SNAPSHOT_INPUTS: sources.snapshot_fingerprint("peer_figures", ticker, None),
+        SNAPSHOT_INPUTS: sources.snapshot_fingerprint("peer_figures", ticker, None,
+                                                      [(p.ticker, p.cik) for p in peers.peers]),
         "served_from": worst,
         ROW_COUNT: len(out.figures),
         "peers_with_figures": ", ".join(f.ticker for f in out.figures) or "none",

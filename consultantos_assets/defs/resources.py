@@ -50,12 +50,14 @@ class SourcesResource(dg.ConfigurableResource):
         """`call` on the provider chosen for `key`; `last_good()` answers when a live refresh fails."""
         return _serve_for(self.settings())(key, call, last_good)
 
-    def snapshot_fingerprint(self, asset: str, ticker: str, cik: int | None) -> str:
-        """The fingerprint of the snapshot files `asset` reads for the company (sources/fingerprint.py)."""
+    def snapshot_fingerprint(self, asset: str, ticker: str, cik: int | None,
+                             peers: list[tuple[str, int | None]] | None = None) -> str:
+        """The fingerprint of the snapshot files `asset` reads for the company (sources/fingerprint.py);
+        `peers`: (ticker, CIK) of the named peers, for peer_figures."""
         from ..sources.fingerprint import snapshot_fingerprint
 
         settings = self.settings()
-        return snapshot_fingerprint(settings.snapshot_dir, asset, ticker, cik, settings.home)
+        return snapshot_fingerprint(settings.snapshot_dir, asset, ticker, cik, settings.home, peers)
 
 
 class AnalystResource(dg.ConfigurableResource):

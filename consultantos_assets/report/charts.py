@@ -344,7 +344,7 @@ def canvas_chart(report: ReportInput, width: float, height: float = 210) -> Draw
     d.add(lc)
     _unit_label(d, 4, height - 14, "Offering level (0-10)")
     company = plain(report.ticker, BASE_FONT, 12)
-    _legend(d, width - 220, height - 6, [(P.TEAL, company), (P.SLATE, "Industry")])
+    _legend(d, width - 220, height - 6, [(P.TEAL, company), (P.SLATE, "Peers / prior")])
     return d
 
 

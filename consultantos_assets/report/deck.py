@@ -514,7 +514,7 @@ def _canvas(d: Deck) -> None:
     cd = CategoryChartData(number_format='0.0')
     cd.categories = [text(c.factor, 40) for c in bo.canvas]
     cd.add_series(text(r.ticker), [c.company for c in bo.canvas])
-    cd.add_series("Industry", [c.industry for c in bo.canvas])
+    cd.add_series("Peers / prior", [c.industry for c in bo.canvas])
     chart = s.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, MX, TOP, BODY_W, Inches(5.0), cd).chart
     _style_chart(chart)
     _colour_series(chart, line=True)

@@ -95,6 +95,11 @@ def _financials(r: ReportInput) -> list[str]:
             out += ["### Cash flow and capital", ""] + _table(cf.header, cf.rows, 1)
         mt = content.multiples_table(r)
         out += ["### Valuation multiples", ""] + _table(mt.header, mt.rows, 1)
+        ct = content.comparables_table(r)
+        if ct is not None:
+            out += ["### Comparables", ""] + _table(ct.header, ct.rows, 1)
+            out += [f"_Peer median: {md(content.comparables_basis(r))}; a median and a rank only where at least "
+                    f"{content.MIN_PEERS} named peers report the figure._", ""]
     pt = content.price_table(r)
     if pt is not None:
         out += ["### Share price", ""] + _table(pt.header, pt.rows, 1)
@@ -144,8 +149,9 @@ def _blue_ocean(r: ReportInput) -> list[str]:
     if r.blue_ocean.canvas:
         out += ["### Strategy canvas", ""]
         out += _table(
-            ["Factor", r.ticker, "Industry", "Evidence"],
-            [[c.factor, fmt_num(c.company), fmt_num(c.industry), " ".join(c.evidence)] for c in r.blue_ocean.canvas],
+            ["Factor", r.ticker, "Reference", "Reference is", "Evidence"],
+            [[c.factor, fmt_num(c.company), fmt_num(c.industry), content.canvas_basis(c), " ".join(c.evidence)]
+             for c in r.blue_ocean.canvas],
             1,
         )
     return out

@@ -12,7 +12,8 @@ import hashlib
 from pathlib import Path
 
 
-def _inputs(snapshot_dir: Path, asset: str, ticker: str, cik: int | None, home: Path | None = None) -> list[Path]:
+def _inputs(snapshot_dir: Path, asset: str, ticker: str, cik: int | None, home: Path | None = None,
+            peers: list[tuple[str, int | None]] | None = None) -> list[Path]:
     cik_file = f"CIK{cik:010d}.json" if cik else None
     edgar = snapshot_dir / "sec_edgar"
     if asset == "company_research":
@@ -26,18 +27,23 @@ def _inputs(snapshot_dir: Path, asset: str, ticker: str, cik: int | None, home: 
     if asset == "peers":  # the pinned lists (sources/peers.py: pinned_files) and the company tables
         pinned = [snapshot_dir / "peers" / f"{ticker}.txt"]
         return ([home / "peers" / f"{ticker}.txt"] if home else []) + pinned + [snapshot_dir / "company_metadata"]
-    if asset == "peer_figures":  # the peers are known only once `peers` runs: every peer's files
-        return [edgar / "companyfacts", edgar / "submissions", snapshot_dir / "prices_daily"]
+    if asset == "peer_figures":  # each named peer's SEC payloads and prices (`peers`: the stored peer list)
+        out = []
+        for peer, peer_cik in peers or []:
+            out.append(snapshot_dir / "prices_daily" / f"{peer}.csv")
+            if peer_cik:
+                out += [edgar / "companyfacts" / f"CIK{peer_cik:010d}.json", edgar / "submissions" / f"CIK{peer_cik:010d}.json"]
+        return out
     raise ValueError(f"{asset!r} reads no snapshot files")
 
 
 def snapshot_fingerprint(snapshot_dir: str | Path, asset: str, ticker: str, cik: int | None,
-                         home: Path | None = None) -> str:
+                         home: Path | None = None, peers: list[tuple[str, int | None]] | None = None) -> str:
     """A short hash of the files `asset` reads for `ticker` (missing files count as missing); `home`:
     the storage root, where `consultantos peers --set` keeps pinned lists."""
     root = Path(snapshot_dir)
     h = hashlib.sha256()
-    for path in _inputs(root, asset, ticker, cik, home):
+    for path in _inputs(root, asset, ticker, cik, home, peers):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
             rel = f.relative_to(root).as_posix() if f.is_relative_to(root) else f.as_posix()

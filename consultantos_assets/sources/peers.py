@@ -209,7 +209,8 @@ def peer_comparison(serve_: collect.Serve, peers: PeerSet, mode: str, snapshot_d
             out.retrieved_at[peer.ticker] = reuse.retrieved_at[peer.ticker]  # type: ignore[union-attr]
         else:
             value, served_from[peer.ticker] = _one_peer(serve_, peer, mode, snapshot_dir, live)
-            out.retrieved_at[peer.ticker] = now
+            if served_from[peer.ticker] == "live":  # the snapshot is not fetched: the value stays the same
+                out.retrieved_at[peer.ticker] = now
         if isinstance(value, PeerGap):
             out.missing.append(value)
         else:
