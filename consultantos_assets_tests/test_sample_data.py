@@ -147,3 +147,23 @@ def test_prices_and_trends_copied(built: Path) -> None:
     src = SHARED / "google_trends" / "weekly_worldwide_2020-08_2025-07" / "iPhone_16.csv"
     assert (built / "google_trends" / "iPhone_16.csv").read_bytes() == src.read_bytes()
     assert len(list((built / "google_trends").glob("*.csv"))) == 44
+
+
+@pytest.mark.parametrize("case", ["no SOURCES.md", "unnamed file", "name in both inputs"])
+def test_bad_extra_input_is_refused_before_anything_is_removed(tmp_path: Path, case: str) -> None:
+    if not (SHARED / "sec_edgar").is_dir():
+        pytest.skip(f"shared payloads not found at {SHARED}")
+    extra = tmp_path / "extra"
+    (extra / "prices_daily").mkdir(parents=True)
+    name = "AAPL.csv" if case == "name in both inputs" else "ZZZZ.csv"
+    (extra / "prices_daily" / name).write_bytes((SHARED / "prices_daily" / "AAPL.csv").read_bytes())
+    if case != "no SOURCES.md":
+        (extra / "SOURCES.md").write_text("AAPL.csv from somewhere\n" if name == "AAPL.csv" else "nothing\n")
+    out = tmp_path / "out"
+    (out / "prices_daily").mkdir(parents=True)
+    (out / "prices_daily" / "KEEP.csv").write_text("kept\n")
+    expected = {"no SOURCES.md": "has no SOURCES.md", "unnamed file": "does not name prices_daily/ZZZZ.csv",
+                "name in both inputs": "prices_daily/AAPL.csv is in both"}[case]
+    with pytest.raises(SystemExit, match=expected):
+        _load_script().build(SHARED, out, [extra])
+    assert (out / "prices_daily" / "KEEP.csv").read_text() == "kept\n"
