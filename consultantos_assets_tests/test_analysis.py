@@ -155,11 +155,11 @@ def test_blue_ocean_compares_with_sector_peers_in_the_snapshot():
     import statistics
 
     pack = _pack("NVDA", peers=True)
-    # the other Information Technology companies with facts: Apple and the five Semiconductors peers
-    assert [p.ticker for p in pack.peers] == ["AAPL", "AMD", "AVGO", "INTC", "QCOM", "TXN"]
+    # the other Information Technology companies with facts: Apple and the sample's eight peer companies
+    assert [p.ticker for p in pack.peers] == ["AAPL", "AMD", "AVGO", "DELL", "INTC", "NTAP", "QCOM", "STX", "TXN"]
     gm = next(e for e in pack.evidence if e.id == "peer:gross_margin:median")
     median = statistics.median(p.gross_margin for p in pack.peers)
-    assert gm.value == pytest.approx(median) and "6 Information Technology peers" in gm.text
+    assert gm.value == pytest.approx(median) and "9 Information Technology peers" in gm.text
     bo = RuleBasedAnalyst().blue_ocean(pack)
     row = next(c for c in bo.canvas if c.factor == "Gross margin")
     assert row.evidence == [f"fin:gross_margin:FY{pack.financials.fiscal_years()[-1]}", "peer:gross_margin:median"]

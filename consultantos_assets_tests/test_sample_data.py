@@ -21,11 +21,13 @@ SHARED = REPO.parent / "shared" / "data"
 EXTRA = Path(os.environ.get("SAMPLE_EXTRA") or REPO.parent / "shared" / "data_peers")
 EXTRAS = [EXTRA] if (EXTRA / "SOURCES.md").is_file() else []
 COMPANIES = {"AAPL": 320193, "NVDA": 1045810, "GOOGL": 1652044, "TSLA": 1318605}
-PEERS = {"AMD": 2488, "AVGO": 1730168, "INTC": 50863, "QCOM": 804328, "TXN": 97476}
+PEERS = {"AMD": 2488, "AVGO": 1730168, "INTC": 50863, "QCOM": 804328, "TXN": 97476,
+         "DELL": 1571996, "NTAP": 1002047, "STX": 1137789}
+PEER_PRICES = ("AMD", "INTC", "QCOM", "TXN", "DELL", "NTAP", "STX")  # AVGO's are in ../shared/data
 # what the extra payloads make (or change) in the sample
 FROM_EXTRA = {"README.md", "PROVENANCE.md", "company_metadata/companies.csv"} | {
     f"sec_edgar/{kind}/CIK{cik:010d}.json" for cik in PEERS.values() for kind in ("companyfacts", "submissions")
-} | {f"prices_daily/{t}.csv" for t in ("AMD", "INTC", "QCOM", "TXN")}
+} | {f"prices_daily/{t}.csv" for t in PEER_PRICES}
 
 
 def _load_script():
@@ -141,7 +143,7 @@ def test_company_metadata(built: Path) -> None:
 
 
 def test_prices_and_trends_copied(built: Path) -> None:
-    assert len(list((built / "prices_daily").glob("*.csv"))) == 16 + 4 * bool(EXTRAS)
+    assert len(list((built / "prices_daily").glob("*.csv"))) == 16 + len(PEER_PRICES) * bool(EXTRAS)
     first = (built / "prices_daily" / "AAPL.csv").read_text().splitlines()[:2]
     assert first == ["Date,Open,High,Low,Close,Volume", "2021-02-26,119.4021,121.6033,118.0482,118.1067,164560400"]
     src = SHARED / "google_trends" / "weekly_worldwide_2020-08_2025-07" / "iPhone_16.csv"

@@ -1,8 +1,9 @@
-"""The bundled sample's Semiconductors peers of NVIDIA: real SEC figures, enough of them to compare.
+"""The bundled sample's peer companies: real SEC figures, enough of them in one GICS sub-industry.
 
-Each figure is read here straight from the bundled SEC companyfacts JSON (not through the project's
-parser) and agrees with what the companies reported in their 10-Ks for fiscal 2024 (AMD revenue
-$25.785bn, Intel $53.101bn, Qualcomm $38.962bn, Broadcom $51.574bn, Texas Instruments $15.641bn).
+NVIDIA's Semiconductors peers (AMD, AVGO, INTC, QCOM, TXN) and Apple's Technology Hardware, Storage &
+Peripherals peers (DELL, NTAP, STX). Each figure is read here straight from the bundled SEC companyfacts
+JSON (not through the project's parser) and agrees with what the companies reported in their latest
+10-Ks (e.g. AMD fiscal 2024 revenue $25.785bn, Intel $53.101bn, Dell fiscal 2025 $95.567bn).
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ from consultantos_assets.models import CompanyProfile, Financials
 from consultantos_assets.settings import BUNDLED_SNAPSHOT
 from consultantos_assets.sources.sec import SnapshotFinancials
 
-# ticker -> (CIK, revenue concept in its 10-K, fiscal 2024 revenue, fiscal 2024 operating income), USD
+RFCWC = "RevenueFromContractWithCustomerExcludingAssessedTax"
+SEMIS, HARDWARE = "Semiconductors", "Technology Hardware, Storage & Peripherals"
+# ticker -> (CIK, GICS sub-industry, revenue concept in its 10-K, latest fiscal year, its revenue and
+# operating income in USD as the 10-K reported them)
 PEERS = {
-    "AMD": (2488, "RevenueFromContractWithCustomerExcludingAssessedTax", 25_785_000_000, 1_900_000_000),
-    "AVGO": (1730168, "RevenueFromContractWithCustomerExcludingAssessedTax", 51_574_000_000, 13_463_000_000),
-    "INTC": (50863, "RevenueFromContractWithCustomerExcludingAssessedTax", 53_101_000_000, -11_678_000_000),
-    "QCOM": (804328, "Revenues", 38_962_000_000, 10_071_000_000),
-    "TXN": (97476, "RevenueFromContractWithCustomerExcludingAssessedTax", 15_641_000_000, 5_465_000_000),
+    "AMD": (2488, SEMIS, RFCWC, 2024, 25_785_000_000, 1_900_000_000),
+    "AVGO": (1730168, SEMIS, RFCWC, 2024, 51_574_000_000, 13_463_000_000),
+    "INTC": (50863, SEMIS, RFCWC, 2024, 53_101_000_000, -11_678_000_000),
+    "QCOM": (804328, SEMIS, "Revenues", 2024, 38_962_000_000, 10_071_000_000),
+    "TXN": (97476, SEMIS, RFCWC, 2024, 15_641_000_000, 5_465_000_000),
+    "DELL": (1571996, HARDWARE, "Revenues", 2025, 95_567_000_000, 6_237_000_000),
+    "NTAP": (1002047, HARDWARE, RFCWC, 2025, 6_572_000_000, 1_337_000_000),
+    "STX": (1137789, HARDWARE, RFCWC, 2025, 9_097_000_000, 1_890_000_000),
 }
 SEC = BUNDLED_SNAPSHOT / "sec_edgar"
 
@@ -53,16 +60,16 @@ def financials(ticker: str) -> Financials:
 
 @pytest.mark.parametrize("ticker", list(PEERS))
 def test_latest_year_revenue_and_operating_income_match_the_sec_json(ticker: str) -> None:
-    cik, concept, revenue, operating_income = PEERS[ticker]
+    cik, _, concept, year, revenue, operating_income = PEERS[ticker]
     payload = companyfacts(cik)
     assert payload["cik"] == cik
     sec_revenue = latest_annual(payload, concept)
     sec_operating = latest_annual(payload, "OperatingIncomeLoss")
     assert (sec_revenue["val"], sec_operating["val"]) == (revenue, operating_income)
-    assert sec_revenue["fy"] == 2024 and sec_revenue["accn"] == sec_operating["accn"]
+    assert sec_revenue["accn"] == sec_operating["accn"]
 
     fin = financials(ticker)
-    year = fin.fiscal_years()[-1]
+    assert fin.fiscal_years()[-1] == year
     got_revenue, got_operating = fin.value("revenue", year), fin.value("operating_income", year)
     assert got_revenue.value == sec_revenue["val"] and got_operating.value == sec_operating["val"]
     assert got_revenue.concept == concept
@@ -74,7 +81,7 @@ def test_latest_year_revenue_and_operating_income_match_the_sec_json(ticker: str
 def test_each_peer_has_the_full_figures_a_comparison_needs(ticker: str) -> None:
     fin = financials(ticker)
     years = fin.fiscal_years()
-    assert years[-1] >= 2024 and len(fin.series("revenue")) >= 2
+    assert years[-1] == PEERS[ticker][3] and len(fin.series("revenue")) >= 2
     missing = [m for m in ("revenue", "gross_profit", "operating_income", "operating_cash_flow", "capex",
                            "free_cash_flow", "total_debt", "cash", "ebitda", "shares_outstanding")
                if fin.value(m, years[-1]) is None]
@@ -83,20 +90,25 @@ def test_each_peer_has_the_full_figures_a_comparison_needs(ticker: str) -> None:
     assert not fin.gaps
 
 
-def test_gross_profit_without_the_tag_is_revenue_less_cost_of_revenue() -> None:
-    # Qualcomm tags no GrossProfit; its 10-K reports revenue and cost of revenue
-    payload = companyfacts(804328)
-    assert "GrossProfit" not in payload["facts"]["us-gaap"]
-    revenue = latest_annual(payload, "Revenues")
-    cost = latest_annual(payload, "CostOfRevenue")
-    assert cost["end"] == revenue["end"]
-    fin = financials("QCOM")
-    assert fin.value("gross_profit", 2024).value == revenue["val"] - cost["val"] == 21_902_000_000
+@pytest.mark.parametrize(("ticker", "cost_concept", "gross_profit"), [
+    ("QCOM", "CostOfRevenue", 21_902_000_000), ("STX", "CostOfGoodsAndServicesSold", 3_200_000_000)])
+def test_gross_profit_without_the_tag_is_revenue_less_cost_of_revenue(ticker: str, cost_concept: str,
+                                                                       gross_profit: int) -> None:
+    # Qualcomm and Seagate tag no GrossProfit for their latest year; their 10-Ks report revenue and cost
+    cik, _, concept, year, _, _ = PEERS[ticker]
+    payload = companyfacts(cik)
+    revenue = latest_annual(payload, concept)
+    cost = latest_annual(payload, cost_concept)
+    assert cost["end"] == revenue["end"] and cost["accn"] == revenue["accn"]
+    tagged = payload["facts"]["us-gaap"].get("GrossProfit", {"units": {"USD": []}})["units"]["USD"]
+    assert not [r for r in tagged if r["end"] == revenue["end"] and r["form"] == "10-K"]
+    fin = financials(ticker)
+    assert fin.value("gross_profit", year).value == revenue["val"] - cost["val"] == gross_profit
 
 
 @pytest.mark.parametrize("ticker", list(PEERS))
 def test_submissions_and_company_table_agree_with_the_facts(ticker: str) -> None:
-    cik, concept, _, _ = PEERS[ticker]
+    cik, industry, concept, _, _, _ = PEERS[ticker]
     sub = submissions(cik)
     assert int(sub["cik"]) == cik and ticker in sub["tickers"]
     tenk = latest_annual(companyfacts(cik), concept)
@@ -107,10 +119,10 @@ def test_submissions_and_company_table_agree_with_the_facts(ticker: str) -> None
     with (BUNDLED_SNAPSHOT / "company_metadata" / "companies.csv").open(newline="", encoding="utf-8") as f:
         row = next(r for r in csv.DictReader(f) if r["ticker"] == ticker)
     assert (int(row["cik"]), row["sic"], row["fiscal_year_end"]) == (cik, sub["sic"], sub["fiscalYearEnd"])
-    assert row["industry"] == "Semiconductors"
+    assert row["industry"] == industry
 
 
-def test_one_gics_sub_industry_holds_a_bundled_company_and_three_peers_with_facts() -> None:
+def test_two_gics_sub_industries_hold_a_bundled_company_and_three_peers_with_facts() -> None:
     with_facts = {int(p.stem[3:]) for p in (SEC / "companyfacts").glob("CIK*.json")}
     with (BUNDLED_SNAPSHOT / "company_metadata" / "companies.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -118,12 +130,12 @@ def test_one_gics_sub_industry_holds_a_bundled_company_and_three_peers_with_fact
     for r in rows:
         if r["cik"] and int(r["cik"]) in with_facts:
             by_industry[r["industry"]].setdefault(int(r["cik"]), r["ticker"])  # GOOGL/GOOG: one company
-    semis = set(by_industry["Semiconductors"].values())
-    assert semis >= {"NVDA", *PEERS}
-    assert max(len(companies) for companies in by_industry.values()) >= 4
+    for company, industry in (("NVDA", SEMIS), ("AAPL", HARDWARE)):
+        peers = {t for t, (_, i, *_rest) in PEERS.items() if i == industry}
+        assert len(peers) >= 3 and set(by_industry[industry].values()) >= {company, *peers}
 
 
-@pytest.mark.parametrize("ticker", ["AMD", "AVGO", "INTC", "QCOM", "TXN"])
+@pytest.mark.parametrize("ticker", list(PEERS))
 def test_peer_prices_cover_the_same_five_years(ticker: str) -> None:
     with (BUNDLED_SNAPSHOT / "prices_daily" / f"{ticker}.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
