@@ -58,7 +58,7 @@ PROVENANCE = "PROVENANCE.md"
 
 
 def check_extra(extra: Path) -> None:
-    """An extra input folder holds only the parts the build reads, each file named in its SOURCES.md."""
+    """An extra input folder has a SOURCES.md naming every file of the parts the build reads from it."""
     if not extra.is_dir():
         raise SystemExit(f"--extra {extra} is not a folder")
     sources = extra / "SOURCES.md"
