@@ -63,9 +63,12 @@ lock: $(BIN)/uv
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --extra onnx --python-version 3.11 \
 	  --constraint requirements.lock -o requirements-dev.lock
 
-# Rebuild the bundled sample from ../shared/data.
+# Rebuild the bundled sample from ../shared/data plus the peers' raw payloads in SAMPLE_EXTRA
+# (a folder laid out like ../shared/data with a SOURCES.md; see sample_data/PROVENANCE.md).
+SAMPLE_EXTRA ?= ../shared/data_peers
 sample: $(STAMP)
-	$(BIN)/python scripts/build_sample_data.py
+	@test -f $(SAMPLE_EXTRA)/SOURCES.md || { echo "SAMPLE_EXTRA=$(SAMPLE_EXTRA) holds no SOURCES.md: the peers' raw payloads (sample_data/PROVENANCE.md) are needed"; exit 1; }
+	$(BIN)/python scripts/build_sample_data.py --extra $(SAMPLE_EXTRA)
 
 clean:
 	rm -rf $(VENV) .consultantos test-artifacts

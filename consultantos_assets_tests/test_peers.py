@@ -344,3 +344,30 @@ def test_the_evidence_pack_is_built_once_per_run(offline_env, monkeypatch):
     for reader in ("research_index", "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "report_pdf"):
         assert "evidence" in spec_deps[reader], reader
     assert spec_deps["evidence"] >= {"company_research", "market_trends", "financials", "peer_figures"}
+
+
+def test_nvidia_is_compared_with_its_named_semiconductor_peers(tmp_path):
+    """The embedded default: NVDA's classification peers with SEC facts come first, the medians name
+    them, and the Blue Ocean moves and canvas cite those medians."""
+    from consultantos_assets.analysis.grounding import check_points
+
+    chosen = peer_set(BUNDLED_SNAPSHOT, tmp_path, profile("NVDA"), live=False)
+    with_facts = [p.ticker for p in chosen.peers
+                  if p.cik and (FACTS / f"CIK{p.cik:010d}.json").exists()]
+    assert len(with_facts) >= 3 and chosen.tickers[:len(with_facts)] == with_facts  # data first
+    settings = Settings(mode="offline", snapshot_dir=BUNDLED_SNAPSHOT)
+    comparison, _ = peer_comparison(settings_serve(settings), chosen, "offline", BUNDLED_SNAPSHOT, live=False)
+    assert [f.ticker for f in comparison.figures] == with_facts
+    research, trends, fin = gather(settings, "NVDA")
+    ev = evidence_set(research, trends, fin, comparison)
+    gm = ev.by_id()["peer:gross_margin:median"]
+    assert gm.value == pytest.approx(statistics.median(f.gross_margin for f in comparison.figures))
+    assert f"of {len(with_facts)} peers: {', '.join(with_facts)}" in gm.text
+    pack = EvidencePack(research=research, trends=trends, financials=fin, evidence=ev.items,
+                        peers=comparison.figures, peer_gaps=ev.gaps)
+    bo = RuleBasedAnalyst().blue_ocean(pack)
+    row = next(c for c in bo.canvas if c.factor == "Gross margin")
+    assert "peer:gross_margin:median" in row.evidence
+    moves = [p for p in bo.raise_ + bo.reduce + bo.create if any(i.startswith("peer:") for i in p.evidence)]
+    assert moves and all(f"{len(with_facts)} named peers ({', '.join(with_facts)})" in p.text for p in moves)
+    assert check_points(bo.eliminate + bo.reduce + bo.raise_ + bo.create, pack.evidence) == []

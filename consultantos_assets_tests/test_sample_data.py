@@ -6,6 +6,7 @@ import csv
 import hashlib
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,17 @@ from consultantos_assets.sources.sec import SnapshotFinancials
 
 REPO = Path(__file__).parents[1]
 SHARED = REPO.parent / "shared" / "data"
+# the raw peer payloads given to the build with --extra (PROVENANCE.md); `make sample` reads the same
+EXTRA = Path(os.environ.get("SAMPLE_EXTRA") or REPO.parent / "shared" / "data_peers")
+EXTRAS = [EXTRA] if (EXTRA / "SOURCES.md").is_file() else []
 COMPANIES = {"AAPL": 320193, "NVDA": 1045810, "GOOGL": 1652044, "TSLA": 1318605}
+PEERS = {"AMD": 2488, "AVGO": 1730168, "INTC": 50863, "QCOM": 804328, "TXN": 97476,
+         "DELL": 1571996, "NTAP": 1002047, "STX": 1137789}
+PEER_PRICES = ("AMD", "INTC", "QCOM", "TXN", "DELL", "NTAP", "STX")  # AVGO's are in ../shared/data
+# what the extra payloads make (or change) in the sample
+FROM_EXTRA = {"README.md", "PROVENANCE.md", "company_metadata/companies.csv"} | {
+    f"sec_edgar/{kind}/CIK{cik:010d}.json" for cik in PEERS.values() for kind in ("companyfacts", "submissions")
+} | {f"prices_daily/{t}.csv" for t in PEER_PRICES}
 
 
 def _load_script():
@@ -31,7 +42,7 @@ def built(tmp_path_factory) -> Path:
     if not (SHARED / "sec_edgar").is_dir():
         pytest.skip(f"shared payloads not found at {SHARED}")
     out = tmp_path_factory.mktemp("sample")
-    _load_script().build(SHARED, out)
+    _load_script().build(SHARED, out, EXTRAS)
     return out
 
 
@@ -45,10 +56,14 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("ticker", list(COMPANIES))
+@pytest.mark.parametrize("ticker", list(COMPANIES) + list(PEERS))
 def test_trimmed_companyfacts_give_identical_figures(built: Path, ticker: str) -> None:
-    profile = CompanyProfile(ticker=ticker, name=ticker, cik=COMPANIES[ticker])
-    full = SnapshotFinancials(SHARED).financials(profile)
+    cik = COMPANIES.get(ticker) or PEERS[ticker]
+    raw = SHARED if ticker in COMPANIES else EXTRA
+    if not (raw / "sec_edgar" / "companyfacts" / f"CIK{cik:010d}.json").is_file():
+        pytest.skip(f"raw payload of {ticker} not found under {raw} (set SAMPLE_EXTRA)")
+    profile = CompanyProfile(ticker=ticker, name=ticker, cik=cik)
+    full = SnapshotFinancials(raw).financials(profile)
     trimmed = SnapshotFinancials(built).financials(profile)
     assert trimmed.annual == full.annual
     assert trimmed.quarterly == full.quarterly
@@ -60,12 +75,15 @@ def test_sample_is_small_deterministic_and_current(built: Path, tmp_path: Path) 
     size = sum(p.stat().st_size for p in built.rglob("*") if p.is_file())
     assert size < 10 * 1024 * 1024
     again = tmp_path / "again"
-    _load_script().build(SHARED, again)
+    _load_script().build(SHARED, again, EXTRAS)
     assert _digest(again) == _digest(built)
-    bundled = {k: v for k, v in _digest(BUNDLED_SNAPSHOT).items() if k in _digest(built)}
+    fresh = _digest(built)
+    if not EXTRAS:  # without the peers' raw payloads only what they do not touch can be compared
+        fresh = {k: v for k, v in fresh.items() if k not in FROM_EXTRA}
+    bundled = {k: v for k, v in _digest(BUNDLED_SNAPSHOT).items() if k in fresh}
     if not bundled:
         pytest.skip("bundled sample not built yet")
-    assert bundled == _digest(built), "bundled sample is stale: run scripts/build_sample_data.py"
+    assert bundled == fresh, "bundled sample is stale: run `make sample`"
 
 
 def test_companyfacts_keep_sec_structure_without_prose(built: Path) -> None:
@@ -83,8 +101,9 @@ def test_companyfacts_keep_sec_structure_without_prose(built: Path) -> None:
 
 def test_submissions_trimmed_to_profile_and_filings(built: Path) -> None:
     folder = built / "sec_edgar" / "submissions"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "CIK0000320193.json", "CIK0000789019.json", "CIK0001045810.json", "CIK0001318605.json"]
+    peers = [f"CIK{cik:010d}.json" for cik in PEERS.values()] if EXTRAS else []
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        "CIK0000320193.json", "CIK0000789019.json", "CIK0001045810.json", "CIK0001318605.json", *peers])
     sub = json.loads((folder / "CIK0000320193.json").read_text())
     assert sub["name"] == "Apple Inc." and sub["sic"] == "3571" and sub["fiscalYearEnd"] == "0926"
     assert sub["addresses"] == {"business": {"city": "CUPERTINO", "stateOrCountry": "CA"}}
@@ -124,9 +143,29 @@ def test_company_metadata(built: Path) -> None:
 
 
 def test_prices_and_trends_copied(built: Path) -> None:
-    assert len(list((built / "prices_daily").glob("*.csv"))) == 16
+    assert len(list((built / "prices_daily").glob("*.csv"))) == 16 + len(PEER_PRICES) * bool(EXTRAS)
     first = (built / "prices_daily" / "AAPL.csv").read_text().splitlines()[:2]
     assert first == ["Date,Open,High,Low,Close,Volume", "2021-02-26,119.4021,121.6033,118.0482,118.1067,164560400"]
     src = SHARED / "google_trends" / "weekly_worldwide_2020-08_2025-07" / "iPhone_16.csv"
     assert (built / "google_trends" / "iPhone_16.csv").read_bytes() == src.read_bytes()
     assert len(list((built / "google_trends").glob("*.csv"))) == 44
+
+
+@pytest.mark.parametrize("case", ["no SOURCES.md", "unnamed file", "name in both inputs"])
+def test_bad_extra_input_is_refused_before_anything_is_removed(tmp_path: Path, case: str) -> None:
+    if not (SHARED / "sec_edgar").is_dir():
+        pytest.skip(f"shared payloads not found at {SHARED}")
+    extra = tmp_path / "extra"
+    (extra / "prices_daily").mkdir(parents=True)
+    name = "AAPL.csv" if case == "name in both inputs" else "ZZZZ.csv"
+    (extra / "prices_daily" / name).write_bytes((SHARED / "prices_daily" / "AAPL.csv").read_bytes())
+    if case != "no SOURCES.md":
+        (extra / "SOURCES.md").write_text("AAPL.csv from somewhere\n" if name == "AAPL.csv" else "nothing\n")
+    out = tmp_path / "out"
+    (out / "prices_daily").mkdir(parents=True)
+    (out / "prices_daily" / "KEEP.csv").write_text("kept\n")
+    expected = {"no SOURCES.md": "has no SOURCES.md", "unnamed file": "does not name prices_daily/ZZZZ.csv",
+                "name in both inputs": "prices_daily/AAPL.csv is in both"}[case]
+    with pytest.raises(SystemExit, match=expected):
+        _load_script().build(SHARED, out, [extra])
+    assert (out / "prices_daily" / "KEEP.csv").read_text() == "kept\n"

@@ -1,6 +1,12 @@
 """Build the bundled, facts-only snapshot ``consultantos_assets/sample_data/`` from ../shared/data.
 
-    python scripts/build_sample_data.py [--source ../shared/data] [--out consultantos_assets/sample_data]
+    python scripts/build_sample_data.py [--source ../shared/data] [--extra DIR ...]
+                                        [--out consultantos_assets/sample_data]
+
+``--extra DIR`` adds further raw payloads laid out like the source (``sec_edgar/companyfacts/``,
+``sec_edgar/submissions/``, ``prices_daily/``) with a ``SOURCES.md`` that names every one of its files
+and where it came from; they are trimmed exactly like the source's, and that ``SOURCES.md`` becomes
+the sample's ``PROVENANCE.md``. A file name found in two inputs is refused.
 
 The output has the layout of any snapshot directory (see DESIGN.md) and is deterministic: JSON
 with sorted keys and compact separators, CSV with fixed float formatting and ``\\n`` line ends,
@@ -44,6 +50,38 @@ YAHOO_EXCHANGES = {"NMS": "Nasdaq", "NGM": "Nasdaq", "NCM": "Nasdaq", "NYQ": "NY
                    "BTS": "CBOE"}
 SIZE_LIMIT = 10 * 1024 * 1024
 GENERATED = ("sec_edgar", "prices_daily", "google_trends", "company_metadata")
+EXTRA_PARTS = ("sec_edgar/companyfacts", "sec_edgar/submissions", "prices_daily")
+PROVENANCE = "PROVENANCE.md"
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def check_extra(extra: Path) -> None:
+    """An extra input folder has a SOURCES.md naming every file of the parts the build reads from it."""
+    if not extra.is_dir():
+        raise SystemExit(f"--extra {extra} is not a folder")
+    sources = extra / "SOURCES.md"
+    if not sources.is_file():
+        raise SystemExit(f"--extra {extra} has no SOURCES.md recording where its files came from")
+    text = sources.read_text(encoding="utf-8")
+    files = [p for part in EXTRA_PARTS if (extra / part).is_dir() for p in sorted((extra / part).iterdir())]
+    if not files:
+        raise SystemExit(f"--extra {extra} holds none of {', '.join(EXTRA_PARTS)}")
+    unnamed = [p.relative_to(extra).as_posix() for p in files if p.name not in text]
+    if unnamed:
+        raise SystemExit(f"--extra {extra}: SOURCES.md does not name {', '.join(unnamed)}")
+
+
+def inputs(folders: Iterable[Path], part: str, pattern: str) -> list[Path]:
+    """The files matching ``pattern`` in ``part`` of every input folder, by name; a name in two is refused."""
+    found: dict[str, tuple[Path, Path]] = {}
+    for folder in folders:
+        for path in sorted((folder / part).glob(pattern)):
+            if path.name in found:
+                raise SystemExit(f"{part}/{path.name} is in both {found[path.name][0]} and {folder}: keep one")
+            found[path.name] = (folder, path)
+    return [found[name][1] for name in sorted(found)]
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -99,20 +137,21 @@ def trim_submissions(payload: dict) -> dict:
     return out
 
 
-def build_sec(source: Path, out: Path, sp500_ciks: set[int]) -> list[str]:
-    notes = []
-    for path in sorted((source / "sec_edgar" / "companyfacts").glob("CIK*.json")):
+def build_sec(folders: list[Path], out: Path, sp500_ciks: set[int]) -> list[tuple[str, Path, str]]:
+    """Trim every companyfacts and S&P 500 submissions payload; (kind, input path, entity name) each."""
+    written = []
+    for path in inputs(folders, "sec_edgar/companyfacts", "CIK*.json"):
         payload = json.loads(path.read_text(encoding="utf-8"))
         write_json(out / "sec_edgar" / "companyfacts" / path.name, trim_companyfacts(payload))
-        notes.append(f"companyfacts {path.name} ({payload.get('entityName')})")
-    for path in sorted((source / "sec_edgar" / "submissions").glob("CIK*.json")):
+        written.append(("companyfacts", path, str(payload.get("entityName"))))
+    for path in inputs(folders, "sec_edgar/submissions", "CIK*.json"):
         match = re.fullmatch(r"CIK(\d{10})\.json", path.name)
         if not match or int(match.group(1)) not in sp500_ciks:
             continue  # older-filings pages and entities outside the S&P 500
         payload = json.loads(path.read_text(encoding="utf-8"))
         write_json(out / "sec_edgar" / "submissions" / path.name, trim_submissions(payload))
-        notes.append(f"submissions {path.name} ({payload.get('name')})")
-    return notes
+        written.append(("submissions", path, str(payload.get("name"))))
+    return written
 
 
 def sec_ticker_map(source: Path) -> list[tuple[str, int, str]]:
@@ -124,9 +163,9 @@ def sec_ticker_map(source: Path) -> list[tuple[str, int, str]]:
 # --- prices and trends ------------------------------------------------------------------------
 
 
-def build_prices(source: Path, out: Path) -> list[str]:
-    names = []
-    for path in sorted((source / "prices_daily").glob("*.csv")):
+def build_prices(folders: list[Path], out: Path) -> list[Path]:
+    done = []
+    for path in inputs(folders, "prices_daily", "*.csv"):
         with path.open(newline="", encoding="utf-8") as handle:
             rows = [
                 (r["Date"][:10], *(f"{float(r[c]):.4f}" for c in ("Open", "High", "Low", "Close")),
@@ -134,8 +173,8 @@ def build_prices(source: Path, out: Path) -> list[str]:
                 for r in csv.DictReader(handle)
             ]
         write_csv(out / "prices_daily" / path.name, ("Date", "Open", "High", "Low", "Close", "Volume"), rows)
-        names.append(path.stem)
-    return names
+        done.append(path)
+    return done
 
 
 def build_trends(source: Path, out: Path) -> dict[str, str]:
@@ -187,7 +226,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _sec_profiles(source: Path) -> dict[int, dict[str, Any]]:
+def _sec_profiles(source: Path, extras: list[Path]) -> dict[int, dict[str, Any]]:
     """CIK -> SEC profile facts: submissions payloads first, then the reference sample."""
     profiles: dict[int, dict[str, Any]] = {}
     parquet = source / "sec_edgar" / "reference" / "companies_sample.parquet"
@@ -204,7 +243,7 @@ def _sec_profiles(source: Path) -> dict[int, dict[str, Any]]:
                 "exchange": (list(r["exchanges"])[0] if r.get("exchanges") is not None
                              and len(r["exchanges"]) else None),
             }
-    for path in sorted((source / "sec_edgar" / "submissions").glob("CIK??????????.json")):
+    for path in inputs([source, *extras], "sec_edgar/submissions", "CIK??????????.json"):
         d = json.loads(path.read_text(encoding="utf-8"))
         profiles[int(d["cik"])] = {
             "sic": int(d["sic"]) if d.get("sic") else None,
@@ -216,12 +255,12 @@ def _sec_profiles(source: Path) -> dict[int, dict[str, Any]]:
     return profiles
 
 
-def build_companies(source: Path, out: Path, trend_keywords: Iterable[str],
+def build_companies(source: Path, extras: list[Path], out: Path, trend_keywords: Iterable[str],
                     tickers: list[tuple[str, int, str]]) -> int:
     meta = source / "company_metadata"
     sec_cik = {t: cik for t, cik, _ in tickers}
     yahoo = {r["ticker"].upper(): r for r in _read_csv(meta / "yahoo_company_info_54.csv")}
-    profiles = _sec_profiles(source)
+    profiles = _sec_profiles(source, extras)
     keywords = sorted(trend_keywords)
     rows = []
     for r in _read_csv(meta / "sp500_constituents.csv"):
@@ -248,15 +287,15 @@ def build_companies(source: Path, out: Path, trend_keywords: Iterable[str],
 
 README = """# Bundled sample snapshot (facts only)
 
-Built by `python scripts/build_sample_data.py --source ../shared/data --out consultantos_assets/sample_data`
-from the public payloads described in `../shared/data/SOURCES.md`. Do not edit by hand: re-run the
+Built by `python scripts/build_sample_data.py --source ../shared/data{extra_arg} --out consultantos_assets/sample_data`
+from the public payloads described in `../shared/data/SOURCES.md`{extra_doc}. Do not edit by hand: re-run the
 script (the output is deterministic). No prose (business summaries, descriptions) is copied.
 
 | path | what | from |
 |---|---|---|
-| `sec_edgar/companyfacts/CIK##########.json` | SEC XBRL company facts for {facts}, trimmed to the concepts the financials extraction reads (income statement, balance sheet, cash flow and capital concepts with their fallbacks, bank figures, the per-share and share-count concepts and SEC split-ratio facts that splits are inferred from, plus dei shares outstanding and public float) and to 10-K, 10-K/A, 10-Q, 10-Q/A facts; SEC's JSON structure, concept descriptions dropped | `data.sec.gov/api/xbrl/companyfacts` payloads recorded by dgunning/edgartools (public domain SEC data) |
-| `sec_edgar/submissions/CIK##########.json` | SEC submissions for {subs}: profile facts (cik, entityType, sic, sicDescription, name, tickers, exchanges, fiscalYearEnd, stateOfIncorporation, business city/state, formerNames) and up to {max_filings} recent 10-K, 10-K/A, 10-Q, 8-K, DEF 14A, S-1, 20-F, 6-K filings (accessionNumber, filingDate, reportDate, form, primaryDocument, items, primaryDocDescription); `files` emptied | `data.sec.gov/submissions` payloads recorded by dgunning/edgartools |
-| `prices_daily/<TICKER>.csv` | daily split/dividend-adjusted OHLCV, 4 decimals, for {prices} | Yahoo Finance via yfinance, from Krzysztof-Smykla/Stock-Price-Dashboard (no licence: sample/test use only) |
+| `sec_edgar/companyfacts/CIK##########.json` | SEC XBRL company facts for {facts}, trimmed to the concepts the financials extraction reads (income statement, balance sheet, cash flow and capital concepts with their fallbacks, bank figures, the per-share and share-count concepts and SEC split-ratio facts that splits are inferred from, plus dei shares outstanding and public float) and to 10-K, 10-K/A, 10-Q, 10-Q/A facts; SEC's JSON structure, concept descriptions dropped | `data.sec.gov/api/xbrl/companyfacts` payloads recorded by dgunning/edgartools (public domain SEC data){facts_extra} |
+| `sec_edgar/submissions/CIK##########.json` | SEC submissions for {subs}: profile facts (cik, entityType, sic, sicDescription, name, tickers, exchanges, fiscalYearEnd, stateOfIncorporation, business city/state, formerNames) and up to {max_filings} recent 10-K, 10-K/A, 10-Q, 8-K, DEF 14A, S-1, 20-F, 6-K filings (accessionNumber, filingDate, reportDate, form, primaryDocument, items, primaryDocDescription); `files` emptied | `data.sec.gov/submissions` payloads recorded by dgunning/edgartools{subs_extra} |
+| `prices_daily/<TICKER>.csv` | daily split/dividend-adjusted OHLCV, 4 decimals, for {prices} | Yahoo Finance via yfinance, from Krzysztof-Smykla/Stock-Price-Dashboard (no licence: sample/test use only){prices_extra} |
 | `google_trends/<name>.csv` | weekly worldwide Google Trends interest 2020-08..2025-07, copied unchanged ({n_trends} files) | pytrends output from YishayPo/needleInHaystack (no licence: sample/test use only) |
 | `company_metadata/companies.csv` | {n_companies} S&P 500 members: GICS sector/industry, headquarters, founded (datasets/s-and-p-500-companies, ODC-PDDL); CIK from SEC's ticker map; SIC, state of incorporation, fiscal year end, exchange from SEC submissions / SEC reference sample; employees, website (and exchange when SEC has none) from Yahoo company info; keywords = Trends files about the company | see left |
 | `company_metadata/tickers.csv` | every ticker in SEC's `company_tickers.json` map (as of 2024-05) with CIK and SEC name | `www.sec.gov/files/company_tickers.json` recorded by dgunning/edgartools |
@@ -267,9 +306,19 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def build(source: Path, out: Path) -> int:
+def _from_extra(names: list[str]) -> str:
+    return f"; for {', '.join(names)}: the payloads described in `{PROVENANCE}`" if names else ""
+
+
+def build(source: Path, out: Path, extras: Iterable[Path] = ()) -> int:
     if not (source / "sec_edgar").is_dir():
         raise SystemExit(f"{source} is not the shared data folder (no sec_edgar/ inside)")
+    extras = list(extras)
+    for extra in extras:
+        check_extra(extra)
+    for part, pattern in (("sec_edgar/companyfacts", "CIK*.json"), ("sec_edgar/submissions", "CIK*.json"),
+                          ("prices_daily", "*.csv")):
+        inputs([source, *extras], part, pattern)  # refuse a clash before anything is removed
     for part in GENERATED:  # leave anything else in the folder (e.g. documents/) alone
         if (out / part).is_dir():
             shutil.rmtree(out / part)
@@ -278,20 +327,34 @@ def build(source: Path, out: Path) -> int:
     sp500 = _read_csv(source / "company_metadata" / "sp500_constituents.csv")
     sec_cik = {t: cik for t, cik, _ in tickers}
     sp500_ciks = {sec_cik.get(r["Symbol"].upper().replace(".", "-")) or int(r["CIK"]) for r in sp500}
-    sec_notes = build_sec(source, out, sp500_ciks)
-    prices = build_prices(source, out)
+    sec_written = build_sec([source, *extras], out, sp500_ciks)
+    prices = build_prices([source, *extras], out)
     trend_keywords = build_trends(source, out)
-    n_companies = build_companies(source, out, trend_keywords.values(), tickers)
+    n_companies = build_companies(source, extras, out, trend_keywords.values(), tickers)
     write_csv(out / "company_metadata" / "tickers.csv", ("ticker", "cik", "name"), tickers)
-    facts = ", ".join(n.split(" ", 2)[2].strip("()") for n in sec_notes if n.startswith("companyfacts"))
-    subs = ", ".join(n.split(" ", 2)[2].strip("()") for n in sec_notes if n.startswith("submissions"))
+
+    def names(kind: str, extra_only: bool = False) -> list[str]:
+        return [name for k, path, name in sec_written
+                if k == kind and (not extra_only or not path.is_relative_to(source))]
+
+    extra_prices = [p.stem for p in prices if not p.is_relative_to(source)]
+    provenance = out / PROVENANCE
+    if extras:
+        provenance.write_text("\n".join(e.joinpath("SOURCES.md").read_text(encoding="utf-8").rstrip("\n") + "\n"
+                                        for e in extras), encoding="utf-8")
+    elif provenance.is_file():
+        provenance.unlink()
     (out / "README.md").write_text(README.format(
-        facts=facts, subs=subs, max_filings=MAX_FILINGS, prices=", ".join(prices),
-        n_trends=len(trend_keywords), n_companies=n_companies), encoding="utf-8")
+        facts=", ".join(names("companyfacts")), subs=", ".join(names("submissions")), max_filings=MAX_FILINGS,
+        prices=", ".join(p.stem for p in prices), n_trends=len(trend_keywords), n_companies=n_companies,
+        extra_arg=" --extra <the folder PROVENANCE.md describes>" * len(extras),
+        extra_doc=f" and, for the companies it names, in [`{PROVENANCE}`]({PROVENANCE})" if extras else "",
+        facts_extra=_from_extra(names("companyfacts", True)), subs_extra=_from_extra(names("submissions", True)),
+        prices_extra=_from_extra(extra_prices)), encoding="utf-8")
     size = folder_size(out)
     print(f"sample written to {out}")
-    for note in sec_notes:
-        print(f"  {note}")
+    for kind, path, name in sec_written:
+        print(f"  {kind} {path.name} ({name}) from {path.parents[2]}")
     print(f"  prices: {len(prices)} tickers; trends: {len(trend_keywords)} files; "
           f"companies: {n_companies}; tickers: {len(tickers)}")
     print(f"  total size: {size:,} bytes ({size / 1024 / 1024:.2f} MB)")
@@ -303,9 +366,12 @@ def build(source: Path, out: Path) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--extra", type=Path, action="append", default=[], metavar="DIR",
+                        help="a further folder of raw payloads laid out like --source, with a SOURCES.md "
+                             "naming each file (repeatable)")
     parser.add_argument("--out", type=Path, default=REPO / "consultantos_assets" / "sample_data")
     args = parser.parse_args(argv)
-    build(args.source.resolve(), args.out.resolve())
+    build(args.source.resolve(), args.out.resolve(), [e.resolve() for e in args.extra])
 
 
 if __name__ == "__main__":
