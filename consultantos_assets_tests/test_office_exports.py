@@ -25,7 +25,7 @@ from pptx.util import Emu, Inches
 from consultantos_assets import report as rpt
 from consultantos_assets.analysis.evidence import build_evidence
 from consultantos_assets.analysis.valuation import multiples
-from consultantos_assets.models import CompanyProfile, Evidence
+from consultantos_assets.models import CompanyProfile
 from consultantos_assets.report import content
 from consultantos_assets.report.markup import clean
 from consultantos_assets.sources.sec import SnapshotFinancials

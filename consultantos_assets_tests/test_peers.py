@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +24,7 @@ from consultantos_assets.models import CompanyProfile, Peer, PeerSet
 from consultantos_assets.settings import BUNDLED_SNAPSHOT, Settings
 from consultantos_assets.sources.collect import gather, settings_serve
 from consultantos_assets.sources.companies import SnapshotDirectory
-from consultantos_assets.sources.peers import PeerListError, peer_comparison, peer_set, write_pinned
+from consultantos_assets.sources.peers import PeerListError, peer_comparison, peer_set
 
 from .conftest import REPO
 
