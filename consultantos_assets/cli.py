@@ -556,7 +556,7 @@ def cmd_peers(args: argparse.Namespace) -> int:
                           settings.mode != "offline" and bool(settings.edgar_identity))
     except PeerListError as exc:
         raise CliError(str(exc)) from exc
-    print(f"Peers of {ticker} ({profile.name}): {chosen.method}")
+    print(f"Peers of {ticker} ({profile.name}). {chosen.method}")
     for p in chosen.peers:
         print(f"  {p.ticker:<6} {p.name[:40]:<40} {p.reason}")
     for note in chosen.notes:

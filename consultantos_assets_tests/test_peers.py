@@ -115,7 +115,7 @@ def test_cli_sets_shows_and_refuses_peers_without_changing_the_list(tmp_path):
     before = pinned.read_text()
     assert [line for line in before.splitlines() if not line.startswith("#")] == ["DELL", "HPQ", "HPE"]
     shown = cli("AAPL")
-    assert shown.returncode == 0 and "pinned by the user" in shown.stdout
+    assert shown.returncode == 0 and "Pinned by the user" in shown.stdout
     assert all(t in shown.stdout for t in ("DELL", "HPQ", "HPE"))
     bad = cli("AAPL", "--set", "DELL,NOSUCHCO")
     assert bad.returncode != 0 and "unknown ticker NOSUCHCO" in bad.stderr

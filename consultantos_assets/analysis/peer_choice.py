@@ -64,7 +64,7 @@ def choose_peers(company: CompanyProfile, candidates: Iterable[Candidate], pinne
     """The company's named peers with the reason each was chosen."""
     if pinned:
         return PeerSet(ticker=company.ticker, peers=list(pinned), pinned_from=pinned_from,
-                       method=f"pinned by the user ({pinned_from or 'peers list'})")
+                       method=f"Pinned by the user ({pinned_from or 'peers list'}).")
     pool = [c for c in candidates if c.ticker != company.ticker and (company.cik is None or c.cik != company.cik)]
     chosen: list[Peer] = []
     seen_ciks: set[int] = set()
@@ -85,7 +85,7 @@ def choose_peers(company: CompanyProfile, candidates: Iterable[Candidate], pinne
                 seen_ciks.add(c.cik)
             added += 1
         if added:
-            used.append(f"{reason.removeprefix('same ')}: {added}")
+            used.append(f"{added} from the {reason.removeprefix('same ')}")
     notes = []
     if not _levels(company):
         notes.append(f"{company.ticker} has no GICS classification or SIC code in the company tables, so no "
@@ -93,5 +93,6 @@ def choose_peers(company: CompanyProfile, candidates: Iterable[Candidate], pinne
     elif not chosen:
         notes.append(f"No other company in the company tables shares {company.ticker}'s classification; pin "
                      f"peers with `consultantos peers {company.ticker} --set A,B,C`.")
-    method = ("chosen by classification: " + "; ".join(used)) if used else "no peers found by classification"
+    method = ("Chosen by classification: " + ", then ".join(used) + ".") if used else \
+        "No peers found by classification."
     return PeerSet(ticker=company.ticker, peers=chosen, method=method, notes=notes)

@@ -427,6 +427,10 @@ COMPARABLE_METRICS: dict[str, tuple[str, str]] = {
     k: (PEER_METRICS[k][0][:1].upper() + PEER_METRICS[k][0][1:], PEER_METRICS[k][1])
     for k in ("revenue", "revenue_growth", "gross_margin", "operating_margin", "fcf_margin", "pe", "ev_ebitda")
 }
+# column headings where the table is narrow (PDF, slides)
+COMPARABLE_HEADINGS = {"revenue": "Revenue", "revenue_growth": "Growth", "gross_margin": "Gross margin",
+                       "operating_margin": "Op. margin", "fcf_margin": "FCF margin", "pe": "P/E",
+                       "ev_ebitda": "EV/EBITDA"}
 # a lower multiple is the cheaper; for every other column the higher ranks first
 _LOWER_FIRST = {"pe", "ev_ebitda"}
 
@@ -498,7 +502,7 @@ def comparables_table(report: ReportInput) -> TableData | None:
     body = [[c.label, *[fmt_comparable(c.values.get(k), k) for k in keys]] for c in rows]
     ranks = comparable_ranks(report)
     body.append([f"{report.ticker} rank", *[ranks.get(k, NA) for k in keys]])
-    return TableData(header=["Company", *[COMPARABLE_METRICS[k][0] for k in keys]], rows=body)
+    return TableData(header=["Company", *[COMPARABLE_HEADINGS[k] for k in keys]], rows=body)
 
 
 def peer_accession_rows(report: ReportInput) -> list[list[str]]:

@@ -404,7 +404,7 @@ def _comparables(d: Deck) -> None:
                       f"{r.ticker} --set A,B,C`.")
         return
     keys = list(content.COMPARABLE_METRICS)
-    header = ["Company", *[content.COMPARABLE_METRICS[k][0] for k in keys], "Basis"]
+    header = ["Company", *[content.COMPARABLE_HEADINGS[k] for k in keys], "Basis"]
     ranks = content.comparable_ranks(r)
     body = [[c.label, *[content.fmt_comparable(c.values.get(k), k) for k in keys], c.note]
             for c in rows[:ROWS_PER_SLIDE - 1]]

@@ -787,7 +787,8 @@ def _comparables(r: ReportInput) -> list[Flowable]:
                             f"Pin peers with `consultantos peers {r.ticker} --set A,B,C`.", Styles.small)]
     widths = [FRAME_W * 0.28] + [FRAME_W * 0.72 / (len(ct.header) - 1)] * (len(ct.header) - 1)
     gaps = [para(g, Styles.small) for g in (r.peers.method, *content.peer_gaps(r))] if r.peers else []
-    return head + [KeepTogether([
+    return [Spacer(1, 8), KeepTogether([
+        markup("Comparables", Styles.h2),
         data_table(ct.header, ct.rows, widths, numeric_cols=set(range(1, len(ct.header))), small=True),
         caption(f"Latest fiscal year of each company from its SEC facts (growth on the year before; FCF = operating "
                 f"cash flow - capex); P/E and EV/EBITDA at each company's last close. Peer median: "
