@@ -186,7 +186,7 @@ def test_peer_median_over_three_named_peers_equals_secs_own_figures():
     research, trends, fin = gather(settings, "NVDA")
     ev = evidence_set(research, trends, fin, comparison).by_id()["peer:operating_margin:median"]
     assert ev.value == pytest.approx(statistics.median(margins))
-    assert f"median operating margin of {len(peers)} peers: {', '.join(peers)}" in ev.text
+    assert f"median operating margin of {len(peers)} named peers ({', '.join(peers)})" in ev.text
     assert all(t in ev.reference for t in peers)
 
 
@@ -361,7 +361,7 @@ def test_nvidia_is_compared_with_its_named_semiconductor_peers(tmp_path):
     ev = evidence_set(research, trends, fin, comparison)
     gm = ev.by_id()["peer:gross_margin:median"]
     assert gm.value == pytest.approx(statistics.median(f.gross_margin for f in comparison.figures))
-    assert f"of {len(with_facts)} peers: {', '.join(with_facts)}" in gm.text
+    assert f"of {len(with_facts)} named peers ({', '.join(with_facts)})" in gm.text
     pack = EvidencePack(research=research, trends=trends, financials=fin, evidence=ev.items,
                         peers=comparison.figures, peer_gaps=ev.gaps)
     bo = RuleBasedAnalyst().blue_ocean(pack)

@@ -104,11 +104,13 @@ def peer_evidence(comparison: PeerComparison | None) -> list[Evidence]:
         median = statistics.median(values)
         years = sorted({p.fiscal_year for p, _ in rows})
         when = f"fiscal {years[0]}" if len(years) == 1 else f"fiscal {years[0]}-{years[-1]}"
-        text = (f"The median {label} of {basis_text(rows)} was {_fmt(median, unit)} in their latest fiscal years "
+        named = f"{len(rows)} named peers ({', '.join(p.ticker for p, _ in rows)})"
+        text = (f"The median {label} of {named} was {_fmt(median, unit)} in their latest fiscal years "
                 f"({when}; from {_fmt(min(values), unit)} to {_fmt(max(values), unit)}).")
         if metric in ("pe", "ev_ebitda"):
             closes = sorted({p.price_date.isoformat() for p, _ in rows if p.price_date})
-            text = (f"The median {label} of {basis_text(rows)} was {_fmt(median, unit)} at their last closes "
+            named = f"{len(rows)} named peers ({', '.join(p.ticker for p, _ in rows)})"
+        text = (f"The median {label} of {named} was {_fmt(median, unit)} at their last closes "
                     f"({', '.join(closes[:1] + closes[-1:] if len(closes) > 1 else closes)}; from "
                     f"{_fmt(min(values), unit)} to {_fmt(max(values), unit)}).")
         out.append(Evidence(

@@ -33,7 +33,7 @@ ANALYSIS_ASSETS: tuple[str, ...] = ("porter_five_forces", "swot", "pestel", "blu
 SOURCE_VERSION = "sources-1"
 INDEX_VERSION = "chunks-2"
 PEERS_VERSION = "peers-1"
-EVIDENCE_VERSION = "evidence-1"
+EVIDENCE_VERSION = "evidence-2"
 
 
 def _slug(text: str) -> str:
