@@ -109,8 +109,7 @@ def peer_evidence(comparison: PeerComparison | None) -> list[Evidence]:
                 f"({when}; from {_fmt(min(values), unit)} to {_fmt(max(values), unit)}).")
         if metric in ("pe", "ev_ebitda"):
             closes = sorted({p.price_date.isoformat() for p, _ in rows if p.price_date})
-            named = f"{len(rows)} named peers ({', '.join(p.ticker for p, _ in rows)})"
-        text = (f"The median {label} of {named} was {_fmt(median, unit)} at their last closes "
+            text = (f"The median {label} of {named} was {_fmt(median, unit)} at their last closes "
                     f"({', '.join(closes[:1] + closes[-1:] if len(closes) > 1 else closes)}; from "
                     f"{_fmt(min(values), unit)} to {_fmt(max(values), unit)}).")
         out.append(Evidence(
