@@ -15,7 +15,9 @@ from ..models import (
 )
 from .coverage import report_as_of
 from .formatting import figure, money, pct
+from .industry import TYPICAL_METRIC, prior_evidence
 from .peers import PeerFigures, peer_evidence
+from .trends import read_series
 from .valuation import is_financial_company, latest_quarter, multiples, statements_age
 
 
@@ -258,16 +260,21 @@ def trend_evidence(trends: MarketTrends) -> list[Evidence]:
     for s in trends.series:
         if s.momentum is None and s.latest is None:
             continue
+        reading = read_series(s, None)
         parts = [f"Search interest in '{s.keyword}'"]
         if s.momentum is not None:
-            parts.append(f"over the last 12 weeks was {pct(s.momentum, signed=True)} against its 52-week average")
+            parts.append(f"over the last 12 weeks was {pct(s.momentum, signed=True)} against its 52-week average"
+                         + (f" of {reading.base_momentum:,.1f} of 100" if reading.base_momentum is not None else ""))
         if s.change_yoy is not None:
-            parts.append(f"and {pct(s.change_yoy, signed=True)} against the same weeks a year earlier")
+            parts.append(f"and {pct(s.change_yoy, signed=True)} against the same weeks a year earlier"
+                         + (f" (which averaged {reading.base_yoy:,.1f} of 100)" if reading.base_yoy is not None else ""))
         text = " ".join(parts)
         if s.latest is not None:
             text += f"; the latest week reads {s.latest:,.0f} of 100"
         if s.peak_date:
             text += f"; it peaked at {s.peak_value:,.0f} of 100 in the week of {s.peak_date.isoformat()}"
+        if reading.last_date:
+            text += f"; the series ends in the week of {reading.last_date.isoformat()}"
         out.append(
             Evidence(
                 id=s.evidence_id,
@@ -277,7 +284,7 @@ def trend_evidence(trends: MarketTrends) -> list[Evidence]:
                 value=s.momentum,
                 unit="ratio",
                 source=f"Google Trends ({trends.provenance.provider})",
-                date=s.points[-1].date if s.points else None,
+                date=reading.last_date,
             )
         )
     return out
@@ -334,7 +341,17 @@ def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financi
         + document_evidence(research)
         + peer_evidence(research.profile.sector, peers or [])
     )
+    items += _priors_without_peers(prior_evidence(research.profile.sector, research.profile.sic), items)
     seen: dict[str, Evidence] = {}
     for e in items:
         seen.setdefault(e.id, e)
     return list(seen.values())
+
+
+def _priors_without_peers(priors: list[Evidence], measured: list[Evidence]) -> list[Evidence]:
+    """Sector priors, less the typical figure of any metric a peer median measures (prior:typical:<m> goes
+    when peer:<m>:median exists: a measured comparison replaces the rule of thumb)."""
+    ids = {e.id for e in measured}
+    metrics = set(TYPICAL_METRIC.values()) | {"gross_margin", "operating_margin", "net_margin"}
+    return [e for e in priors if not (e.id.startswith("prior:typical:") and e.id.rsplit(":", 1)[1] in metrics
+                                      and f"peer:{e.id.rsplit(':', 1)[1]}:median" in ids)]

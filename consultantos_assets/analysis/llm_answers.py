@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..models.frameworks import ForceName
 from .analyst import EvidencePack, Frameworks
-from .coverage import as_of, coverage, framework_confidence, pack_confidence
+from .coverage import as_of, coverage, framework_confidence, overall_confidence
 from .grounding import allowed_figures, covered_years, ungrounded
 from .signals import confidence_for
 
@@ -232,7 +232,8 @@ def to_blue_ocean(a: BlueOceanAnswer, pack: EvidencePack, analyst: str, gaps: li
 def to_synthesis(a: SynthesisAnswer, pack: EvidencePack, fw: Frameworks, analyst: str) -> Synthesis:
     gaps = list(dict.fromkeys(g for f in (fw.porter, fw.swot, fw.pestel, fw.blue_ocean) for g in f.data_gaps))
     return Synthesis(
-        ticker=pack.ticker, analyst=analyst, confidence=pack_confidence(pack), data_gaps=gaps,
+        ticker=pack.ticker, analyst=analyst, data_gaps=gaps,
+        confidence=overall_confidence(fw, pack),
         executive_summary=a.executive_summary, key_findings=_points(a.key_findings, pack),
         recommendations=_points(a.recommendations, pack), risks=_points(a.risks, pack),
         confidence_breakdown=coverage(pack),
