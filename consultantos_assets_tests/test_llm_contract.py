@@ -122,7 +122,7 @@ def test_an_invented_figure_then_a_clean_answer_is_a_model_framework_in_two_call
     pack = pack_for()
     result = a.swot(pack)
     assert fake.count() == 2
-    assert result.analyst == "llm gemini-3.8-flash (llm-v1)"
+    assert result.analyst == "llm gemini-3.8-flash (llm-v2)"
     reask = fake.requests[1].body["contents"]
     assert [c["role"] for c in reask] == ["user", "model", "user"]
     assert "$999.9B" in reask[1]["parts"][0]["text"]  # the rejected answer, as the model wrote it

@@ -243,6 +243,12 @@ def valuation_evidence(fin: Financials, financial_company: bool = False) -> list
 
 def age_evidence(fin: Financials, as_of: date | None) -> list[Evidence]:
     """How many months the latest annual statements predate the report's as-of date, when stale."""
+    if not fin.has_statements:
+        return [Evidence(
+            id="fin:statements_missing", kind="filing", label="SEC statements not found",
+            text=f"No annual statements were found in the SEC company facts for {fin.ticker}"
+            + (f" (CIK {fin.cik})" if fin.cik else "") + ": no revenue, margin or balance-sheet figure is available.",
+            source="SEC EDGAR company facts")]
     aged = statements_age(fin, as_of) if as_of else None
     if aged is None or as_of is None:
         return []
@@ -264,10 +270,10 @@ def trend_evidence(trends: MarketTrends) -> list[Evidence]:
         parts = [f"Search interest in '{s.keyword}'"]
         if s.momentum is not None:
             parts.append(f"over the last 12 weeks was {pct(s.momentum, signed=True)} against its 52-week average"
-                         + (f" of {reading.base_momentum:,.1f} of 100" if reading.base_momentum is not None else ""))
+                         + (f" of {reading.base_momentum:,.0f} of 100" if reading.base_momentum is not None else ""))
         if s.change_yoy is not None:
             parts.append(f"and {pct(s.change_yoy, signed=True)} against the same weeks a year earlier"
-                         + (f" (which averaged {reading.base_yoy:,.1f} of 100)" if reading.base_yoy is not None else ""))
+                         + (f" (which averaged {reading.base_yoy:,.0f} of 100)" if reading.base_yoy is not None else ""))
         text = " ".join(parts)
         if s.latest is not None:
             text += f"; the latest week reads {s.latest:,.0f} of 100"

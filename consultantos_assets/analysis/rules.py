@@ -308,11 +308,11 @@ class RuleBasedAnalyst:
             if t.change_yoy < -0.2:  # type: ignore[operator]
                 adj += 0.3
                 pts.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
-                        f"{r.base_yoy:,.1f} of 100{_ends(s, r)}: customers may be looking elsewhere.", t.evidence_id)
+                        f"{r.base_yoy:,.0f} of 100{_ends(s, r)}: customers may be looking elsewhere.", t.evidence_id)
             elif t.change_yoy > 0.2:  # type: ignore[operator]
                 adj -= 0.2
                 pts.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
-                        f"{r.base_yoy:,.1f} of 100{_ends(s, r)}: the offer is gaining relevance.", t.evidence_id)
+                        f"{r.base_yoy:,.0f} of 100{_ends(s, r)}: the offer is gaining relevance.", t.evidence_id)
         cagr = s.cagr
         if cagr is not None and cagr.value > 0.1:
             adj -= 0.3
@@ -391,16 +391,16 @@ class RuleBasedAnalyst:
         r = _trend(s, brand, "momentum") if brand is not None else None
         if brand is not None and r is not None and brand.momentum > ATTENTION_MIN:  # type: ignore[operator]
             op.add(f"Search interest in '{brand.keyword}' is {pct(brand.momentum, signed=True)} against its 52-week "
-                   f"average of {r.base_momentum:,.1f} of 100{_ends(s, r)}: attention to convert into demand.",
+                   f"average of {r.base_momentum:,.0f} of 100{_ends(s, r)}: attention to convert into demand.",
                    brand.evidence_id)
         for t in s.product_trends()[:3]:
             r = _trend(s, t, "yoy")
             if r is not None and t.change_yoy > 0.2:  # type: ignore[operator]
                 op.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
-                       f"{r.base_yoy:,.1f} of 100{_ends(s, r)}: a product cycle to build on.", t.evidence_id)
+                       f"{r.base_yoy:,.0f} of 100{_ends(s, r)}: a product cycle to build on.", t.evidence_id)
             elif r is not None and t.change_yoy < -0.2:  # type: ignore[operator]
                 th.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
-                       f"{r.base_yoy:,.1f} of 100{_ends(s, r)}: the franchise needs renewal.", t.evidence_id)
+                       f"{r.base_yoy:,.0f} of 100{_ends(s, r)}: the franchise needs renewal.", t.evidence_id)
         dd, r1 = s.px("max_drawdown"), s.px("return_1y")
         p = s.pack.financials.prices
         if (dd is not None and dd.value < -0.3 and p is not None and p.max_drawdown_trough and p.max_drawdown_peak
@@ -478,12 +478,12 @@ class RuleBasedAnalyst:
         r = _trend(s, brand, "yoy") if brand is not None else None
         if brand is not None and r is not None:
             out["social"].add(f"Public attention to '{brand.keyword}' is {pct(brand.change_yoy, signed=True)} year on "
-                              f"year from a base of {r.base_yoy:,.1f} of 100{_ends(s, r)}.", brand.evidence_id)
+                              f"year from a base of {r.base_yoy:,.0f} of 100{_ends(s, r)}.", brand.evidence_id)
         for t in s.product_trends()[:2]:
             r = _trend(s, t, "momentum")
             if r is not None:
                 out["technological"].add(f"Interest in '{t.keyword}' runs {pct(t.momentum, signed=True)} against its "
-                                         f"52-week average of {r.base_momentum:,.1f} of 100{_ends(s, r)}, a read on "
+                                         f"52-week average of {r.base_momentum:,.0f} of 100{_ends(s, r)}, a read on "
                                          "adoption of the product generation.", t.evidence_id)
         n8k = s.recent_8k()
         if n8k is not None and n8k.value:
@@ -546,7 +546,7 @@ class RuleBasedAnalyst:
             if r is not None and t.momentum > ATTENTION_MIN:  # type: ignore[operator]
                 errc["raise"].add(f"Investment behind '{t.keyword}', where interest runs "
                                   f"{pct(t.momentum, signed=True)} against its 52-week average of "
-                                  f"{r.base_momentum:,.1f} of 100{_ends(s, r)}.", t.evidence_id)
+                                  f"{r.base_momentum:,.0f} of 100{_ends(s, r)}.", t.evidence_id)
         for k, pts in errc.items():
             pts.prior(f"a common '{k}' move in the sector is {s.prior.errc[k]}.", prior_id("errc", k))
         cap_priors(list(errc.values()))
@@ -682,7 +682,7 @@ class RuleBasedAnalyst:
         age = s.statements_age
         if not fin.has_statements:
             r.add(f"Obtain audited statements for {s.ticker} before acting on this assessment: no revenue, margin "
-                  "or balance-sheet figure could be read from SEC company facts.")
+                  "or balance-sheet figure could be read from SEC company facts.", "fin:statements_missing")
         elif age is not None:
             r.add(f"Refresh the statements before acting on any margin or leverage figure here: the latest annual "
                   f"statements (fiscal {s.fy}) are {age.value:,.0f} months older than the report's data date.", age)
@@ -728,7 +728,7 @@ class RuleBasedAnalyst:
                 and abs(brand.momentum) > ATTENTION_MIN):  # type: ignore[arg-type]
             verb = "Convert attention into demand" if brand.momentum > 0 else "Rebuild attention"  # type: ignore[operator]
             r.add(f"{verb}: search interest in '{brand.keyword}' is {pct(brand.momentum, signed=True)} against its "
-                  f"52-week average of {rd.base_momentum:,.1f} of 100{_ends(s, rd)}; the metric is demand, "
+                  f"52-week average of {rd.base_momentum:,.0f} of 100{_ends(s, rd)}; the metric is demand, "
                   "not attention.", brand.evidence_id)
         return r.items
 
