@@ -253,8 +253,8 @@ class RuleBasedAnalyst:
             elif g.value > 0.15 and (peer is None or peer[0] > 0):
                 adj -= 0.3
                 pts.add(f"Revenue grew {pct(g.value)} in fiscal {s.fy}"
-                        + (f", {peer[1]}" if peer else "") + ": the company is taking share faster than rivals "
-                        "can easily match.", g, *(peer[2] if peer else []))
+                        + (f", {peer[1]}" if peer else "") + ": demand growing that fast eases the fight for "
+                        "share.", g, *(peer[2] if peer else []))
         if om is not None and om.value > 0.25:
             adj -= 0.2
             pts.add(f"An operating margin of {pct(om.value)} in fiscal {s.fy} gives room to outspend rivals.", om)

@@ -6,6 +6,7 @@ the assets it affects:
     analysis assets (the four frameworks, synthesis)  prompts.PROMPT_VERSION + rules.NAME
     report_pdf                                         render_versions.RENDERER_VERSION
     portfolio                                          render_versions.PORTFOLIO_RENDERER_VERSION
+    evaluation                                         EVALUATION_VERSION
     sources and indexes                                their own constants below
 
 Owners come from CONSULTANTOS_OWNERS (comma separated e-mail addresses or team:<name>; default
@@ -30,6 +31,7 @@ ANALYSIS_ASSETS: tuple[str, ...] = ("porter_five_forces", "swot", "pestel", "blu
 
 SOURCE_VERSION = "sources-1"
 INDEX_VERSION = "chunks-1"
+EVALUATION_VERSION = "evaluation-1"  # analysis/evaluation.py's measures
 
 
 def _slug(text: str) -> str:
@@ -46,6 +48,7 @@ def code_versions(prompt: str = PROMPT_VERSION, rules: str = RULES_VERSION, rend
         **{name: analysis for name in ANALYSIS_ASSETS},
         "report_pdf": _slug(renderer),
         "portfolio": _slug(portfolio_renderer),
+        "evaluation": EVALUATION_VERSION,
     }
 
 
