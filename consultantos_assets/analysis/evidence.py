@@ -15,7 +15,7 @@ from ..models import (
 )
 from .coverage import report_as_of
 from .formatting import figure, money, pct
-from .industry import TYPICAL_METRIC, prior_evidence
+from .industry import prior_evidence
 from .peers import PeerFigures, peer_evidence
 from .trends import read_series
 from .valuation import is_financial_company, latest_quarter, multiples, statements_age
@@ -347,17 +347,16 @@ def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financi
         + document_evidence(research)
         + peer_evidence(research.profile.sector, peers or [])
     )
-    items += _priors_without_peers(prior_evidence(research.profile.sector, research.profile.sic), items)
+    items = drop_priors_measured_by_peers(items + prior_evidence(research.profile.sector, research.profile.sic))
     seen: dict[str, Evidence] = {}
     for e in items:
         seen.setdefault(e.id, e)
     return list(seen.values())
 
 
-def _priors_without_peers(priors: list[Evidence], measured: list[Evidence]) -> list[Evidence]:
-    """Sector priors, less the typical figure of any metric a peer median measures (prior:typical:<m> goes
-    when peer:<m>:median exists: a measured comparison replaces the rule of thumb)."""
-    ids = {e.id for e in measured}
-    metrics = set(TYPICAL_METRIC.values()) | {"gross_margin", "operating_margin", "net_margin"}
-    return [e for e in priors if not (e.id.startswith("prior:typical:") and e.id.rsplit(":", 1)[1] in metrics
-                                      and f"peer:{e.id.rsplit(':', 1)[1]}:median" in ids)]
+def drop_priors_measured_by_peers(evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence less the typical figure of any metric a peer median measures (prior:typical:<m> goes when
+    peer:<m>:median exists: a measured comparison replaces the rule of thumb)."""
+    ids = {e.id for e in evidence}
+    return [e for e in evidence if not (e.id.startswith("prior:typical:")
+                                        and f"peer:{e.id.rsplit(':', 1)[1]}:median" in ids)]
