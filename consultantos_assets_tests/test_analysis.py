@@ -155,23 +155,21 @@ def test_pestel_reads_what_the_documents_discuss():
     assert not any("tariffs" in p.text for p in plain.political)
 
 
-def test_blue_ocean_compares_with_sector_peers_in_the_snapshot():
+def test_one_sector_peer_is_no_basis_for_a_comparison():
     pack = _pack("NVDA", peers=True)
     assert [p.ticker for p in pack.peers] == ["AAPL"]  # the other Information Technology company with facts
     gm = next(e for e in pack.evidence if e.id == "peer:gross_margin:median")
-    aapl = pack.peers[0]
-    assert gm.value == pytest.approx(aapl.gross_margin) and "AAPL" in gm.text
-    bo = RuleBasedAnalyst().blue_ocean(pack)
-    row = next(c for c in bo.canvas if c.factor == "Gross margin")
-    assert row.evidence == [f"fin:gross_margin:FY{pack.financials.fiscal_years()[-1]}", "peer:gross_margin:median"]
-    assert row.industry == round(aapl.gross_margin / 0.8 * 10, 1)
-    peer_points = [p for p in bo.raise_ + bo.reduce + bo.create if any(i.startswith("peer:") for i in p.evidence)]
-    assert peer_points and all("AAPL" in p.text for p in peer_points)  # the basis is named
-    assert check_points(bo.eliminate + bo.reduce + bo.raise_ + bo.create, pack.evidence) == []
-    # no peers: the canvas falls back to sector priors and says so
-    alone = RuleBasedAnalyst().blue_ocean(_pack("NVDA"))
-    assert any("Fewer than three named peers" in g for g in alone.data_gaps)
-    assert all(not any(i.startswith("peer:") for i in c.evidence) for c in alone.canvas)
+    assert gm.value == pytest.approx(pack.peers[0].gross_margin) and "AAPL" in gm.text
+    a = RuleBasedAnalyst()
+    fw = Frameworks(porter=a.porter(pack), swot=a.swot(pack), pestel=a.pestel(pack), blue_ocean=a.blue_ocean(pack))
+    syn = a.synthesis(pack, fw)
+    pts = _points(fw, syn)
+    # a comparison needs three peers with the figure: none is made against a single one
+    assert not any(i.startswith("peer:") for p in pts for i in p.evidence)
+    assert not any("peers" in p.text for p in pts)
+    assert all(not any(i.startswith("peer:") for i in c.evidence) for c in fw.blue_ocean.canvas)
+    assert any("Fewer than three named peers" in g for g in fw.blue_ocean.data_gaps)
+    assert check_points(pts, pack.evidence) == []
 
 
 def test_confidence_formula_discounts_old_data():

@@ -22,6 +22,7 @@ BASIS_STRENGTH = {
     "trend": 0.5,      # search interest: noisy, relative, sampled
     "prior": 0.25,     # an industry rule of thumb, not a fact about the company
 }
+MIN_PEERS = 3  # a comparison with peers needs at least three with the figure
 UNSUPPORTED_CONFIDENCE = 0.2  # a point citing nothing the evidence holds
 AGREEMENT_BONUS, AGREEMENT_MAX = 0.05, 0.1  # per further independent (non-prior) item, and at most
 
@@ -208,8 +209,10 @@ class Signals:
 
     # --- sector peers ---------------------------------------------------
     def peer(self, metric: str) -> Signal | None:
-        """Median of the sector peers' latest figure (evidence id peer:<metric>:median)."""
-        return self.get(f"peer:{metric}:median")
+        """The peers' median of `metric` (evidence id peer:<metric>:median), only when at least MIN_PEERS named
+        peers have the figure: a comparison needs three."""
+        named = [p for p in self.pack.peers if getattr(p, metric, None) is not None]
+        return self.get(f"peer:{metric}:median") if len(named) >= MIN_PEERS else None
 
 
 def _is_market_keyword(keyword: str) -> bool:
