@@ -239,7 +239,8 @@ def test_peer_median_replaces_the_sector_prior(runs):
     median = Evidence(id="peer:gross_margin:median", kind="financial", label="Peer median gross margin",
                       text="The median gross margin of 3 peers (DELL, HPQ, SMCI) was 21.0%.", value=0.21,
                       unit="ratio", source="computed from SEC EDGAR facts of named peers")
-    evidence = drop_priors_measured_by_peers([*pack.evidence, median])
+    evidence = drop_priors_measured_by_peers([*pack.evidence, median], peers)
+    assert drop_priors_measured_by_peers([*pack.evidence, median], peers[:2]) == [*pack.evidence, median]
     assert "prior:typical:gross_margin" not in {e.id for e in evidence}
     assert "prior:typical:operating_margin" in {e.id for e in evidence}
     with_peers = EvidencePack(research=pack.research, trends=pack.trends, financials=pack.financials,

@@ -17,6 +17,7 @@ from .coverage import report_as_of
 from .formatting import figure, money, pct
 from .industry import prior_evidence
 from .peers import PeerFigures, peer_evidence
+from .signals import MIN_PEERS
 from .trends import read_series
 from .valuation import is_financial_company, latest_quarter, multiples, statements_age
 
@@ -347,16 +348,22 @@ def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financi
         + document_evidence(research)
         + peer_evidence(research.profile.sector, peers or [])
     )
-    items = drop_priors_measured_by_peers(items + prior_evidence(research.profile.sector, research.profile.sic))
+    items = drop_priors_measured_by_peers(items + prior_evidence(research.profile.sector, research.profile.sic),
+                                          peers or [])
     seen: dict[str, Evidence] = {}
     for e in items:
         seen.setdefault(e.id, e)
     return list(seen.values())
 
 
-def drop_priors_measured_by_peers(evidence: list[Evidence]) -> list[Evidence]:
-    """The evidence less the typical figure of any metric a peer median measures (prior:typical:<m> goes when
-    peer:<m>:median exists: a measured comparison replaces the rule of thumb)."""
+def drop_priors_measured_by_peers(evidence: list[Evidence], peers: list) -> list[Evidence]:
+    """The evidence less the typical figure of any metric a usable peer median measures: prior:typical:<m> goes
+    when peer:<m>:median exists and at least MIN_PEERS of `peers` have the figure (a measured comparison
+    replaces the rule of thumb)."""
     ids = {e.id for e in evidence}
-    return [e for e in evidence if not (e.id.startswith("prior:typical:")
-                                        and f"peer:{e.id.rsplit(':', 1)[1]}:median" in ids)]
+
+    def measured(metric: str) -> bool:
+        return (f"peer:{metric}:median" in ids
+                and sum(getattr(p, metric, None) is not None for p in peers) >= MIN_PEERS)
+
+    return [e for e in evidence if not (e.id.startswith("prior:typical:") and measured(e.id.rsplit(":", 1)[1]))]

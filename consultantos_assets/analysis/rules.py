@@ -401,6 +401,17 @@ class RuleBasedAnalyst:
             elif r is not None and t.change_yoy < -0.2:  # type: ignore[operator]
                 th.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
                        f"{r.base_yoy:,.0f} of 100{_ends(s, r)}: the franchise needs renewal.", t.evidence_id)
+        latest = s.latest_quarter()
+        if latest is not None and latest[1] is not None and g is not None and latest[0].date:
+            q, qg = latest
+            period = q.label.split(", ", 1)[1].replace(" fiscal ", " FY")
+            if qg.value > g.value + 0.05:  # type: ignore[union-attr]
+                op.add(f"Growth picked up: revenue grew {pct(qg.value, signed=True)} year on year in {period} (to "  # type: ignore[union-attr]
+                       f"{q.date.isoformat()}) against {pct(g.value, signed=True)} in fiscal {s.fy}: a cycle to "
+                       "build on.", q.id, qg, g)
+            elif qg.value < g.value - 0.05 and qg.value < 0.05:  # type: ignore[union-attr]
+                th.add(f"Growth is fading: revenue changed {pct(qg.value, signed=True)} year on year in {period} (to "  # type: ignore[union-attr]
+                       f"{q.date.isoformat()}) against {pct(g.value, signed=True)} in fiscal {s.fy}.", q.id, qg, g)
         dd, r1 = s.px("max_drawdown"), s.px("return_1y")
         p = s.pack.financials.prices
         if (dd is not None and dd.value < -0.3 and p is not None and p.max_drawdown_trough and p.max_drawdown_peak
