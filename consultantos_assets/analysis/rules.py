@@ -161,9 +161,9 @@ def _peer_basis(s: Signals, metric: str) -> tuple[Signal, str] | None:
     return med, who
 
 
-def _compare(s: Signals, sig: Signal, metric: str) -> tuple[int, str, list[Signal | str]] | None:
-    """(direction, phrase, cites) of `sig` against peers, else against a labelled prior when the gap is
-    wide; None when neither basis holds or the gap is within what the basis can tell apart."""
+def _compare(s: Signals, sig: Signal, metric: str, prior: bool = True) -> tuple[int, str, list[Signal | str]] | None:
+    """(direction, phrase, cites) of `sig` against peers, else (with `prior`) against a labelled prior when the
+    gap is wide; None when neither basis holds or the gap is within what the basis can tell apart."""
     peer = _peer_basis(s, metric)
     if peer is not None:
         med, who = peer
@@ -171,7 +171,7 @@ def _compare(s: Signals, sig: Signal, metric: str) -> tuple[int, str, list[Signa
         if abs(gap) < PEER_GAP:
             return 0, f"in line with {who} at {pct(med.value)}", [sig, med]
         return (1 if gap > 0 else -1), f"{'above' if gap > 0 else 'below'} {who} at {pct(med.value)}", [sig, med]
-    typ = s.get(prior_id("typical", metric))
+    typ = s.get(prior_id("typical", metric)) if prior else None
     if typ is None or abs(sig.value - typ.value) < PRIOR_GAP:
         return None
     side = "well above" if sig.value > typ.value else "well below"
@@ -698,17 +698,12 @@ class RuleBasedAnalyst:
             r.add(f"Refresh the statements before acting on any margin or leverage figure here: the latest annual "
                   f"statements (fiscal {s.fy}) are {age.value:,.0f} months older than the report's data date.", age)
         g, cagr, gm, om = s.growth, s.cagr, s.gross_margin, s.operating_margin
-        growth_cmp = _compare(s, g, "revenue_growth") if g is not None else None
+        growth_cmp = _compare(s, g, "revenue_growth", prior=False) if g is not None else None
         if g is not None and growth_cmp is not None and growth_cmp[0] < 0:
             r.add(f"Make revenue growth the metric to move: {pct(g.value, signed=True)} in fiscal {s.fy}, "
                   f"{growth_cmp[1]}.", *growth_cmp[2])
         elif cagr is not None and g is not None:
-            cmp = _compare(s, cagr, "revenue_growth")
-            if cmp is not None and cmp[0] < 0:
-                r.add(f"Make revenue growth the metric to move: revenue compounded at {pct(cagr.value)} a year over "
-                      f"{_span(cagr)}, {cmp[1]}, and grew {pct(g.value, signed=True)} in fiscal {s.fy}.",
-                      *cmp[2], g)
-            elif 0 <= cagr.value < SLOW_GROWTH and om is not None and om.value > 0.15:
+            if 0 <= cagr.value < SLOW_GROWTH and om is not None and om.value > 0.15:
                 r.add(f"Make revenue growth the metric to move: revenue compounded at only {pct(cagr.value)} a year "
                       f"over {_span(cagr)} while the operating margin of {pct(om.value)} in fiscal {s.fy} can fund "
                       "new offers.", cagr, om)
@@ -718,7 +713,7 @@ class RuleBasedAnalyst:
         for sig, key, label in ((gm, "gross_margin", "gross margin"), (om, "operating_margin", "operating margin")):
             if sig is None:
                 continue
-            cmp = _compare(s, sig, key)
+            cmp = _compare(s, sig, key, prior=False)  # a rule of thumb sets no target
             if cmp is not None and cmp[0] < 0:
                 r.add(f"Lift {label} from {pct(sig.value)} in fiscal {s.fy}: it is {cmp[1]}.", *cmp[2])
                 break
@@ -727,7 +722,9 @@ class RuleBasedAnalyst:
             r.add(f"Recover operating margin from {pct(ch[1].value)} in fiscal {s.fy} towards the {pct(ch[0].value)} "
                   f"of fiscal {ch[0].evidence.label.rsplit('fiscal ', 1)[-1]}.", *ch)
         nc, nde, fcfy = s.net_cash, s.multiple("net_debt_ebitda"), s.multiple("fcf_yield")
-        if nc is not None and nc.value > 0:
+        if age is not None:  # a balance sheet years old sets no capital decision today
+            pass
+        elif nc is not None and nc.value > 0:
             r.add(f"Decide the use of net cash of {money(nc.value)} (end of fiscal {s.fy}): invested or returned, it "
                   "moves the free cash flow yield"
                   + (f", {pct(fcfy.value)} at the last close." if fcfy is not None else "."), nc, fcfy)
