@@ -218,8 +218,10 @@ class RuleBasedAnalyst:
         summary = (
             f"Overall competitive intensity for {s.name} is {overall:.1f} of 5. The strongest force is "
             f"{FORCE_LABELS[strongest.name].lower()} ({strongest.rating:.1f} of 5); the weakest is "
-            f"{FORCE_LABELS[weakest.name].lower()} ({weakest.rating:.1f} of 5). Ratings start from the industry "
-            "prior and move only with the company's own figures."
+            f"{FORCE_LABELS[weakest.name].lower()} ({weakest.rating:.1f} of 5). "
+            + ("Ratings start from the industry prior and move only with the company's own figures."
+               if any(g.company for g in groups.values()) else
+               "No company evidence bears on the five forces: every rating is the industry prior.")
         )
         points = [p for f in forces for p in f.points]
         gaps = _gaps(s) + [f"{FORCE_LABELS[f.name]}: no company evidence in the sources; rated at the industry "
