@@ -132,9 +132,6 @@ def _gaps(s: Signals) -> list[str]:
         gaps.append("Bank or insurer: leverage is not judged from liabilities to assets (deposits and policy "
                     "reserves are its funding)" + (f"; {' and '.join(missing)} not found in the SEC facts"
                                                      if missing and fin.has_statements else "") + ".")
-    if fin.has_statements:
-        gaps.append("Supplier and customer concentration are not in the sources (a 10-K's risk factors and "
-                    "segment notes name them): supplier and buyer power are judged from margins only.")
     gaps.extend(s.pack.research.warnings)
     gaps.extend(stale_families(s.pack))
     return gaps
@@ -226,6 +223,9 @@ class RuleBasedAnalyst:
         points = [p for f in forces for p in f.points]
         gaps = _gaps(s) + [f"{FORCE_LABELS[f.name]}: no company evidence in the sources; rated at the industry "
                            f"prior ({f.rating:.1f} of 5)." for f in forces if not groups[f.name].company]
+        if pack.financials.has_statements:
+            gaps.append("Supplier and customer concentration are not in the sources (a 10-K's risk factors and "
+                        "segment notes name them): supplier and buyer power are judged from margins only.")
         return PorterFiveForces(
             ticker=s.ticker, analyst=NAME, confidence=_framework_confidence(points, pack),
             data_gaps=gaps, forces=forces, overall_intensity=overall, summary=summary,
