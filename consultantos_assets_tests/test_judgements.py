@@ -338,3 +338,28 @@ def test_evaluation_finds_the_errors_of_the_old_reports(runs):
     assert after.ungrounded_figures == before.ungrounded_figures + 1
     assert after.prior_only == before.prior_only + 1
     assert any("$999.9B" in e for e in after.examples)
+
+
+def test_the_gemini_synthesis_may_not_rest_on_priors_or_lead_with_attention():
+    from pydantic import ValidationError
+
+    from consultantos_assets.analysis.llm_answers import SynthesisAnswer
+
+    def answer(recs):
+        return {"executive_summary": "Revenue grew.", "risks": [{"text": "r", "evidence": ["px:volatility"]}],
+                "key_findings": [{"text": "k", "evidence": ["fin:revenue:FY2025"]},
+                                 {"text": "k2", "evidence": ["px:return_1y"]}],
+                "recommendations": [{"text": t, "evidence": ids} for t, ids in recs]}
+
+    ok = answer([("Lift margin.", ["fin:gross_margin:FY2025"]), ("Convert attention.", ["trend:apple"])])
+    assert SynthesisAnswer.model_validate(ok).recommendations[1].evidence == ["trend:apple"]
+    for recs, why in (
+        ([("Create AI services.", ["prior:errc:create"]), ("Lift margin.", ["fin:gross_margin:FY2025"])],
+         "cites only industry priors"),
+        ([("Convert attention.", ["trend:apple"]), ("Lift margin.", ["fin:gross_margin:FY2025"])],
+         "not the first"),
+        ([("Lift margin.", ["fin:gross_margin:FY2025"]), ("A.", ["trend:apple"]), ("B.", ["trend:iphone_16"])],
+         "at most one"),
+    ):
+        with pytest.raises(ValidationError, match=why):
+            SynthesisAnswer.model_validate(answer(recs))

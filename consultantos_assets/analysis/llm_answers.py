@@ -137,30 +137,30 @@ class PorterAnswer(_Answer):
 class SWOTAnswer(_Answer):
     """SWOT analysis."""
 
-    strengths: list[CitedPoint] = Field(min_length=1)
-    weaknesses: list[CitedPoint] = Field(min_length=1)
-    opportunities: list[CitedPoint] = Field(min_length=1)
-    threats: list[CitedPoint] = Field(min_length=1)
+    strengths: list[CitedPoint] = Field(default_factory=list)
+    weaknesses: list[CitedPoint] = Field(default_factory=list)
+    opportunities: list[CitedPoint] = Field(default_factory=list)
+    threats: list[CitedPoint] = Field(default_factory=list)
 
 
 class PESTELAnswer(_Answer):
     """PESTEL analysis."""
 
-    political: list[CitedPoint] = Field(min_length=1)
-    economic: list[CitedPoint] = Field(min_length=1)
-    social: list[CitedPoint] = Field(min_length=1)
-    technological: list[CitedPoint] = Field(min_length=1)
-    environmental: list[CitedPoint] = Field(min_length=1)
-    legal: list[CitedPoint] = Field(min_length=1)
+    political: list[CitedPoint] = Field(default_factory=list)
+    economic: list[CitedPoint] = Field(default_factory=list)
+    social: list[CitedPoint] = Field(default_factory=list)
+    technological: list[CitedPoint] = Field(default_factory=list)
+    environmental: list[CitedPoint] = Field(default_factory=list)
+    legal: list[CitedPoint] = Field(default_factory=list)
 
 
 class BlueOceanAnswer(_Answer):
     """Blue Ocean ERRC grid."""
 
-    eliminate: list[CitedPoint] = Field(min_length=1)
-    reduce: list[CitedPoint] = Field(min_length=1)
-    raise_: list[CitedPoint] = Field(min_length=1, alias="raise")
-    create: list[CitedPoint] = Field(min_length=1)
+    eliminate: list[CitedPoint] = Field(default_factory=list)
+    reduce: list[CitedPoint] = Field(default_factory=list)
+    raise_: list[CitedPoint] = Field(default_factory=list, alias="raise")
+    create: list[CitedPoint] = Field(default_factory=list)
 
 
 class SynthesisAnswer(_Answer):
@@ -178,6 +178,24 @@ class SynthesisAnswer(_Answer):
         if not v:
             raise ValueError("the executive summary is empty")
         return _check_text(v, info)
+
+    @model_validator(mode="after")
+    def _what_a_claim_needs(self) -> SynthesisAnswer:
+        """Findings and recommendations rest on the company's evidence, not on priors alone; at most one
+        recommendation rests on search interest alone, and not the first."""
+        problems = []
+        for name, points in (("key finding", self.key_findings), ("recommendation", self.recommendations)):
+            problems += [f"the {name} {p.text[:80]!r} cites only industry priors (prior:*): base it on the "
+                         "company's own evidence or leave it out" for p in points
+                         if all(i.startswith("prior:") for i in p.evidence)]
+        attention = [i for i, p in enumerate(self.recommendations)
+                     if all(e.startswith("trend:") for e in p.evidence)]
+        if len(attention) > 1 or attention[:1] == [0]:
+            problems.append("at most one recommendation may rest on search interest (trend:*) alone, and not the "
+                            "first")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 ANSWER_MODELS: dict[str, type[BaseModel]] = {

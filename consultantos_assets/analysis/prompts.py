@@ -65,12 +65,14 @@ TASKS: dict[str, str] = {
               "5.0 (strong force, bad for the company), with one to three points per force explaining the "
               "rating. Return all five forces exactly once: " + ", ".join(FORCE_LABELS) + ". Then a two-"
               "sentence summary naming the strongest and weakest force.",
-    "swot": "Write a SWOT analysis of {name}: two to five points each for strengths, weaknesses, "
-            "opportunities and threats.",
-    "pestel": "Write a PESTEL analysis of {name}: one to three points for each of " + ", ".join(PESTEL_FACTORS)
-              + " factors, drawing on what the documents discuss as well as the figures.",
-    "blue_ocean": "Write the Blue Ocean ERRC grid for {name}: one to three points each for eliminate, reduce, "
-                  "raise and create, judged against the sector peers' medians (peer:* ids) where listed.",
+    "swot": "Write a SWOT analysis of {name}: up to five points each for strengths, weaknesses, "
+            "opportunities and threats; leave a quadrant empty rather than fill it with a prior.",
+    "pestel": "Write a PESTEL analysis of {name}: up to three points for each of " + ", ".join(PESTEL_FACTORS)
+              + " factors, drawing on what the documents discuss as well as the figures; leave a factor empty "
+              "rather than fill it with a prior.",
+    "blue_ocean": "Write the Blue Ocean ERRC grid for {name}: up to three points each for eliminate, reduce, "
+                  "raise and create, judged against the named peers' medians (peer:*:median ids) where listed; "
+                  "leave a move empty rather than fill it with a prior.",
     "synthesis": "Write the executive synthesis for {name}: an executive summary whose first sentences state the "
                  "two or three things that matter most for this company, each with its figures and their dates "
                  "(when the statements are old or missing, that comes first), followed by one to three sentences "
