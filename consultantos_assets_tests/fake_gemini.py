@@ -70,7 +70,7 @@ def _schema_keywords() -> frozenset[str]:
 SCHEMA_KEYWORDS = _schema_keywords()
 
 _PATH = re.compile(r"^/(?:v1|v1beta|v1alpha)/models/([^/:]+):(generateContent|batchEmbedContents)$")
-_EVIDENCE_LINE = re.compile(r"^\[([^\]]+)\] \((\w+)(?:; [\d-]+)?\) (.*)$", re.MULTILINE)
+_EVIDENCE_LINE = re.compile(r"^\[([^\]]+)\] \((\w+)(?:, \w+)?(?:; [\d-]+)?\) (.*)$", re.MULTILINE)  # [id] (kind, basis; date)
 _FIGURE = re.compile(r"\$\d[\d,]*(?:\.\d+)?[BMKT]?|[-+]?\d+\.\d%")
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 FORCES = ["competitive_rivalry", "supplier_power", "buyer_power", "threat_of_substitutes", "threat_of_new_entrants"]

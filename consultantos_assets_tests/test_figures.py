@@ -256,7 +256,8 @@ def test_latest_quarter_and_growth_match_sec() -> None:
         assert q.rows[0][3] == f"{growth * 100:+.1f}%"
         first = syn.executive_summary.split("\n\n")[0]
         assert "latest quarter" in first and f"{growth * 100:+.1f}%" in first
-        assert first.index("latest quarter") < first.index("Fiscal ")  # latest first, annual after
+        fy = report.financials.fiscal_years()[-1]
+        assert first.index("latest quarter") < first.index(f"fiscal {fy} revenue")  # latest first, annual after
     assert 0.84 < 81.615e9 / 44.062e9 - 1 < 0.86
 
 

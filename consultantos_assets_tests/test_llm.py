@@ -164,7 +164,7 @@ def test_unknown_ids_are_reasked_then_fall_back(fake, tmp_path):
     fell = b.pestel(pack)
     assert fake.count() == 5  # the first call and two re-asks
     assert b.records[0].outcome == "fallback" and b.records[0].invalid_answers == 3
-    assert fell.analyst == "rule-based v1 (fallback from gemini-3.8-flash)"
+    assert fell.analyst == "rule-based v2 (fallback from gemini-3.8-flash)"
     assert [len(r.roles) for r in fake.requests[2:]] == [1, 3, 5]  # each re-ask adds (model, user)
     assert fell.confidence == round(rules.confidence * 0.8, 2) < rules.confidence
     assert any("LLM analyst unavailable for the PESTEL analysis" in g and "failed validation" in g
@@ -185,7 +185,7 @@ def test_invented_figures_are_reasked_then_fall_back(fake, tmp_path):
     b = analyst(tmp_path / "b")
     fell = b.porter(pack)
     assert fake.count() == 5 and b.records[0].outcome == "fallback"
-    assert fell.analyst.startswith("rule-based v1 (fallback")
+    assert fell.analyst.startswith("rule-based v2 (fallback")
     assert check_result(fell, pack.evidence) == []
 
 

@@ -122,7 +122,7 @@ def test_an_invented_figure_then_a_clean_answer_is_a_model_framework_in_two_call
     pack = pack_for()
     result = a.swot(pack)
     assert fake.count() == 2
-    assert result.analyst == "llm gemini-3.8-flash (llm-v1)"
+    assert result.analyst == "llm gemini-3.8-flash (llm-v2)"
     reask = fake.requests[1].body["contents"]
     assert [c["role"] for c in reask] == ["user", "model", "user"]
     assert "$999.9B" in reask[1]["parts"][0]["text"]  # the rejected answer, as the model wrote it
@@ -183,7 +183,7 @@ def test_stopped_or_blocked_answers_fall_back_at_once_with_the_reason(fake, tmp_
     assert fake.count() == 1, "a re-ask cannot fix a stop the service chose"
     rec = a.records[0]
     assert (rec.outcome, rec.reason, rec.finish_reason) == ("fallback", reason, finish)
-    assert fell.analyst == "rule-based v1 (fallback from gemini-3.8-flash)"
+    assert fell.analyst == "rule-based v2 (fallback from gemini-3.8-flash)"
     assert any(gap in g for g in fell.data_gaps)
     rules = RuleBasedAnalyst()
     fw = Frameworks(porter=fell, swot=rules.swot(pack), pestel=rules.pestel(pack), blue_ocean=rules.blue_ocean(pack))

@@ -368,5 +368,5 @@ def test_nvidia_is_compared_with_its_named_semiconductor_peers(tmp_path):
     row = next(c for c in bo.canvas if c.factor == "Gross margin")
     assert "peer:gross_margin:median" in row.evidence
     moves = [p for p in bo.raise_ + bo.reduce + bo.create if any(i.startswith("peer:") for i in p.evidence)]
-    assert moves and all(f"{len(with_facts)} named peers ({', '.join(with_facts)})" in p.text for p in moves)
+    assert moves and all(f"the median of {len(with_facts)} peers ({', '.join(with_facts)})" in p.text for p in moves)
     assert check_points(bo.eliminate + bo.reduce + bo.raise_ + bo.create, pack.evidence) == []

@@ -58,9 +58,9 @@ def test_definitions_load():
 
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {*ASSETS, "portfolio"}
+    assert keys == {*ASSETS, "portfolio", "evaluation"}
     for k in graph.get_all_asset_keys():
-        if k.to_user_string() == "portfolio":        # one view across companies
+        if k.to_user_string() in ("portfolio", "evaluation"):        # one view across companies
             assert graph.get(k).partitions_def is None
             continue
         assert graph.get(k).partitions_def.name == "companies"

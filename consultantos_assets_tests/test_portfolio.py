@@ -143,7 +143,8 @@ def test_material_change_alerted_once_and_not_for_an_unchanged_rerender(ops):
 
 def test_portfolio_for_three_companies(ops):
     assert ops.portfolio.success
-    [mat] = [e.event_specific_data.materialization for e in ops.portfolio.get_asset_materialization_events()]
+    [mat] = [e.event_specific_data.materialization for e in ops.portfolio.get_asset_materialization_events()
+             if e.asset_key == dg.AssetKey("portfolio")]
     meta = mat.metadata
     assert meta["dagster/row_count"].value == 3
     table = meta["companies"].value
@@ -158,7 +159,7 @@ def test_portfolio_for_three_companies(ops):
     aapl = rows["AAPL"]
     assert any(c.startswith("Revenue FY") and "+12.0%" in c for c in aapl.changes)
     assert by_ticker["AAPL"]["what_changed"] == f"{len(aapl.changes)}: {aapl.changes[0]}"
-    assert aapl.company == "Apple Inc." and aapl.analyst == "rule-based v1" and aapl.fallbacks == []
+    assert aapl.company == "Apple Inc." and aapl.analyst == "rule-based v2" and aapl.fallbacks == []
     report_mat = ops.instance.fetch_materializations(
         dg.AssetRecordsFilter(dg.AssetKey("report_pdf"), asset_partitions=["AAPL"]), limit=1).records[0]
     assert aapl.confidence == report_mat.asset_materialization.metadata["confidence"].value
@@ -187,6 +188,33 @@ def test_portfolio_for_three_companies(ops):
                        check=True)
 
 
+def test_evaluation_scores_every_latest_report(ops):
+    """The evaluation asset (materialized with the portfolio) scores AAPL's and MSFT's latest reports, read
+    back from the report store, and says TSLA has none; its figures are numbers the UI can plot."""
+    from consultantos_assets.analysis.evaluation import score_report
+    from consultantos_assets.defs.evaluation import MEASURES
+    from consultantos_assets.models import ReportInput
+
+    [mat] = [e.event_specific_data.materialization for e in ops.portfolio.get_asset_materialization_events()
+             if e.asset_key == dg.AssetKey("evaluation")]
+    meta = {k: v.value for k, v in mat.metadata.items()}
+    assert meta["dagster/row_count"] == 2 and meta["companies_without_report"] == 1
+    for key in ("points", *MEASURES, *(f"{t}/{m}" for t in ("AAPL", "MSFT") for m in MEASURES)):
+        assert isinstance(meta[key], int | float), key
+    # each figure is the score of the report the latest report_pdf materialization names
+    for ticker in ("AAPL", "MSFT"):
+        record = ops.instance.fetch_materializations(
+            dg.AssetRecordsFilter(dg.AssetKey("report_pdf"), asset_partitions=[ticker]), limit=1).records[0]
+        inputs_hash = record.asset_materialization.metadata["inputs_hash"].value
+        archived = ops.home / "reports" / ticker / "history" / f"{inputs_hash}.json"
+        score = score_report(ReportInput.model_validate_json(archived.read_text()), inputs_hash)
+        for m in MEASURES:
+            assert meta[f"{ticker}/{m}"] == getattr(score, m), (ticker, m)
+        assert meta[f"{ticker}/prior_only_share"] <= 0.2
+        assert meta[f"{ticker}/ungrounded_figures"] == 0 and meta[f"{ticker}/comparisons_without_basis"] == 0
+    assert {r.data["ticker"] for r in meta["reports"].records} == {"AAPL", "MSFT"}
+
+
 def test_cli_prints_the_portfolio(ops):
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env.update(CONSULTANTOS_HOME=str(ops.home), CONSULTANTOS_MODE="offline")
@@ -203,7 +231,7 @@ def test_cli_prints_the_portfolio(ops):
 
 def test_metadata_types_stable_across_materializations(ops):
     for key in ops.defs.resolve_asset_graph().get_all_asset_keys():
-        if key == dg.AssetKey("portfolio"):
+        if key in (dg.AssetKey("portfolio"), dg.AssetKey("evaluation")):  # unpartitioned, materialized once here
             continue
         records = ops.instance.fetch_materializations(
             dg.AssetRecordsFilter(key, asset_partitions=["AAPL"]), limit=2).records
@@ -239,9 +267,9 @@ def test_code_versions_follow_what_makes_each_asset():
     graph = build_definitions().resolve_asset_graph()
     assert {k.to_user_string(): graph.get(k).code_version for k in graph.get_all_asset_keys()} == CODE_VERSIONS
     changed = lambda **kw: {a for a, v in code_versions(**kw).items() if v != base[a]}  # noqa: E731
-    assert changed(prompt="llm-v2") == set(ANALYSIS_ASSETS)
-    assert changed(rules="rule-based v2") == set(ANALYSIS_ASSETS)
-    assert changed(renderer="report-v2") == {"report_pdf"}
+    assert changed(prompt="llm-v3") == set(ANALYSIS_ASSETS)
+    assert changed(rules="rule-based v3") == set(ANALYSIS_ASSETS)
+    assert changed(renderer="report-v3") == {"report_pdf"}
     assert changed(portfolio_renderer="portfolio-v2") == {"portfolio"}
     for name in ANALYSIS_ASSETS:
         assert "gemini" in graph.get(dg.AssetKey(name)).kinds

@@ -2,21 +2,22 @@
 
 The confidence formula (shared by the rule-based and the LLM analyst; never taken from a model):
 
-    families f      statements (SEC facts), prices, trends (search interest), documents
-    coverage_f      0-1, how complete the family is (see `coverage`)
-    age_f           days between the family's newest data point and the pack's as-of date, the newest
-                    data point of any family (relative, so identical inputs give identical confidence)
-    recency_f       1                                       if age_f <= FRESH_f
-                    max(RECENCY_FLOOR, 1 - (age_f - FRESH_f) / SPAN_f)   otherwise
-    score           sum_f WEIGHT_f * coverage_f * recency_f              (weights sum to 1)
-    overall         0.15 + 0.75 * score                   in [0.15, 0.9]: no analysis is certain, none worthless
-    point           mean over cited evidence of KIND_CONFIDENCE[kind] * recency(kind, age)
-                    + 0.03 per extra independent item (at most +0.1), capped at 0.95   (signals.confidence_for)
-    framework       mean(point confidence) * (0.6 + 0.4 * overall)
-    fallback        framework * FALLBACK_PENALTY when the LLM analyst fell back to the rules for it
+    point        each cited item counts by its basis (signals.BASIS_STRENGTH): a reported SEC fact 0.9, market
+                 data 0.85, a figure derived from reported facts 0.75, a filing count 0.7, a document 0.6, a
+                 search-interest series 0.5, an industry prior 0.25; times its recency (below). The point is
+                 the mean over its items, + 0.05 for each further independent non-prior item that agrees (at
+                 most + 0.1), within [0.05, 0.95]; a point citing nothing scores 0.2   (signals.confidence_for)
+    recency_f    1 while the family's data is at most FRESH_f days older than the report's date (the newest
+                 data point of any family), then falling linearly over SPAN_f days to RECENCY_FLOOR
+    data score   sum_f WEIGHT_f * coverage_f * recency_f over statements, prices, trends, documents: 0-1
+    framework    mean(point confidence) * (0.5 + 0.5 * data score): never above its points' mean
+    overall      the frameworks' confidences averaged by their number of points: the mean over every framework
+                 point times (0.5 + 0.5 * data score), never above the highest framework; a
+                 framework without points counts as one point at EMPTY_CONFIDENCE
+    fallback     framework * FALLBACK_PENALTY when the LLM analyst fell back to the rules for it
 
-So Tesla's statements ending in fiscal 2021 against prices of 2025 weigh less than Apple's current ones,
-and a company without statements or trends scores low whatever its analyst writes.
+So a point resting on Tesla's fiscal 2021 statements against prices of 2026 scores well below the same point
+on Apple's current ones, and a framework of priors cannot score like one of reported facts.
 """
 
 from __future__ import annotations
@@ -24,18 +25,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from ..models import CompanyResearch, Financials, FrameworkPoint, MarketTrends
-from .analyst import EvidencePack
+from ..models import PESTEL_FACTORS, CompanyResearch, Financials, FrameworkPoint, MarketTrends
+from .analyst import EvidencePack, Frameworks
 
 WEIGHTS = {"statements": 0.4, "prices": 0.2, "trends": 0.15, "documents": 0.25}
 # days a family stays fully fresh, and the days over which it then decays to the floor
 FRESH = {"statements": 456, "prices": 10, "trends": 21, "documents": 365}
 SPAN = {"statements": 730, "prices": 365, "trends": 365, "documents": 730}
 RECENCY_FLOOR = 0.4
+DATA_FLOOR = 0.5  # the data factor of a pack with no coverage at all (1.0 with every family complete and current)
+EMPTY_CONFIDENCE = 0.1  # a framework without points; it counts as one such point in the overall
 FALLBACK_PENALTY = 0.8
 # evidence kind -> recency family
 KIND_FAMILY = {"financial": "statements", "price": "prices", "trend": "trends", "filing": "documents",
-               "document": "documents", "profile": "documents"}
+               "document": "documents", "profile": "documents", "prior": "documents"}
 
 
 def coverage(pack: EvidencePack) -> dict[str, float]:
@@ -125,20 +128,45 @@ def stale_families(pack: EvidencePack) -> list[str]:
     return out
 
 
-def overall_confidence(cov: dict[str, float], rec: dict[str, float] | None = None) -> float:
-    """Weighted coverage x recency mapped into [0.15, 0.9]."""
+def data_score(cov: dict[str, float], rec: dict[str, float] | None = None) -> float:
+    """Weighted coverage x recency of the evidence families, 0-1."""
     rec = rec or {}
-    score = sum(WEIGHTS[k] * cov.get(k, 0.0) * rec.get(k, 1.0) for k in WEIGHTS)
-    return round(0.15 + 0.75 * score, 2)
+    return round(sum(WEIGHTS[k] * cov.get(k, 0.0) * rec.get(k, 1.0) for k in WEIGHTS), 4)
 
 
-def pack_confidence(pack: EvidencePack) -> float:
-    return overall_confidence(coverage(pack), recency(pack))
+def pack_score(pack: EvidencePack) -> float:
+    return data_score(coverage(pack), recency(pack))
+
+
+def _data_factor(pack: EvidencePack) -> float:
+    return DATA_FLOOR + (1 - DATA_FLOOR) * pack_score(pack)
 
 
 def framework_confidence(points: Iterable[FrameworkPoint], pack: EvidencePack) -> float:
     pts = list(points)
     if not pts:
-        return 0.2
+        return EMPTY_CONFIDENCE
     mean = sum(p.confidence for p in pts) / len(pts)
-    return round(mean * (0.6 + 0.4 * pack_confidence(pack)), 2)
+    return round(mean * _data_factor(pack), 2)
+
+
+def framework_points(fw: Frameworks) -> list[FrameworkPoint]:
+    """Every point of the four frameworks."""
+    return ([p for f in fw.porter.forces for p in f.points]
+            + fw.swot.strengths + fw.swot.weaknesses + fw.swot.opportunities + fw.swot.threats
+            + [p for factor in PESTEL_FACTORS for p in getattr(fw.pestel, factor)]
+            + fw.blue_ocean.eliminate + fw.blue_ocean.reduce + fw.blue_ocean.raise_ + fw.blue_ocean.create)
+
+
+def overall_confidence(fw: Frameworks, pack: EvidencePack) -> float:
+    """The synthesis's confidence: the mean over every framework point, lowered by missing or dated families.
+    It is the frameworks' confidences averaged by their number of points, so never above the highest of them
+    (a framework the rules fell back to counts at its lowered confidence)."""
+    weighted = [(f.confidence, n) for f, n in (
+        (fw.porter, sum(len(x.points) for x in fw.porter.forces)),
+        (fw.swot, len(fw.swot.strengths + fw.swot.weaknesses + fw.swot.opportunities + fw.swot.threats)),
+        (fw.pestel, sum(len(getattr(fw.pestel, factor)) for factor in PESTEL_FACTORS)),
+        (fw.blue_ocean, len(fw.blue_ocean.eliminate + fw.blue_ocean.reduce + fw.blue_ocean.raise_
+                            + fw.blue_ocean.create)))]
+    weighted = [(c, n) if n else (min(c, EMPTY_CONFIDENCE), 1) for c, n in weighted]
+    return round(sum(c * n for c, n in weighted) / sum(n for _, n in weighted), 2)

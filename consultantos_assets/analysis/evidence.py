@@ -17,7 +17,9 @@ from ..models import (
 )
 from .coverage import report_as_of
 from .formatting import figure, money, pct
-from .peers import comparison_gaps, peer_evidence
+from .industry import prior_evidence
+from .peers import MIN_PEERS, comparison_gaps, peer_evidence
+from .trends import read_series
 from .valuation import is_financial_company, latest_quarter, multiples, statements_age
 
 
@@ -243,6 +245,12 @@ def valuation_evidence(fin: Financials, financial_company: bool = False) -> list
 
 def age_evidence(fin: Financials, as_of: date | None) -> list[Evidence]:
     """How many months the latest annual statements predate the report's as-of date, when stale."""
+    if not fin.has_statements:
+        return [Evidence(
+            id="fin:statements_missing", kind="filing", label="SEC statements not found",
+            text=f"No annual statements were found in the SEC company facts for {fin.ticker}"
+            + (f" (CIK {fin.cik})" if fin.cik else "") + ": no revenue, margin or balance-sheet figure is available.",
+            source="SEC EDGAR company facts")]
     aged = statements_age(fin, as_of) if as_of else None
     if aged is None or as_of is None:
         return []
@@ -260,16 +268,21 @@ def trend_evidence(trends: MarketTrends) -> list[Evidence]:
     for s in trends.series:
         if s.momentum is None and s.latest is None:
             continue
+        reading = read_series(s, None)
         parts = [f"Search interest in '{s.keyword}'"]
         if s.momentum is not None:
-            parts.append(f"over the last 12 weeks was {pct(s.momentum, signed=True)} against its 52-week average")
+            parts.append(f"over the last 12 weeks was {pct(s.momentum, signed=True)} against its 52-week average"
+                         + (f" of {reading.base_momentum:,.0f} of 100" if reading.base_momentum is not None else ""))
         if s.change_yoy is not None:
-            parts.append(f"and {pct(s.change_yoy, signed=True)} against the same weeks a year earlier")
+            parts.append(f"and {pct(s.change_yoy, signed=True)} against the same weeks a year earlier"
+                         + (f" (which averaged {reading.base_yoy:,.0f} of 100)" if reading.base_yoy is not None else ""))
         text = " ".join(parts)
         if s.latest is not None:
             text += f"; the latest week reads {s.latest:,.0f} of 100"
         if s.peak_date:
             text += f"; it peaked at {s.peak_value:,.0f} of 100 in the week of {s.peak_date.isoformat()}"
+        if reading.last_date:
+            text += f"; the series ends in the week of {reading.last_date.isoformat()}"
         out.append(
             Evidence(
                 id=s.evidence_id,
@@ -279,7 +292,7 @@ def trend_evidence(trends: MarketTrends) -> list[Evidence]:
                 value=s.momentum,
                 unit="ratio",
                 source=f"Google Trends ({trends.provenance.provider})",
-                date=s.points[-1].date if s.points else None,
+                date=reading.last_date,
             )
         )
     return out
@@ -336,6 +349,8 @@ def build_evidence(research: CompanyResearch, trends: MarketTrends, fin: Financi
         + document_evidence(research)
         + peer_evidence(peers)
     )
+    items = drop_priors_measured_by_peers(items + prior_evidence(research.profile.sector, research.profile.sic),
+                                          peers.figures if peers else [])
     seen: dict[str, Evidence] = {}
     for e in items:
         seen.setdefault(e.id, e)
@@ -348,3 +363,16 @@ def evidence_set(research: CompanyResearch, trends: MarketTrends, fin: Financial
     return EvidenceSet(ticker=research.ticker, as_of=report_as_of(research, trends, fin),
                        items=build_evidence(research, trends, fin, peers), peers=peers,
                        gaps=comparison_gaps(peers))
+
+
+def drop_priors_measured_by_peers(evidence: list[Evidence], peers: list) -> list[Evidence]:
+    """The evidence less the typical figure of any metric a usable peer median measures: prior:typical:<m> goes
+    when peer:<m>:median exists and at least MIN_PEERS of `peers` have the figure (a measured comparison
+    replaces the rule of thumb)."""
+    ids = {e.id for e in evidence}
+
+    def measured(metric: str) -> bool:
+        return (f"peer:{metric}:median" in ids
+                and sum(getattr(p, metric, None) is not None for p in peers) >= MIN_PEERS)
+
+    return [e for e in evidence if not (e.id.startswith("prior:typical:") and measured(e.id.rsplit(":", 1)[1]))]

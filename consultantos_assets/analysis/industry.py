@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..models import Evidence
+from .formatting import pct
+
 
 @dataclass(frozen=True)
 class SectorPrior:
@@ -273,3 +276,40 @@ def prior_for(sector: str | None) -> SectorPrior:
 
 def has_specific_prior(sector: str | None) -> bool:
     return (sector or "") in SECTOR_PRIORS
+
+
+# ---------------------------------------------------------------------------------- priors as evidence
+PRIOR_SOURCE = "ConsultantOS industry priors (sector rules of thumb, not company data)"
+_TYPICAL_LABELS = {"gross_margin": "gross margin", "operating_margin": "operating margin",
+                   "net_margin": "net margin", "growth": "revenue growth"}
+TYPICAL_METRIC = {"growth": "revenue_growth"}  # typical key -> the metric name peers use
+
+
+def prior_id(*parts: str) -> str:
+    return "prior:" + ":".join(parts)
+
+
+def prior_evidence(sector: str | None, sic: int | None = None) -> list[Evidence]:
+    """The sector's structure priors as citable items, each saying plainly that it is a prior.
+
+    Ids: prior:force:<force>, prior:pestel:<factor>, prior:errc:<move>, prior:typical:<metric>.
+    """
+    name = sector_for(sector, sic)
+    p = prior_for(name)
+    where = f"the {name} sector" if has_specific_prior(name) else "listed companies in general (a generic prior)"
+    head = f"Industry prior for {where}, not a measured fact about the company"
+    out = [Evidence(id=prior_id("force", force), kind="prior", label=f"Industry prior: {force.replace('_', ' ')}",
+                    text=f"{head}: {reason} (prior rating {rating:.1f} of 5).", value=None,
+                    source=PRIOR_SOURCE) for force, (rating, reason) in p.forces.items()]
+    out += [Evidence(id=prior_id("pestel", factor), kind="prior", label=f"Industry prior: {factor}",
+                     text=f"{head}: {text}.", source=PRIOR_SOURCE) for factor, text in p.pestel.items()]
+    out += [Evidence(id=prior_id("errc", move), kind="prior", label=f"Industry prior: {move}",
+                     text=f"{head}: a common '{move}' move in the sector is {text}.", source=PRIOR_SOURCE)
+            for move, text in p.errc.items()]
+    for key, value in p.typical.items():
+        label = _TYPICAL_LABELS.get(key, key.replace("_", " "))
+        out.append(Evidence(
+            id=prior_id("typical", TYPICAL_METRIC.get(key, key)), kind="prior", label=f"Industry prior: {label}",
+            text=f"Typical {label} for {where}: about {pct(value)} (a prior, not a measured peer figure).",
+            value=value, unit="ratio", source=PRIOR_SOURCE))
+    return out

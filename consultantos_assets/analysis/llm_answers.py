@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..models.frameworks import ForceName
 from .analyst import EvidencePack, Frameworks
-from .coverage import as_of, coverage, framework_confidence, pack_confidence
+from .coverage import as_of, coverage, framework_confidence, overall_confidence
 from .grounding import allowed_figures, covered_years, ungrounded
 from .signals import confidence_for
 
@@ -137,30 +137,30 @@ class PorterAnswer(_Answer):
 class SWOTAnswer(_Answer):
     """SWOT analysis."""
 
-    strengths: list[CitedPoint] = Field(min_length=1)
-    weaknesses: list[CitedPoint] = Field(min_length=1)
-    opportunities: list[CitedPoint] = Field(min_length=1)
-    threats: list[CitedPoint] = Field(min_length=1)
+    strengths: list[CitedPoint] = Field(default_factory=list)
+    weaknesses: list[CitedPoint] = Field(default_factory=list)
+    opportunities: list[CitedPoint] = Field(default_factory=list)
+    threats: list[CitedPoint] = Field(default_factory=list)
 
 
 class PESTELAnswer(_Answer):
     """PESTEL analysis."""
 
-    political: list[CitedPoint] = Field(min_length=1)
-    economic: list[CitedPoint] = Field(min_length=1)
-    social: list[CitedPoint] = Field(min_length=1)
-    technological: list[CitedPoint] = Field(min_length=1)
-    environmental: list[CitedPoint] = Field(min_length=1)
-    legal: list[CitedPoint] = Field(min_length=1)
+    political: list[CitedPoint] = Field(default_factory=list)
+    economic: list[CitedPoint] = Field(default_factory=list)
+    social: list[CitedPoint] = Field(default_factory=list)
+    technological: list[CitedPoint] = Field(default_factory=list)
+    environmental: list[CitedPoint] = Field(default_factory=list)
+    legal: list[CitedPoint] = Field(default_factory=list)
 
 
 class BlueOceanAnswer(_Answer):
     """Blue Ocean ERRC grid."""
 
-    eliminate: list[CitedPoint] = Field(min_length=1)
-    reduce: list[CitedPoint] = Field(min_length=1)
-    raise_: list[CitedPoint] = Field(min_length=1, alias="raise")
-    create: list[CitedPoint] = Field(min_length=1)
+    eliminate: list[CitedPoint] = Field(default_factory=list)
+    reduce: list[CitedPoint] = Field(default_factory=list)
+    raise_: list[CitedPoint] = Field(default_factory=list, alias="raise")
+    create: list[CitedPoint] = Field(default_factory=list)
 
 
 class SynthesisAnswer(_Answer):
@@ -178,6 +178,24 @@ class SynthesisAnswer(_Answer):
         if not v:
             raise ValueError("the executive summary is empty")
         return _check_text(v, info)
+
+    @model_validator(mode="after")
+    def _what_a_claim_needs(self) -> SynthesisAnswer:
+        """Findings and recommendations rest on the company's evidence, not on priors alone; at most one
+        recommendation rests on search interest alone, and not the first."""
+        problems = []
+        for name, points in (("key finding", self.key_findings), ("recommendation", self.recommendations)):
+            problems += [f"the {name} {p.text[:80]!r} cites only industry priors (prior:*): base it on the "
+                         "company's own evidence or leave it out" for p in points
+                         if all(i.startswith("prior:") for i in p.evidence)]
+        attention = [i for i, p in enumerate(self.recommendations)
+                     if all(e.startswith("trend:") for e in p.evidence)]
+        if len(attention) > 1 or attention[:1] == [0]:
+            problems.append("at most one recommendation may rest on search interest (trend:*) alone, and not the "
+                            "first")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 ANSWER_MODELS: dict[str, type[BaseModel]] = {
@@ -232,7 +250,8 @@ def to_blue_ocean(a: BlueOceanAnswer, pack: EvidencePack, analyst: str, gaps: li
 def to_synthesis(a: SynthesisAnswer, pack: EvidencePack, fw: Frameworks, analyst: str) -> Synthesis:
     gaps = list(dict.fromkeys(g for f in (fw.porter, fw.swot, fw.pestel, fw.blue_ocean) for g in f.data_gaps))
     return Synthesis(
-        ticker=pack.ticker, analyst=analyst, confidence=pack_confidence(pack), data_gaps=gaps,
+        ticker=pack.ticker, analyst=analyst, data_gaps=gaps,
+        confidence=overall_confidence(fw, pack),
         executive_summary=a.executive_summary, key_findings=_points(a.key_findings, pack),
         recommendations=_points(a.recommendations, pack), risks=_points(a.risks, pack),
         confidence_breakdown=coverage(pack),

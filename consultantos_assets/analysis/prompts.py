@@ -10,8 +10,10 @@ import re
 
 from ..models import FORCE_LABELS, PESTEL_FACTORS, Chunk, Evidence
 from .analyst import EvidencePack, Frameworks
+from .coverage import as_of
+from .signals import basis_of
 
-PROMPT_VERSION = "llm-v1"
+PROMPT_VERSION = "llm-v2"
 
 FRAMEWORKS = ("porter", "swot", "pestel", "blue_ocean", "synthesis")
 ASSET_OF = {"porter": "porter_five_forces", "swot": "swot", "pestel": "pestel", "blue_ocean": "blue_ocean",
@@ -32,22 +34,51 @@ write ordinals or counts that the evidence does not print. Years of the covered 
 used. Ratings are written as 'N.N of 5'.
 3. Points are one or two plain sentences, specific to this company, each a judgement followed by the fact \
 that supports it. No markdown, no bullet characters, no square brackets in the text.
-4. If the evidence is thin, say what is missing instead of guessing."""
+4. If the evidence is thin, say what is missing instead of guessing.
+
+What a claim needs (a point that breaks one of these is wrong even when its figures are right):
+5. A figure is not enough: the claim must be true for this company. Revenue size says nothing about \
+supplier concentration and a high margin says nothing about how concentrated the customers are; where the \
+evidence does not name suppliers or customers, say that it does not.
+6. A comparison names its basis. Compare with peers only through a peer:<metric>:median item, naming the \
+peers its text lists; without one, never write "above/below peers" or "above/below the sector". A \
+prior:typical:* item may be cited only as what it is: "typical for the industry, a prior, not a measured peer \
+figure". Never state a prior about a metric that has a peer median.
+7. Items of kind prior (ids prior:*) are industry rules of thumb, not facts about the company. Label any \
+point resting on them as a prior, keep them to at most one point in five, and never rank them above the \
+company's own evidence; never present them as findings or recommendations.
+8. Leverage is judged only from net debt to EBITDA and interest coverage (val:net_debt_ebitda, \
+val:interest_coverage, fin:net_cash:*), never from liabilities to assets; for banks and insurers judge capital \
+(equity to assets), not leverage.
+9. A search-interest change is a signal only from a base of at least 10 of 100 (the trend item prints its \
+base) and when no single week carries it; a series that ends well before the report's data date is stated \
+with its end date. A share-price drawdown is stated with its dates and what followed, never as a story about \
+the market's doubts.
+10. A dated figure says its date or fiscal period where it is used; when the latest statements are old \
+(fin:statements_age) say how old before drawing conclusions from them.
+11. Recommendations name the metric they would move and, where the evidence gives one, the size of the gap \
+(for example from a margin to the peer median); at most one recommendation may rest on search interest, \
+and never the first."""
 
 TASKS: dict[str, str] = {
     "porter": "Rate each of Porter's five forces for {name} from 1.0 (weak force, good for the company) to "
               "5.0 (strong force, bad for the company), with one to three points per force explaining the "
               "rating. Return all five forces exactly once: " + ", ".join(FORCE_LABELS) + ". Then a two-"
               "sentence summary naming the strongest and weakest force.",
-    "swot": "Write a SWOT analysis of {name}: two to five points each for strengths, weaknesses, "
-            "opportunities and threats.",
-    "pestel": "Write a PESTEL analysis of {name}: one to three points for each of " + ", ".join(PESTEL_FACTORS)
-              + " factors, drawing on what the documents discuss as well as the figures.",
-    "blue_ocean": "Write the Blue Ocean ERRC grid for {name}: one to three points each for eliminate, reduce, "
-                  "raise and create, judged against the sector peers' medians (peer:* ids) where listed.",
-    "synthesis": "Write the executive synthesis for {name}: an executive summary of three to five sentences, "
-                 "three to five key findings, three to five recommendations and two to five risks. Build on "
-                 "the framework conclusions below; cite the evidence ids they cite.",
+    "swot": "Write a SWOT analysis of {name}: up to five points each for strengths, weaknesses, "
+            "opportunities and threats; leave a quadrant empty rather than fill it with a prior.",
+    "pestel": "Write a PESTEL analysis of {name}: up to three points for each of " + ", ".join(PESTEL_FACTORS)
+              + " factors, drawing on what the documents discuss as well as the figures; leave a factor empty "
+              "rather than fill it with a prior.",
+    "blue_ocean": "Write the Blue Ocean ERRC grid for {name}: up to three points each for eliminate, reduce, "
+                  "raise and create, judged against the named peers' medians (peer:*:median ids) where listed; "
+                  "leave a move empty rather than fill it with a prior.",
+    "synthesis": "Write the executive synthesis for {name}: an executive summary whose first sentences state the "
+                 "two or three things that matter most for this company, each with its figures and their dates "
+                 "(when the statements are old or missing, that comes first), followed by one to three sentences "
+                 "of context; three to five key findings from the company's own evidence (no priors), three to "
+                 "five recommendations and two to five risks. Build on the framework conclusions below; cite the "
+                 "evidence ids they cite.",
 }
 
 _SPACE = re.compile(r"\s+")
@@ -63,7 +94,7 @@ def render_evidence(evidence: list[Evidence], doc_chars: int = 400) -> str:
     for e in evidence:
         when = f"; {e.date.isoformat()}" if e.date else ""
         body = _clean(e.text, doc_chars if e.kind in ("document", "profile", "filing") else 600)
-        lines.append(f"[{e.id}] ({e.kind}{when}) {body}")
+        lines.append(f"[{e.id}] ({e.kind}, {basis_of(e)}{when}) {body}")
     return "\n".join(lines)
 
 
@@ -120,7 +151,10 @@ def messages_for(framework: str, pack: EvidencePack, fw: Frameworks | None = Non
         f"{p.industry or p.sic_description or 'unknown'}.",
         f"TASK: {TASKS[framework].format(name=p.name)}",
         "",
-        "EVIDENCE (cite these ids):",
+        f"REPORT DATA DATE: {d.isoformat() if (d := as_of(pack)) else 'unknown'} (the newest data point used).",
+        "",
+        "EVIDENCE (cite these ids; each says its kind and basis: reported, market, derived, filing, document, "
+        "trend or prior):",
         render_evidence(pack.evidence),
         "",
         "RETRIEVED PASSAGES from the research index (cite the id in brackets):",

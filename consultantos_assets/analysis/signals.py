@@ -11,15 +11,20 @@ from .coverage import KIND_FAMILY, as_of, recency_factor
 from .industry import prior_for, sector_for
 from .valuation import is_financial_company
 
-KIND_CONFIDENCE = {
-    "financial": 0.85,
-    "price": 0.75,
-    "trend": 0.6,
-    "filing": 0.7,
-    "document": 0.55,
-    "profile": 0.5,
+# How strongly one evidence item supports a point, by its basis: a reported fact above a figure derived from
+# reported facts above a prior. Market data (prices) is measured; search interest is a sampled 0-100 index.
+BASIS_STRENGTH = {
+    "reported": 0.9,   # an SEC fact as filed
+    "market": 0.85,    # daily closes and statistics computed from them
+    "derived": 0.75,   # ratios, growth and multiples computed from reported facts; peer medians
+    "filing": 0.7,     # counts of filings
+    "document": 0.6,   # research documents, the company profile (headquarters, SIC)
+    "trend": 0.5,      # search interest: noisy, relative, sampled
+    "prior": 0.25,     # an industry rule of thumb, not a fact about the company
 }
-PRIOR_CONFIDENCE = 0.4
+MIN_PEERS = 3  # a comparison with peers needs at least three with the figure
+UNSUPPORTED_CONFIDENCE = 0.2  # a point citing nothing the evidence holds
+AGREEMENT_BONUS, AGREEMENT_MAX = 0.05, 0.1  # per further independent (non-prior) item, and at most
 
 
 @dataclass(frozen=True)
@@ -204,8 +209,10 @@ class Signals:
 
     # --- sector peers ---------------------------------------------------
     def peer(self, metric: str) -> Signal | None:
-        """Median of the sector peers' latest figure (evidence id peer:<metric>:median)."""
-        return self.get(f"peer:{metric}:median")
+        """The peers' median of `metric` (evidence id peer:<metric>:median), only when at least MIN_PEERS named
+        peers have the figure: a comparison needs three."""
+        named = [p for p in self.pack.peers if getattr(p, metric, None) is not None]
+        return self.get(f"peer:{metric}:median") if len(named) >= MIN_PEERS else None
 
 
 def _is_market_keyword(keyword: str) -> bool:
@@ -213,19 +220,32 @@ def _is_market_keyword(keyword: str) -> bool:
     return "stock" in k or "earnings" in k
 
 
+def basis_of(e: Evidence) -> str:
+    """reported | market | derived | filing | document | trend | prior (see BASIS_STRENGTH)."""
+    if e.kind == "financial":
+        return "reported" if e.source.startswith("SEC EDGAR") else "derived"
+    return {"price": "market", "profile": "document"}.get(e.kind, e.kind)
+
+
 def confidence_for(ids: list[str], ev: dict[str, Evidence], ref: dt.date | None = None) -> float:
-    """Point confidence from the kinds of evidence it cites, discounted for age (see coverage.py)."""
-    vals = []
+    """Point confidence: the mean strength of the cited evidence (by basis, discounted for age; coverage.py),
+    plus a little for each further independent non-prior item that agrees, in [0.05, 0.95]."""
+    vals, independent = [], 0
     for i in ids:
         e = ev.get(i)
         if e is None:
             continue
-        base = KIND_CONFIDENCE.get(e.kind, 0.5)
+        base = BASIS_STRENGTH.get(basis_of(e), 0.5)
         if ref is not None and e.date is not None:
             base *= recency_factor(KIND_FAMILY.get(e.kind, "documents"), (ref - e.date).days)
         vals.append(base)
+        independent += e.kind != "prior"
     if not vals:
-        return PRIOR_CONFIDENCE
-    # more independent evidence raises confidence a little, capped
-    bonus = min(0.1, 0.03 * (len(vals) - 1))
-    return round(min(0.95, sum(vals) / len(vals) + bonus), 2)
+        return UNSUPPORTED_CONFIDENCE
+    bonus = min(AGREEMENT_MAX, AGREEMENT_BONUS * max(0, independent - 1))
+    return round(max(0.05, min(0.95, sum(vals) / len(vals) + bonus)), 2)
+
+
+def prior_only(ids: list[str], ev: dict[str, Evidence]) -> bool:
+    """True when every cited item is an industry prior (or nothing is cited)."""
+    return all(ev[i].kind == "prior" for i in ids if i in ev)

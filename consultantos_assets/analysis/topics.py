@@ -105,11 +105,15 @@ _COMPILED = {t.name: _compiled(t) for t in TOPICS}
 
 
 def document_topics(research: CompanyResearch) -> dict[str, list[TopicHit]]:
-    """Per PESTEL factor, the topics the documents discuss, most widely discussed first (stable)."""
+    """Per PESTEL factor, the topics the documents discuss, most widely discussed first (stable).
+
+    The company profile is left out: it holds the SIC label, headquarters and exchange, which name an
+    industry rather than discuss a topic."""
     by_factor: dict[str, list[TopicHit]] = {}
+    docs = [d for d in research.documents if d.kind != "profile"]
     for topic in TOPICS:
         hit = TopicHit(topic)
-        for doc in research.documents:
+        for doc in docs:
             found: list[str] = []
             for pat in _COMPILED[topic.name]:
                 found += [m.group(0) for m in pat.finditer(doc.text)]

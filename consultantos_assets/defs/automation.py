@@ -109,6 +109,13 @@ def portfolio_condition(cron: str = "0 * * * *") -> dg.AutomationCondition:
     ).with_label("on a new report, and hourly")
 
 
+def evaluation_condition() -> dg.AutomationCondition:
+    """The evaluation: when a company's report is written (the portfolio schedule's runs write them)."""
+    ac = dg.AutomationCondition
+    return ((ac.newly_missing() | ac.any_deps_updated()).since_last_handled() & ~ac.in_progress()
+            ).with_label("on a new report")
+
+
 # --------------------------------------------------------------------------------- one place
 def freshness_policy(window: timedelta) -> dg.FreshnessPolicy:
     return dg.FreshnessPolicy.time_window(fail_window=window)
@@ -121,6 +128,8 @@ def apply_automation(assets: Iterable, settings: AutomationSettings) -> list:
         name = spec.key.to_user_string()
         if name == "portfolio":
             return spec.replace_attributes(automation_condition=portfolio_condition())
+        if name == "evaluation":
+            return spec.replace_attributes(automation_condition=evaluation_condition())
         if name in settings.windows:
             window = settings.windows[name]
             return spec.replace_attributes(freshness_policy=freshness_policy(window),

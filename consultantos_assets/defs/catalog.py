@@ -6,6 +6,7 @@ the assets it affects:
     analysis assets (the four frameworks, synthesis)  prompts.PROMPT_VERSION + rules.NAME
     report_pdf                                         render_versions.RENDERER_VERSION
     portfolio                                          render_versions.PORTFOLIO_RENDERER_VERSION
+    evaluation                                         EVALUATION_VERSION
     sources, peers, evidence and indexes               their own constants below (bump EVIDENCE_VERSION
                                                        when analysis/evidence.py or peers.py writes
                                                        different evidence)
@@ -34,6 +35,7 @@ SOURCE_VERSION = "sources-1"
 INDEX_VERSION = "chunks-2"
 PEERS_VERSION = "peers-1"
 EVIDENCE_VERSION = "evidence-2"
+EVALUATION_VERSION = "evaluation-1"  # analysis/evaluation.py's measures
 
 
 def _slug(text: str) -> str:
@@ -51,6 +53,7 @@ def code_versions(prompt: str = PROMPT_VERSION, rules: str = RULES_VERSION, rend
         **{name: analysis for name in ANALYSIS_ASSETS},
         "report_pdf": _slug(renderer),
         "portfolio": _slug(portfolio_renderer),
+        "evaluation": EVALUATION_VERSION,
     }
 
 

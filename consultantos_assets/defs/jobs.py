@@ -6,7 +6,8 @@ import dagster as dg
 
 company_report_job = dg.define_asset_job(
     "company_report",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("portfolio"),  # the company graph only
+    # the company graph only (portfolio and evaluation span every company)
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("portfolio", "evaluation"),
     description="Materialize the whole graph for one company: sources, index, frameworks, synthesis, PDF.",
     # the multiprocess executor defaults to one step per CPU (2 on a laptop), which would run the four
     # framework steps two by two; they wait on the model, not the CPU, so allow them side by side (the

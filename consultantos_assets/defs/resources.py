@@ -221,6 +221,16 @@ class ReportStore(dg.ConfigurableResource):
         """The inputs of the report before the one with `inputs_hash` (what 'what changed' compares with)."""
         return self._previous(ticker, inputs_hash or "")[0]
 
+    def report_inputs(self, ticker: str, inputs_hash: str) -> ReportInput | None:
+        """The archived inputs of the report with `inputs_hash` (None when not kept or unreadable)."""
+        for archived, read in self._history(ticker):
+            if archived == inputs_hash:
+                try:
+                    return ReportInput.model_validate_json(read())
+                except ValueError:
+                    return None
+        return None
+
     def publish_portfolio(self, files: dict[str, bytes]) -> dict[str, str]:
         """Keep the portfolio's files ({format: content}, e.g. pdf and csv) in `portfolio/` beside the
         companies' report folders; returns where each one is."""

@@ -9,7 +9,8 @@ from pydantic import Field, field_validator
 
 from .common import Model
 
-EvidenceKind = Literal["financial", "price", "trend", "document", "filing", "profile"]
+EvidenceKind = Literal["financial", "price", "trend", "document", "filing", "profile", "prior"]
+"""`prior`: an industry-structure prior (a statement about a sector, not a measured fact about the company)."""
 
 
 class Evidence(Model):

@@ -800,8 +800,19 @@ METHODOLOGY_TEXT = (
     "with share-price history. Every fact becomes a citable evidence item with a stable id. Four "
     "strategy frameworks (Porter's five forces, SWOT, PESTEL and Blue Ocean) are produced "
     "independently from that evidence; each point cites the evidence ids it rests on and carries a "
-    "confidence between 0 and 1. The executive synthesis combines the frameworks, and its overall "
-    "confidence is computed from how much evidence of each family exists."
+    "confidence between 0 and 1. The executive synthesis combines the frameworks."
+)
+
+CONFIDENCE_TEXT = (
+    "What a confidence means. A point's confidence comes from what it cites: a reported SEC figure counts "
+    "most, then market data, then a figure computed from reported ones, then documents and search interest, "
+    "and an industry prior (a rule of thumb about the sector, cited as prior:*) least; each is lowered as its "
+    "data ages against the report's date, and a point rises a little when further independent evidence "
+    "agrees with it. A framework's confidence is the average of its points, lowered where whole families "
+    "of evidence are missing or dated, and the overall confidence is the average over every framework point, "
+    "so neither can exceed its parts. Read 0.8 or more as a point resting on current reported or computed "
+    "figures, corroborated; 0.4 or less as a point resting on a prior, a search-interest series, or figures "
+    "so old that they describe the company as it was, which is a question to check rather than a finding."
 )
 
 

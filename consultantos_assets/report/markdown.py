@@ -189,7 +189,7 @@ def _sources(r: ReportInput) -> list[str]:
 
 
 def _methodology(r: ReportInput) -> list[str]:
-    out = [content.METHODOLOGY_TEXT, "", "### Data sources", ""]
+    out = [content.METHODOLOGY_TEXT, "", content.CONFIDENCE_TEXT, "", "### Data sources", ""]
     out += _table(
         ["Source", "Provider", "Mode", "Data as of", "Retrieved"],
         [[s.name, s.provider, s.mode, s.as_of, s.retrieved] for s in content.source_statuses(r)],

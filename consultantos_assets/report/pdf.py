@@ -798,7 +798,7 @@ def _comparables(r: ReportInput) -> list[Flowable]:
 
 
 def _methodology(r: ReportInput) -> list[Flowable]:
-    out: list[Flowable] = [para(content.METHODOLOGY_TEXT, Styles.body)]
+    out: list[Flowable] = [para(content.METHODOLOGY_TEXT, Styles.body), para(content.CONFIDENCE_TEXT, Styles.body)]
     out.append(markup("Data sources", Styles.h2))
     statuses = content.source_statuses(r)
     out.append(data_table(
