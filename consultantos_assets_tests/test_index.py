@@ -317,6 +317,32 @@ def test_two_processes_indexing_at_once_lose_no_rows(tmp_path):
     assert store.count() == 180
 
 
+
+LAZY_CLIENT = textwrap.dedent("""
+    import sys
+    from consultantos_assets.index.embedders import LexicalHashEmbedder
+    from consultantos_assets.index.store import ChunkStore
+    from consultantos_assets.index.chunking import chunk_id
+    from consultantos_assets.models import Chunk
+
+    store = ChunkStore(sys.argv[1], LexicalHashEmbedder())
+    text = "Apple designs and sells the iPhone."
+    store.replace_company("AAPL", [Chunk(id=chunk_id("AAPL", "doc:a", text), ticker="AAPL", kind="profile",
+                                         source="test", evidence_id="doc:a", text=text)])
+    hits = store.search("iPhone", ticker="AAPL", k=1, mode="hybrid")
+    apis = sorted(m for m in sys.modules if m.startswith("lance_namespace_urllib3_client.api"))
+    import lance_namespace_urllib3_client as client
+    print(len(hits), hits[0].evidence_id, len(apis), client.TableApi.__name__, client.ApiClient.__name__)
+""")
+
+
+def test_a_local_index_does_not_load_the_rest_namespace_client_which_stays_importable(tmp_path):
+    """ChunkStore imports lancedb without the REST client's API classes (a second of start-up) and the
+    client's names still resolve on first use."""
+    out = subprocess.run([sys.executable, "-c", LAZY_CLIENT, str(tmp_path / "db")], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120, check=True)
+    assert out.stdout.split() == ["1", "doc:a", "0", "TableApi", "ApiClient"]
+
 def test_switching_embedders_reembeds_into_its_own_table(tmp_path, lexical, minilm):
     lex_store = ChunkStore(tmp_path, lexical)
     lex_store.replace_company("AAPL", corpus())

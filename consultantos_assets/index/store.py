@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
+import importlib.util
 import logging
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -148,6 +151,38 @@ class ReplaceResult:
     indexes: dict[str, str] = field(default_factory=dict)
 
 
+_REST_CLIENT = "lance_namespace_urllib3_client"
+
+
+def _lancedb():
+    """``lancedb``, imported without executing the package body of the generated REST namespace client.
+
+    ``import lancedb`` pulls in ``lance_namespace``, which needs only the client's ``models`` (request
+    and response types), but the client package's ``__init__`` also builds every REST API class: about
+    1 s of a cold report (``python -X importtime``), for a service a local table never calls. The
+    package is registered unexecuted, so its ``models`` subpackage imports on its own; the first use of
+    any other name the package exports (a REST namespace) executes the real ``__init__`` in place.
+    """
+    if "lancedb" in sys.modules or _REST_CLIENT in sys.modules:
+        return importlib.import_module("lancedb")
+    spec = importlib.util.find_spec(_REST_CLIENT)
+    if spec is not None and spec.loader is not None and spec.submodule_search_locations is not None:
+        package = importlib.util.module_from_spec(spec)
+        loaded = False
+
+        def __getattr__(name: str):
+            nonlocal loaded
+            if loaded or name.startswith("__"):
+                raise AttributeError(f"module {_REST_CLIENT!r} has no attribute {name!r}")
+            loaded = True
+            spec.loader.exec_module(package)
+            return getattr(package, name)
+
+        package.__getattr__ = __getattr__
+        sys.modules[_REST_CLIENT] = package
+    return importlib.import_module("lancedb")
+
+
 class ChunkStore:
     """The index table of one embedder under `uri`.
 
@@ -181,9 +216,7 @@ class ChunkStore:
 
     # ------------------------------------------------------------------------------- tables
     def _db(self):
-        import lancedb
-
-        return lancedb.connect(self.uri)
+        return _lancedb().connect(self.uri)
 
     def _check(self, table) -> None:
         meta = table.schema.metadata or {}
