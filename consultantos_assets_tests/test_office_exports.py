@@ -489,7 +489,7 @@ def test_no_median_and_no_rank_below_three_peers(tmp_path):
     rows = content.comparables(r)
     assert rows[-1].label == "Peer median" and set(rows[-1].values.values()) == {None}
     assert content.comparable_ranks(r) == {}
-    assert "fewer than the 3" in content.comparables_basis(r)
+    assert "2 of 2 named peers have figures, and a comparison needs at least 3" in content.comparables_basis(r)
 
 
 def test_exports_and_store_write_every_output_and_history_reaches_them(tmp_path):

@@ -133,9 +133,13 @@ def comparison_gaps(comparison: PeerComparison | None) -> list[str]:
     out = []
     if comparison.missing:
         out.append("No figures for " + ", ".join(f"{g.ticker} ({g.reason})" for g in comparison.missing) + ".")
-    if len(thin) == len(PEER_METRICS):
-        out.append(f"Fewer than {MIN_PEERS} of the {len(named)} named peers ({', '.join(named)}) have figures, "
-                   "so the sample holds too few peers for any comparison.")
+    listed = f"({', '.join(named)})"
+    if len(named) < MIN_PEERS:
+        out.append(f"{comparison.ticker} has only {len(named)} named peer{'s' if len(named) > 1 else ''} {listed}; a "
+                   f"comparison needs at least {MIN_PEERS}, so the sample holds too few peers for any comparison.")
+    elif len(thin) == len(PEER_METRICS):
+        out.append(f"Only {len(comparison.figures)} of the {len(named)} named peers {listed} have figures; a "
+                   f"comparison needs at least {MIN_PEERS}, so the sample holds too few peers for any comparison.")
     elif thin:
         out.append(f"Fewer than {MIN_PEERS} named peers report {', '.join(thin)}: no comparison is made on "
                    f"{'it' if len(thin) == 1 else 'them'}.")

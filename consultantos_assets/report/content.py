@@ -466,13 +466,17 @@ def comparables(report: ReportInput) -> list[Comparable]:
 def comparables_basis(report: ReportInput) -> str:
     """What the medians rest on: 'median of 5 peers: DELL, HPQ, ...', or why there is none."""
     cmp = report.peers
-    if cmp is None:
-        return "no peers"
+    if cmp is None or not cmp.named:
+        return "no median: no named peers"
     rows = max((with_figure(cmp, k) for k in COMPARABLE_METRICS), key=len, default=[])
     if len(rows) < MIN_PEERS:
-        return (f"no median: {len(rows)} of {len(cmp.named)} named peers have figures, fewer than the "
-                f"{MIN_PEERS} a comparison needs")
+        return (f"no median: {len(rows)} of {len(cmp.named)} named peers have figures, and a comparison needs "
+                f"at least {MIN_PEERS}")
     return "median of " + basis_text(rows)
+
+
+def has_peer_median(report: ReportInput) -> bool:
+    return comparables_basis(report).startswith("median of")
 
 
 def comparable_ranks(report: ReportInput) -> dict[str, str]:

@@ -705,9 +705,12 @@ def _blue_ocean(r: ReportInput) -> list[Flowable]:
         extra = [table]
     drawing = charts.canvas_chart(r, FRAME_W, 165)
     title = "Strategy canvas"
+    prior = "a typical level for the industry (a prior, not a measured peer figure)"
     note = (f"Offering level per competitive factor (0 = none, 10 = best), {r.ticker} against a reference: the "
-            f"{content.comparables_basis(r)} where at least {content.MIN_PEERS} named peers report the factor, "
-            "else a typical level for the industry (a prior, not a measured peer figure).")
+            f"{content.comparables_basis(r)} where at least {content.MIN_PEERS} named peers report the factor, else "
+            f"{prior}." if content.has_peer_median(r) else
+            f"Offering level per competitive factor (0 = none, 10 = best), {r.ticker} against {prior}: "
+            f"{content.comparables_basis(r)}.")
     if len(extra) and len(bo.canvas) <= 12:
         out += chart_block(drawing, title, note, extra)
     else:
