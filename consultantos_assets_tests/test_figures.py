@@ -312,6 +312,9 @@ def test_bank_report_makes_no_leverage_claim() -> None:
     gaps = [g for _, g in content.data_gaps(report)]
     assert any("Financial statements are missing for JPM" in g for g in gaps)
     assert any("not judged from liabilities to assets" in g for g in gaps)
+    assert len(gaps) == len(set(gaps))  # a gap several frameworks record is listed once, naming them all
+    where = next(o for o, g in content.data_gaps(report) if "not judged from liabilities to assets" in g)
+    assert ", " in where
     # the same rules on real statements (Apple's, read as a bank's by its SIC code): equity to assets
     pack, fw, syn, report = run("AAPL", sector="Financials", sic=6021)
     equity = newest([r for r in rows("AAPL", "StockholdersEquity", "USD") if r["end"] == "2025-09-27"])

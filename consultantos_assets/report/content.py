@@ -643,7 +643,8 @@ def source_rows(report: ReportInput) -> list[SourceRow]:
 
 
 def data_gaps(report: ReportInput) -> list[tuple[str, str]]:
-    """(origin, gap) for every known gap, in a stable order, duplicates removed."""
+    """(origin, gap) for every known gap, in a stable order; a gap several parts record is listed once, with
+    every part that records it ("Porter's five forces, SWOT")."""
     out: list[tuple[str, str]] = []
     fin = report.financials
     if not fin.has_statements:
@@ -666,13 +667,12 @@ def data_gaps(report: ReportInput) -> list[tuple[str, str]]:
     missing_ev = [r.id for r in source_rows(report) if not r.found]
     if missing_ev:
         out.append(("Evidence", "Cited ids without evidence: " + ", ".join(missing_ev)))
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for item in out:
-        if item not in seen:
-            seen.add(item)
-            unique.append(item)
-    return unique
+    origins: dict[str, list[str]] = {}
+    for origin, gap in out:
+        where = origins.setdefault(gap, [])
+        if origin not in where:
+            where.append(origin)
+    return [(", ".join(where), gap) for gap, where in origins.items()]
 
 
 # ---------------------------------------------------------------------------------- what changed
