@@ -439,8 +439,9 @@ def _dashboard(r: ReportInput) -> list[Flowable]:
     out.append(Spacer(1, 10))
     out += chart_block(
         charts.confidence_chart(r, FRAME_W, 20 + 18 * max(1, len(r.synthesis.confidence_breakdown))),
-        "Evidence coverage behind the overall confidence",
-        "Coverage score per evidence family (0-100%), as computed by the synthesis step.",
+        "Data coverage per evidence family",
+        "How much of each evidence family the sources hold, discounted for age (0-100%): one factor of each "
+        "framework's confidence, which rests first on the strength of the evidence each point cites.",
     )
     frameworks = [
         ["Porter's five forces", f"overall intensity {fmt_num(r.porter.overall_intensity)} / 5",
