@@ -45,7 +45,7 @@ def main() -> None:
         ("start-up to the first asset (s)", f"{p['cold_first_step_s']}", f"{p['first_step_over_floor_s']:+} s over "
          f"the no-op graph's ({p['floor_first_step_s']} s)"),
         ("re-run, identical inputs (s)", f"{p['rerun_report_s']}", f"{p['rerun_over_floor']}x the no-op graph "
-         f"({p['floor_second_s']} s); {p['rerun_up_to_date']} of 11 assets up to date; model calls "
+         f"({p['floor_second_s']} s); {p['rerun_up_to_date']} of {p.get('assets', 14)} assets up to date; model calls "
          f"{p['rerun_model_calls']}"),
         ("automation when all fresh (runs requested)", f"{p['fresh_requests']}", "expected 0: no fetch, no model call"),
         ("peak memory of a report run (MB)", f"{p['peak_rss_mb']}", "max RSS of the CLI process"),
