@@ -188,11 +188,11 @@ def test_foreign_snapshot_layout_works(tmp_path, shared_data):
 def test_a_portfolio_in_one_command_one_process_or_two_workers(two_reports):
     home, outs = two_reports
     one = cli(home, "report", "AAPL", "NVDA").stdout
-    assert one.count("up to date") == 22, one  # both companies are built already: nothing runs
+    assert one.count("up to date") == 2 * len(ASSETS), one  # both companies are built already: nothing runs
     assert [Path(line) for line in one.splitlines() if line.endswith(".pdf")] == \
         [Path(outs[t].strip().splitlines()[-1]) for t in ("AAPL", "NVDA")]
     two = cli(home, "report", "NVDA", "AAPL", "--jobs", "2").stdout
     assert {line.split("] ", 1)[0] for line in two.splitlines()} == {"[NVDA", "[AAPL"}
-    assert two.count("up to date") == 22
+    assert two.count("up to date") == 2 * len(ASSETS)
     bad = cli(home, "report", "AAPL", "ZZZZZZ", check=False)
     assert bad.returncode == 2 and "ZZZZZZ" in bad.stderr and "up to date" not in bad.stdout  # refused up front
