@@ -499,7 +499,7 @@ def test_one_source_down_still_reports_the_gap_with_lower_confidence(dagster_env
 def test_nothing_gathered_fails_with_one_line_per_source() -> None:
     import dagster as dg
 
-    from consultantos_assets.defs.assets import _pack
+    from consultantos_assets.defs.evidence_assets import require_gathered
     from consultantos_assets.models import CompanyResearch, Financials, MarketTrends, Provenance
 
     research = CompanyResearch(ticker="ACME", profile=ACME, documents=[], provenance=Provenance(
@@ -511,7 +511,7 @@ def test_nothing_gathered_fails_with_one_line_per_source() -> None:
                      provenance=Provenance(provider="none", mode="live",
                                            notes=["SEC EDGAR: missing key: SEC requires an identity"]))
     with pytest.raises(dg.Failure) as caught:
-        _pack(research, trends, fin)
+        require_gathered(research, trends, fin)
     text = caught.value.description
     assert text.startswith("Nothing could be gathered for ACME")
     for line in ("- Web research: Web research unavailable: Tavily: HTTP 503",

@@ -111,6 +111,14 @@ def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
     })
 
 
+def require_gathered(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> None:
+    """Fail with one line per source when every source failed or had no data: no report is worth
+    writing from a profile alone."""
+    if lines := nothing_gathered(research, trends, fin):
+        raise dg.Failure(description=f"Nothing could be gathered for {research.ticker}, so no report is written:\n"
+                         + "\n".join(f"- {line}" for line in lines))
+
+
 @company_asset(
     group="evidence",
     description="Every fact the analysts may cite (SEC facts and ratios, prices and multiples, search "
@@ -119,9 +127,7 @@ def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
 def evidence(context: dg.AssetExecutionContext, company_research: CompanyResearch, market_trends: MarketTrends,
              financials: Financials, peer_figures: PeerComparison) -> dg.Output[EvidenceSet]:
     ticker = ticker_of(context)
-    if lines := nothing_gathered(company_research, market_trends, financials):
-        raise dg.Failure(description=f"Nothing could be gathered for {ticker}, so no report is written:\n"
-                         + "\n".join(f"- {line}" for line in lines))
+    require_gathered(company_research, market_trends, financials)
     value = evidence_set(company_research, market_trends, financials, peer_figures)
     for gap in value.gaps:
         context.log.info(gap)
