@@ -126,7 +126,7 @@ def require_gathered(research: CompanyResearch, trends: MarketTrends, fin: Finan
 )
 def evidence(context: dg.AssetExecutionContext, company_research: CompanyResearch, market_trends: MarketTrends,
              financials: Financials, peer_figures: PeerComparison) -> dg.Output[EvidenceSet]:
-    ticker = ticker_of(context)
+    ticker_of(context)  # refuses a partition key that is not a usable ticker
     require_gathered(company_research, market_trends, financials)
     value = evidence_set(company_research, market_trends, financials, peer_figures)
     for gap in value.gaps:
