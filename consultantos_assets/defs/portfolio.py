@@ -38,7 +38,7 @@ def _meta(record, key: str):
 def check_results(instance: dg.DagsterInstance, check_keys: list[dg.AssetCheckKey], ticker: str) -> dict[str, str]:
     """'asset:check' -> passed | failed | outdated (its asset was materialized again since) for every
     check that ever ran for the company."""
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as S
+    from .dagster_internals import CheckStatus as S
 
     out = {}
     infos = instance.event_log_storage.get_asset_check_partition_info(check_keys, partition_keys=[ticker])

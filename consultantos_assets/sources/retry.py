@@ -25,12 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import TypeVar
 
 from ..settings import SourceFaultSettings
 from .base import CircuitOpen, MissingKey, NoData, ServiceUnavailable
-from .breaker import CircuitBreaker, breaker_store
+from .breaker import BreakerStore, CircuitBreaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -174,13 +173,13 @@ class Guard:
         return None if text == "closed" else text
 
 
-def make_guard(service: str, home: Path | None, settings: SourceFaultSettings | None = None) -> Guard:
-    """A guard from the environment's settings; its breaker state is shared through the profile's store
-    (`<home>/state/breakers.json` locally, PostgreSQL in production; see breaker_store)."""
+def make_guard(service: str, store: BreakerStore | None, settings: SourceFaultSettings | None = None) -> Guard:
+    """A guard from the environment's settings; its breaker state is shared through `store` (the profile's:
+    `<home>/state/breakers.json` locally, PostgreSQL in production); None: no breaker."""
     s = settings or SourceFaultSettings.from_env()
     breaker = None
-    if home is not None:
-        breaker = CircuitBreaker(service, breaker_store(home), threshold=s.breaker_failures,
+    if store is not None:
+        breaker = CircuitBreaker(service, store, threshold=s.breaker_failures,
                                  cooldown=s.breaker_cooldown,
                                  trial_window=max(s.breaker_cooldown / 5, timedelta(seconds=s.budget_s)))
     return Guard(service, RetryPolicy.from_settings(s), breaker)
