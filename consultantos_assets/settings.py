@@ -256,14 +256,20 @@ def _positive_float(env: dict[str, str] | os._Environ, name: str, default: float
 
 
 @dataclass(frozen=True)
-class SourceFaultSettings:
-    """Timeouts, retries and the circuit breaker shared by every live provider."""
+class RetrySettings:
+    """A live request's timeout, its tries and their back-off, and the time all tries may take together."""
 
     timeout_s: float = 20.0
     attempts: int = 4
     backoff_s: float = 1.0
     backoff_max_s: float = 30.0
     budget_s: float = 90.0
+
+
+@dataclass(frozen=True)
+class SourceFaultSettings(RetrySettings):
+    """Timeouts, retries and the circuit breaker shared by every live provider."""
+
     breaker_failures: int = 3
     breaker_cooldown: timedelta = timedelta(minutes=10)
     sec_rate_per_sec: float = 9.0

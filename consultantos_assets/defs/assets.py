@@ -43,7 +43,8 @@ from .resources import AnalystResource, IndexResource, ReportStore, SourcesResou
 # Output(data_version=...) is marked beta; it is how sources report content-hash versions.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*data_version.*")
 
-VOLATILE = {"provenance": {"retrieved_at"}, "price_provenance": {"retrieved_at"}}
+_REFRESH = {"retrieved_at", "refresh_fault", "refresh_failed_at"}
+VOLATILE = {"provenance": _REFRESH, "price_provenance": _REFRESH}
 
 
 def company_asset(group: str, kind: str = "python", **kwargs):
@@ -144,11 +145,33 @@ def _profile(context: dg.AssetExecutionContext, sources: SourcesResource, io_man
         raise dg.Failure(description=f"{ticker}: the company could not be looked up ({exc})") from exc
 
 
+def _served_and_faults(outcomes: list[collect.SourceOutcome]) -> tuple[str, list[str]]:
+    """Where the asset's value came from (the worst part wins) and the faults of its parts."""
+    served = max((o.served_from for o in outcomes), key=_WORST.index, default="snapshot")
+    return served, [o.fault for o in outcomes if o.fault]
+
+
+def _with_refresh_fault(value, outcomes: list[collect.SourceOutcome]):
+    """The value, or when its refresh failed and the last good value was kept, a copy whose provenance
+    says so (and the price provenance, when the share prices' refresh failed); the fields are left
+    out of the data version, so the kept value's version stays."""
+    served, faults = _served_and_faults(outcomes)
+    if served != "last_good" or not faults:
+        return value
+    now = dt.datetime.now(dt.UTC)
+    value = value.model_copy(deep=True)
+    value.provenance.refresh_fault, value.provenance.refresh_failed_at = "; ".join(faults), now
+    prices = next((o for o in outcomes if o.source == "Share prices"), None)
+    if isinstance(value, Financials) and value.price_provenance is not None and prices is not None \
+            and prices.served_from == "last_good" and prices.fault:
+        value.price_provenance.refresh_fault, value.price_provenance.refresh_failed_at = prices.fault, now
+    return value
+
+
 def _fault_metadata(context: dg.AssetExecutionContext, outcomes: list[collect.SourceOutcome],
                     stored_as_of=None) -> dict[str, object]:
     """served_from / fault / breaker per asset (the worst part wins), and a warning per fault."""
-    served = max((o.served_from for o in outcomes), key=_WORST.index, default="snapshot")
-    faults = [o.fault for o in outcomes if o.fault]
+    served, faults = _served_and_faults(outcomes)
     breakers = [f"{o.source}: {o.breaker}" for o in outcomes if o.breaker]
     for o in outcomes:
         if o.fault:
@@ -180,6 +203,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     profile = _profile(context, sources, io_manager, ticker)
     outcomes: list[collect.SourceOutcome] = []
     research, n_filings = collect.research(sources.serve, profile, stored, outcomes, sources.settings().mode)
+    research = _with_refresh_fault(research, outcomes)
     for w in research.warnings:
         context.log.warning(w)
     return _versioned(research, {
@@ -207,7 +231,8 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
     stored = _stored(io_manager, "market_trends", ticker, MarketTrends)
     profile = _profile(context, sources, io_manager, ticker)
     outcomes: list[collect.SourceOutcome] = []
-    trends = collect.trends(sources.serve, profile, stored, outcomes, sources.settings().mode)
+    trends = _with_refresh_fault(collect.trends(sources.serve, profile, stored, outcomes, sources.settings().mode),
+                                 outcomes)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
     return _versioned(trends, {
         **_provenance_metadata(trends.provenance),
@@ -236,7 +261,8 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
     stored = _stored(io_manager, "financials", ticker, Financials)
     profile = _profile(context, sources, io_manager, ticker)
     outcomes: list[collect.SourceOutcome] = []
-    fin = collect.financials(sources.serve, profile, stored, outcomes, sources.settings().mode)
+    fin = _with_refresh_fault(collect.financials(sources.serve, profile, stored, outcomes, sources.settings().mode),
+                              outcomes)
     for gap in fin.gaps:
         context.log.warning(gap)
     yield _versioned(fin, {
@@ -624,8 +650,7 @@ def report_pdf(
         )
     ]
     fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
-    company_research, market_trends, financials = _with_refresh_notes(
-        context, ticker, company_research, market_trends, financials)
+    company_research, market_trends, financials = _with_refresh_notes(company_research, market_trends, financials)
     bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions, evidence=evidence)
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
@@ -664,23 +689,18 @@ def report_pdf(
     )
 
 
-def _with_refresh_notes(context: dg.AssetExecutionContext, ticker: str, *values):
-    """Copies of the source values whose latest refresh failed and kept the last good value, with a
-    provenance note saying so (the stored values stay as they were, so their data versions do too)."""
+def _with_refresh_notes(*values):
+    """Copies of the source values whose latest refresh failed and kept the last good value (their
+    provenance's refresh_fault), with a provenance note saying so for the report."""
     out = []
-    for asset, value in zip(("company_research", "market_trends", "financials"), values, strict=True):
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(dg.AssetKey(asset), asset_partitions=[ticker]), limit=1).records
-        mat = records[0].asset_materialization if records else None
-        meta = mat.metadata if mat else {}
-        fault = getattr(meta.get("fault"), "value", None)
-        if fault and fault != "none" and getattr(meta.get("served_from"), "value", "") == "last_good":
+    for value in values:
+        provenances = [value.provenance, *([value.price_provenance] if isinstance(value, Financials) else [])]
+        if any(p is not None and p.refresh_fault for p in provenances):
             value = value.model_copy(deep=True)
-            when = dt.datetime.fromtimestamp(records[0].timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-            note = f"refresh of {when} failed ({fault}); the last good value is shown"
-            value.provenance.notes.append(note)
-            if isinstance(value, Financials) and value.price_provenance is not None and "Share prices" in fault:
-                value.price_provenance.notes.append(note)
+            for p in (value.provenance, getattr(value, "price_provenance", None)):
+                if p is not None and p.refresh_fault:
+                    when = p.refresh_failed_at.strftime("%Y-%m-%d %H:%M UTC") if p.refresh_failed_at else "unknown"
+                    p.notes.append(f"refresh of {when} failed ({p.refresh_fault}); the last good value is shown")
         out.append(value)
     return out
 

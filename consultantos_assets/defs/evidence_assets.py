@@ -11,7 +11,7 @@ pack from the three sources and the peers, which every analysis asset, the index
 import dagster as dg
 
 from ..analysis.evidence import evidence_set
-from ..analysis.peers import MIN_PEERS, PEER_METRICS, with_figure
+from ..analysis.peer_comparison import MIN_PEERS, PEER_METRICS, with_figure
 from ..models import (
     CompanyResearch,
     EvidenceSet,
