@@ -14,8 +14,8 @@ from ..analysis.metrics import price_stats
 from ..models import CompanyProfile, CompanyResearch, Financials, MarketTrends, Provenance
 from ..settings import Settings
 from .base import NoData, SourceError
+from .fact_documents import fact_documents
 from .registry import Served, plan_providers, serve
-from .research import fact_documents
 
 log = logging.getLogger(__name__)
 Serve = Callable[..., Served]  # serve(key, call, last_good=None) -> Served
