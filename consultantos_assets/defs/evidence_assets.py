@@ -23,19 +23,10 @@ from ..models import (
 )
 from ..settings import AutomationSettings
 from ..sources.base import SourceError
-from .assets import (
-    SNAPSHOT_INPUTS,
-    StoredValues,
-    _stored,
-    _versioned,
-    company_asset,
-    md_escape,
-    md_list,
-    nothing_gathered,
-    ticker_of,
-)
+from .assets import _versioned, company_asset, md_escape, md_list, ticker_of
 from .metadata import ROW_COUNT
 from .resources import SourcesResource
+from .source_assets import SNAPSHOT_INPUTS, StoredValues, _stored, nothing_gathered
 
 
 def _live(sources: SourcesResource) -> bool:
