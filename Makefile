@@ -11,7 +11,7 @@ TICKER ?= AAPL
 export CONSULTANTOS_HOME ?= $(CURDIR)/.consultantos
 export DAGSTER_HOME ?= $(CONSULTANTOS_HOME)/dagster
 
-.PHONY: bench bench-quick install install-dev demo report test ui pools lint lock sample clean
+.PHONY: bench bench-quick check install install-dev demo report test ui pools lint lock sample clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,13 @@ test: $(STAMP_DEV)
 
 # The UI plus the daemon (schedules, sensors, automation). Each run process throttles SEC to
 # EDGAR_RATE_LIMIT_PER_SEC; 2 x at most 4 concurrent runs stays under SEC's 10 requests/s.
+# `dg dev` loads the project named in pyproject.toml's [tool.dg] from .venv.
 ui: pools
-	EDGAR_RATE_LIMIT_PER_SEC=$${EDGAR_RATE_LIMIT_PER_SEC:-2} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	EDGAR_RATE_LIMIT_PER_SEC=$${EDGAR_RATE_LIMIT_PER_SEC:-2} VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev -h 127.0.0.1 -p 3000
+
+# The definitions load (every asset, check, job, schedule, sensor and resource), without running anything.
+check: $(STAMP)
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
 # The instance (created from dagster.yaml if missing) with one concurrency limit per external service.
 pools: $(STAMP)

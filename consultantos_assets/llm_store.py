@@ -47,6 +47,17 @@ def llm_dir(home: Path | str) -> Path:
     return Path(home) / "llm"
 
 
+def _cache_record(key: str, value: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """A cache entry as stored: the answer (JSON) with its key, metadata and when it was stored."""
+    return {"key": key, "meta": meta, "stored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "answer": json.loads(value)}
+
+
+def _answer_of(record: Any) -> str | None:
+    """The answer of a stored cache entry as JSON text; None when it has none."""
+    answer = record.get("answer") if isinstance(record, dict) else None
+    return json.dumps(answer) if answer is not None else None
+
 class JsonAnswerCache:
     """Validated model answers as JSON files keyed by content hash; safe for concurrent writers."""
 
@@ -67,12 +78,10 @@ class JsonAnswerCache:
         except (OSError, ValueError) as exc:
             log.warning("unreadable LLM cache entry %s (%s): ignored", path, exc)
             return None
-        answer = record.get("answer") if isinstance(record, dict) else None
-        return json.dumps(answer) if answer is not None else None
+        return _answer_of(record)
 
     def put(self, key: str, value: str, meta: dict[str, Any]) -> None:
-        record = {"key": key, "meta": meta, "stored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                  "answer": json.loads(value)}
+        record = _cache_record(key, value, meta)
         atomic_write_text(self._path(key), json.dumps(record, ensure_ascii=False, sort_keys=True))
 
     def count(self) -> int:
@@ -203,14 +212,12 @@ class GCSAnswerCache:
         except ValueError as exc:
             log.warning("unreadable LLM cache entry gs://%s/%s (%s): ignored", self.bucket.name, name, exc)
             return None
-        answer = record.get("answer") if isinstance(record, dict) else None
-        return json.dumps(answer) if answer is not None else None
+        return _answer_of(record)
 
     def put(self, key: str, value: str, meta: dict[str, Any]) -> None:
         from google.api_core.exceptions import PreconditionFailed
 
-        record = {"key": key, "meta": meta, "stored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                  "answer": json.loads(value)}
+        record = _cache_record(key, value, meta)
         try:
             self.bucket.blob(self._name(key)).upload_from_string(
                 json.dumps(record, ensure_ascii=False, sort_keys=True), content_type="application/json",

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 BUNDLED_SNAPSHOT = Path(__file__).parent / "sample_data"
 ModeSetting = Literal["auto", "offline", "live"]
@@ -61,18 +61,9 @@ class Settings:
     tavily_api_key: str | None = None
     gemini_api_key: str | None = None
     edgar_identity: str | None = None
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
-        return cls(
-            mode=parse_mode(env.get("CONSULTANTOS_MODE")),
-            snapshot_dir=resolve_snapshot_dir(env.get("CONSULTANTOS_SNAPSHOT_DIR")),
-            home=storage_root(),
-            tavily_api_key=env.get("TAVILY_API_KEY") or None,
-            gemini_api_key=env.get("GEMINI_API_KEY") or env.get("GOOGLE_API_KEY") or None,
-            edgar_identity=env.get("EDGAR_IDENTITY") or None,
-        )
+    # the circuit breakers' shared state (a sources.breaker.BreakerStore, handed in by the resources);
+    # None: the file <home>/state/breakers.json
+    breakers: Any = None
 
 
 # ---- profiles (where values, reports, caches and the instance live) -----------------------------
@@ -265,14 +256,20 @@ def _positive_float(env: dict[str, str] | os._Environ, name: str, default: float
 
 
 @dataclass(frozen=True)
-class SourceFaultSettings:
-    """Timeouts, retries and the circuit breaker shared by every live provider."""
+class RetrySettings:
+    """A live request's timeout, its tries and their back-off, and the time all tries may take together."""
 
     timeout_s: float = 20.0
     attempts: int = 4
     backoff_s: float = 1.0
     backoff_max_s: float = 30.0
     budget_s: float = 90.0
+
+
+@dataclass(frozen=True)
+class SourceFaultSettings(RetrySettings):
+    """Timeouts, retries and the circuit breaker shared by every live provider."""
+
     breaker_failures: int = 3
     breaker_cooldown: timedelta = timedelta(minutes=10)
     sec_rate_per_sec: float = 9.0

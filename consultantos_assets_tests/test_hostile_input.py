@@ -21,7 +21,7 @@ from consultantos_assets.defs.schedules import evaluate_portfolio
 from consultantos_assets.defs.sensors import evaluate_partition_guard, evaluate_requests
 from consultantos_assets.models import InvalidTicker, normalize_ticker
 from consultantos_assets.settings import AutomationSettings
-from consultantos_assets.sources.research import sanitize_filename
+from consultantos_assets.sources.user_documents import sanitize_filename
 
 from .conftest import BUNDLED
 

@@ -22,7 +22,7 @@ from consultantos_assets.analysis.evaluation import score_report
 from consultantos_assets.analysis.evidence import build_evidence, drop_priors_measured_by_peers
 from consultantos_assets.analysis.prompts import PROMPT_VERSION, SYSTEM, render_evidence
 from consultantos_assets.analysis.rules import PRIOR_SHARE, RuleBasedAnalyst
-from consultantos_assets.analysis.trends import MIN_BASE
+from consultantos_assets.analysis.trend_reading import MIN_BASE
 from consultantos_assets.models import Evidence, FrameworkPoint
 from consultantos_assets.report import content
 from consultantos_assets.settings import BUNDLED_SNAPSHOT, Settings

@@ -343,8 +343,9 @@ def dagster_env(tmp_path, monkeypatch):
 def _materialize(instance, resources, *names):
     from consultantos_assets.defs import assets as A
     from consultantos_assets.defs import evidence_assets as E
+    from consultantos_assets.defs import source_assets as S
 
-    selected = [A.company_research, A.market_trends, A.financials, E.peers, E.peer_figures, E.evidence,
+    selected = [S.company_research, S.market_trends, S.financials, E.peers, E.peer_figures, E.evidence,
                 A.research_index, *[getattr(A, n) for n in names]]
     return dg.materialize(selected, partition_key="AAPL", instance=instance, resources=resources,
                           raise_on_error=False)

@@ -447,7 +447,7 @@ def test_missing_figures_say_not_available(tmp_path):
 
 
 def test_named_peers_and_their_median_fill_the_comparables(tmp_path):
-    from consultantos_assets.analysis.peers import peer_evidence
+    from consultantos_assets.analysis.peer_comparison import peer_evidence
     from consultantos_assets.models import PeerComparison, PeerFigures, PeerGap
 
     r = apple_report(with_previous=False)
@@ -476,7 +476,7 @@ def test_named_peers_and_their_median_fill_the_comparables(tmp_path):
 
 
 def test_no_median_and_no_rank_below_three_peers(tmp_path):
-    from consultantos_assets.analysis.peers import peer_evidence
+    from consultantos_assets.analysis.peer_comparison import peer_evidence
     from consultantos_assets.models import PeerComparison, PeerFigures
     from consultantos_assets.report import content
 

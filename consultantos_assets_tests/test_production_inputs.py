@@ -68,8 +68,8 @@ def tick(sensor, instance, resources, cursor=None):
 
 def test_profile_picks_where_inputs_live(bucket, offline_env, monkeypatch):
     from consultantos_assets.defs.inputs import InputsResource
-    from consultantos_assets.defs.production import GCSInputsResource
     from consultantos_assets.defs.resources import build_resources
+    from consultantos_assets.defs.resources.production import GCSInputsResource
 
     prod = build_resources(offline_env)["inputs"]
     assert isinstance(prod, GCSInputsResource)
@@ -84,7 +84,7 @@ def test_profile_picks_where_inputs_live(bucket, offline_env, monkeypatch):
 
 
 def test_request_file_in_the_bucket_is_validated_requested_and_moved(bucket, resources):
-    from consultantos_assets.defs.production import REQUEST_ID_KEY
+    from consultantos_assets.defs.resources.production import REQUEST_ID_KEY
     from consultantos_assets.defs.sensors import build_requests_sensor
     from consultantos_assets.settings import AutomationSettings
 

@@ -172,8 +172,12 @@ def production_env(home: Path, pg: dict[str, str], emulator: str, lancedb: Path)
 # ------------------------------------------------------------------------------------------- configuration
 def test_profile_is_chosen_by_configuration(monkeypatch, tmp_path):
     from consultantos_assets.defs.io_manager import ModelJsonIOManager
-    from consultantos_assets.defs.production import GCSModelJsonIOManager, GCSReportStore, SharedAnalystResource
     from consultantos_assets.defs.resources import AnalystResource, ReportStore, build_resources
+    from consultantos_assets.defs.resources.production import (
+        GCSModelJsonIOManager,
+        GCSReportStore,
+        SharedAnalystResource,
+    )
     from consultantos_assets.settings import ConfigError
 
     for key in ("CONSULTANTOS_PROFILE", "CONSULTANTOS_GCS_BUCKET", "CONSULTANTOS_GCS_PREFIX", "CONSULTANTOS_LANCEDB_URI"):
@@ -516,7 +520,7 @@ def test_reports_and_their_history_live_in_the_bucket(gcs_env, tmp_path, monkeyp
     """GCSReportStore: rendered locally, kept in the bucket, 'what changed' read back from the bucket."""
     from dagster_gcp.gcs import GCSResource
 
-    from consultantos_assets.defs.production import GCSReportStore
+    from consultantos_assets.defs.resources.production import GCSReportStore
     from consultantos_assets.models import content_hash
 
     from .report_fixtures import apple_report
@@ -627,21 +631,19 @@ def test_breakers_are_shared_through_postgres(breaker_db, tmp_path, monkeypatch,
     from datetime import UTC, datetime, timedelta
 
     from consultantos_assets.cli import main
+    from consultantos_assets.defs.resources import breaker_store, build_resources
+    from consultantos_assets.sources import breaker
     from consultantos_assets.sources.base import CircuitOpen
-    from consultantos_assets.sources.breaker import (
-        BreakerState,
-        CircuitBreaker,
-        JsonBreakerStore,
-        PostgresBreakerStore,
-        breaker_store,
-    )
-    from consultantos_assets.sources.retry import make_guard
+    from consultantos_assets.sources.breaker import BreakerState, CircuitBreaker, JsonBreakerStore, PostgresBreakerStore
+    from consultantos_assets.sources.registry import plan_providers
 
     monkeypatch.setenv("CONSULTANTOS_HOME", str(tmp_path))
     store = breaker_store(tmp_path)  # the profile picks the store, for the guards and the CLI alike
     assert isinstance(store, PostgresBreakerStore) and store.location == \
         f"PostgreSQL table consultantos_breakers (127.0.0.1/{os.environ['DAGSTER_PG_DB']})"
-    assert make_guard("Tavily", tmp_path).breaker.store is store
+    plans = plan_providers(build_resources(tmp_path, resolve_env=True)["sources"].settings())
+    assert plans["research"].guard.breaker.store is store  # the resources hand the providers the same store
+    assert breaker.breaker_store(tmp_path) is store  # the CLI's entry point forwards to the same choice
     assert isinstance(breaker_store(tmp_path, {"CONSULTANTOS_PROFILE": "local"}), JsonBreakerStore)
     assert store.states() == {}
 

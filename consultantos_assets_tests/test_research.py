@@ -18,13 +18,9 @@ import pytest
 from consultantos_assets.models import CompanyProfile, Filing
 from consultantos_assets.sources.base import MissingKey, ServiceUnavailable
 from consultantos_assets.sources.companies import SnapshotDirectory
-from consultantos_assets.sources.research import (
-    SnapshotResearch,
-    TavilyResearch,
-    decode_text,
-    fact_documents,
-    sanitize_filename,
-)
+from consultantos_assets.sources.fact_documents import fact_documents
+from consultantos_assets.sources.research import SnapshotResearch, TavilyResearch
+from consultantos_assets.sources.user_documents import decode_text, sanitize_filename
 
 SHARED = Path("/work/shared/data")
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared real payloads not present")

@@ -406,7 +406,7 @@ def dagster_env(offline_env: Path, server: str, monkeypatch: pytest.MonkeyPatch)
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(research.TavilyResearch, "__init__", to_fake)
-    from consultantos_assets.defs import resources
+    from consultantos_assets.defs.resources import common as resources
 
     resources._serve_for.cache_clear()
     return offline_env
@@ -435,6 +435,43 @@ ALL = ["company_research", "market_trends", "financials", "peers", "peer_figures
        "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 
+def _without_refresh_fault(stored: Path) -> dict:
+    envelope = json.loads(stored.read_text(encoding="utf-8"))
+    for key in ("refresh_fault", "refresh_failed_at"):
+        envelope["value"]["provenance"].pop(key, None)
+    return envelope
+
+
+def test_refresh_faults_ride_on_the_value_outside_its_data_version() -> None:
+    """A kept value carries its refresh fault on its provenance (the price part's on the price
+    provenance); the data version ignores it, and the report turns it into a provenance note."""
+    from consultantos_assets.defs.assets import VOLATILE, _with_refresh_notes
+    from consultantos_assets.defs.source_assets import _with_refresh_fault
+    from consultantos_assets.models import Financials, Provenance, content_hash
+    from consultantos_assets.sources.collect import SourceOutcome
+
+    stored = Financials(ticker="ACME", provenance=Provenance(provider="sec-edgar", mode="live"),
+                        price_provenance=Provenance(provider="yfinance", mode="live"))
+    fault = "Yahoo Finance: HTTP 429 after 4 attempts (38 s)"
+    fresh = [SourceOutcome("SEC company facts", "live", "sec-edgar"), SourceOutcome("Share prices", "live", "yfinance")]
+    assert _with_refresh_fault(stored, fresh) is stored
+    kept = _with_refresh_fault(stored, [SourceOutcome("SEC company facts", "live", "sec-edgar"),
+                                        SourceOutcome("Share prices", "last_good", "last good value", fault)])
+    assert stored.provenance.refresh_fault is None  # the stored value itself is untouched
+    assert kept.provenance.refresh_fault == kept.price_provenance.refresh_fault == fault
+    assert content_hash(kept, exclude=VOLATILE) == content_hash(stored, exclude=VOLATILE)
+    assert content_hash(stored) == content_hash(Financials.model_validate_json(stored.model_dump_json()))
+    assert "refresh_fault" not in stored.model_dump(mode="json")["provenance"]  # unset: not serialized
+
+    [noted] = _with_refresh_notes(Financials.model_validate_json(kept.model_dump_json()))
+    when = kept.provenance.refresh_failed_at.strftime("%Y-%m-%d %H:%M UTC")
+    note = f"refresh of {when} failed ({fault}); the last good value is shown"
+    assert noted.provenance.notes == [note] and noted.price_provenance.notes == [note]
+    sec_down = _with_refresh_fault(stored, [SourceOutcome("SEC company facts", "last_good", "last good value", "SEC"),
+                                            SourceOutcome("Share prices", "live", "yfinance")])
+    assert sec_down.provenance.refresh_fault == "SEC" and sec_down.price_provenance.refresh_fault is None
+
+
 def test_failed_refresh_keeps_last_good_value_and_breaker_skips_the_service(dagster_env: Path, server: str) -> None:
     from consultantos_assets.cli import main
 
@@ -443,12 +480,16 @@ def test_failed_refresh_keeps_last_good_value_and_breaker_skips_the_service(dags
     meta = _meta(first, "company_research")
     assert meta["served_from"] == "live" and meta["provider"] == "tavily" and meta["fault"] == "none"
     stored = dagster_env / "assets" / "company_research" / "AAPL.json"
-    before = stored.read_bytes()
+    before = json.loads(stored.read_text(encoding="utf-8"))
+    assert "refresh_fault" not in before["value"]["provenance"]
 
     Fault.mode, Fault.calls = "503", []
     second = _materialize(["company_research"])
     meta2 = _meta(second, "company_research")
-    assert stored.read_bytes() == before  # a failed refresh never replaces good data
+    # a failed refresh never replaces good data: the value kept is the same, its provenance says why
+    assert _without_refresh_fault(stored) == before
+    kept = json.loads(stored.read_text(encoding="utf-8"))["value"]["provenance"]
+    assert kept["refresh_fault"] == meta2["fault"] and kept["refresh_failed_at"]
     assert meta2["served_from"] == "last_good"
     assert meta2["fault"].startswith("Tavily: HTTP 503 after 2 attempts")
     assert meta2["data_version"] == meta["data_version"] and meta2["as_of"] == meta["as_of"]
@@ -460,7 +501,8 @@ def test_failed_refresh_keeps_last_good_value_and_breaker_skips_the_service(dags
     fourth = _materialize(["company_research"])  # skipped without a request
     meta4 = _meta(fourth, "company_research")
     assert Fault.calls == [] and meta4["served_from"] == "last_good"
-    assert "circuit breaker open until" in meta4["fault"] and stored.read_bytes() == before
+    assert "circuit breaker open until" in meta4["fault"] and _without_refresh_fault(stored) == before
+    assert json.loads(stored.read_text(encoding="utf-8"))["value"]["provenance"]["refresh_fault"] == meta4["fault"]
     assert main(["breakers"]) == 0
     assert main(["breakers", "--reset", "tavily"]) == 0
 
@@ -481,7 +523,7 @@ def test_one_source_down_still_reports_the_gap_with_lower_confidence(dagster_env
     monkeypatch.setenv("CONSULTANTOS_SNAPSHOT_DIR", str(snapshot))
     monkeypatch.setenv("CONSULTANTOS_HOME", str(other))
     monkeypatch.setenv("DAGSTER_HOME", str(other / "dagster"))
-    from consultantos_assets.defs import resources
+    from consultantos_assets.defs.resources import common as resources
 
     resources._serve_for.cache_clear()
     Fault.mode = "503"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from consultantos_assets.analysis.trends import summarize_series
+from consultantos_assets.analysis.trend_reading import summarize_series
 from consultantos_assets.models import TrendPoint
 from consultantos_assets.sources.base import NoData, ServiceUnavailable
 from consultantos_assets.sources.retry import Guard, RetryPolicy

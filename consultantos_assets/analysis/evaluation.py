@@ -22,7 +22,7 @@ from .analyst import Frameworks
 from .coverage import framework_points
 from .grounding import check_result
 from .signals import prior_only
-from .trends import MIN_BASE, read_series
+from .trend_reading import MIN_BASE, read_series
 
 METRIC_WORDS = {
     "gross margin": "gross_margin", "operating margin": "operating_margin", "net margin": "net_margin",

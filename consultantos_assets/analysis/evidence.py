@@ -16,10 +16,10 @@ from ..models import (
     PeerComparison,
 )
 from .coverage import report_as_of
-from .formatting import figure, money, pct
+from .figure_text import figure, money, pct
 from .industry import prior_evidence
-from .peers import MIN_PEERS, comparison_gaps, peer_evidence
-from .trends import read_series
+from .peer_comparison import MIN_PEERS, comparison_gaps, peer_evidence
+from .trend_reading import read_series
 from .valuation import is_financial_company, latest_quarter, multiples, statements_age
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from ..models import Evidence, FrameworkPoint
-from .formatting import count, figure, money, pct
+from .figure_text import count, figure, money, pct
 
 # $391.0B, -12.3%, +5.1%, 1,234, 3.8, 2024 ... (dates are removed first)
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..models import Evidence
-from .formatting import pct
+from .figure_text import pct
 
 
 @dataclass(frozen=True)

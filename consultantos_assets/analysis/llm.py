@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from ..models import PESTEL, SWOT, BlueOcean, PorterFiveForces, Synthesis
-from . import llm_answers as A
+from . import llm_answers as answers
 from .analyst import EvidencePack, Frameworks
 from .coverage import FALLBACK_PENALTY
 from .prompts import ASSET_OF, FRAMEWORKS, LABEL_OF, PROMPT_VERSION, messages_for
@@ -510,23 +510,23 @@ class LLMAnalyst:
 
     # --- the Analyst protocol ----------------------------------------------------------------
     def porter(self, pack: EvidencePack) -> PorterFiveForces:
-        return self._framework("porter", pack, lambda a, lbl: A.to_porter(a, pack, lbl, data_gaps(pack)))
+        return self._framework("porter", pack, lambda a, lbl: answers.to_porter(a, pack, lbl, data_gaps(pack)))
 
     def swot(self, pack: EvidencePack) -> SWOT:
-        return self._framework("swot", pack, lambda a, lbl: A.to_swot(a, pack, lbl, data_gaps(pack)))
+        return self._framework("swot", pack, lambda a, lbl: answers.to_swot(a, pack, lbl, data_gaps(pack)))
 
     def pestel(self, pack: EvidencePack) -> PESTEL:
-        return self._framework("pestel", pack, lambda a, lbl: A.to_pestel(a, pack, lbl, data_gaps(pack)))
+        return self._framework("pestel", pack, lambda a, lbl: answers.to_pestel(a, pack, lbl, data_gaps(pack)))
 
     def blue_ocean(self, pack: EvidencePack) -> BlueOcean:
         def build(a, lbl):
             base = self.rules.blue_ocean(pack)  # canvas and gaps are computed, not asked for
-            return A.to_blue_ocean(a, pack, lbl, base.data_gaps, base.canvas)
+            return answers.to_blue_ocean(a, pack, lbl, base.data_gaps, base.canvas)
 
         return self._framework("blue_ocean", pack, build)
 
     def synthesis(self, pack: EvidencePack, frameworks: Frameworks) -> Synthesis:
-        return self._framework("synthesis", pack, lambda a, lbl: A.to_synthesis(a, pack, frameworks, lbl),
+        return self._framework("synthesis", pack, lambda a, lbl: answers.to_synthesis(a, pack, frameworks, lbl),
                                frameworks)
 
     # --- machinery ---------------------------------------------------------------------------------
@@ -537,7 +537,7 @@ class LLMAnalyst:
         With lazy retrieval the retrieved passages are represented by the index state they come from
         (`retrieval_key`), so an identical re-run answers from the cache without searching the index.
         """
-        schema = A.ANSWER_MODELS[framework].model_json_schema()
+        schema = answers.ANSWER_MODELS[framework].model_json_schema()
         payload = {"model": model, "prompt_version": PROMPT_VERSION, "framework": framework,
                    "schema": schema, "messages": messages, "retrieval": retrieval_key}
         raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -554,8 +554,8 @@ class LLMAnalyst:
         lazy = pack.retriever is not None and not pack.retrieved and bool(pack.retrieval_key)
         messages = messages_for(framework, pack, frameworks)
         key = self.cache_key(framework, model, messages, pack.retrieval_key if lazy else None)
-        answer_model = A.ANSWER_MODELS[framework]
-        grounding = A.Grounding.of(pack.evidence)
+        answer_model = answers.ANSWER_MODELS[framework]
+        grounding = answers.Grounding.of(pack.evidence)
         rec = CallRecord(run_id=self.run_id, asset=ASSET_OF[framework], ticker=pack.ticker, framework=framework,
                          model=model, prompt_version=PROMPT_VERSION, cache_key=key, outcome="model")
         started = time.monotonic()
@@ -628,7 +628,7 @@ class LLMAnalyst:
         return self._instructor
 
     def _ask(self, framework: str, model: str, messages: list[dict[str, str]], answer_model: type[BaseModel],
-             grounding: A.Grounding, rec: CallRecord) -> BaseModel:
+             grounding: answers.Grounding, rec: CallRecord) -> BaseModel:
         """Ask until a valid answer: re-asks after invalid answers (ending with a user turn), one more try
         after MAX_TOKENS with more room and less thinking; anything else is an LLMFailure or LLMConfigError."""
         s = self.settings
@@ -664,7 +664,7 @@ class LLMAnalyst:
             convo = [*convo, {"role": "model", "content": text}, {"role": "user", "content": _reask_text(error)}]
 
     def _request(self, framework: str, model: str, convo: list[dict[str, str]], answer_model: type[BaseModel],
-                 grounding: A.Grounding, rec: CallRecord, thinking: str, limit: int):
+                 grounding: answers.Grounding, rec: CallRecord, thinking: str, limit: int):
         """One answer from the model (HTTP retries included): (answer, response, None) when it validates,
         (None, response, validation error) when it does not."""
         from instructor.core.exceptions import InstructorRetryException

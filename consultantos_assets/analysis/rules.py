@@ -33,11 +33,11 @@ from ..models import (
 )
 from .analyst import EvidencePack, Frameworks
 from .coverage import coverage, framework_confidence, overall_confidence, stale_families
-from .formatting import money, pct
+from .figure_text import money, pct
 from .industry import MARKET_TYPICAL, has_specific_prior, prior_id
 from .signals import Signal, Signals, confidence_for, prior_only
 from .topics import document_topics, quoted
-from .trends import read_series
+from .trend_reading import read_series
 
 NAME = "rule-based v2"
 # equity / assets at which a bank's capital reads as a cushion (large US banks hold roughly 7-10%)
@@ -96,7 +96,7 @@ def cap_priors(groups: list[_Points], share: float = PRIOR_SHARE) -> None:
             allowed -= 1
 
 
-def _a(word: str) -> str:
+def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
@@ -345,126 +345,126 @@ class RuleBasedAnalyst:
     # ------------------------------------------------------------------ SWOT
     def swot(self, pack: EvidencePack) -> SWOT:
         s = Signals(pack)
-        st, wk, op, th = _Points(s), _Points(s), _Points(s), _Points(s)
+        strengths, weaknesses, opportunities, threats = _Points(s), _Points(s), _Points(s), _Points(s)
         rev, g, cagr = s.revenue, s.growth, s.cagr
         gm, om, nm = s.gross_margin, s.operating_margin, s.net_margin
         if rev is not None:
-            (st if rev.value >= 10e9 else wk).add(
+            (strengths if rev.value >= 10e9 else weaknesses).add(
                 f"Revenue of {money(rev.value)} in fiscal {s.fy} "
                 + ("gives scale in purchasing, distribution and R&D." if rev.value >= 10e9
                    else "limits scale against larger rivals."), rev)
         growth_cmp = _compare(s, g, "revenue_growth") if g is not None and s.peer("revenue_growth") else None
         if growth_cmp is not None and growth_cmp[0]:
-            (st if growth_cmp[0] > 0 else wk).add(
+            (strengths if growth_cmp[0] > 0 else weaknesses).add(
                 f"Revenue grew {pct(g.value, signed=True)} in fiscal {s.fy}, {growth_cmp[1]}.", *growth_cmp[2])  # type: ignore[union-attr]
         elif cagr is not None:
             cmp = _compare(s, cagr, "revenue_growth")
             if cmp is not None and cmp[0]:
-                (st if cmp[0] > 0 else wk).add(
+                (strengths if cmp[0] > 0 else weaknesses).add(
                     f"Revenue compounded at {pct(cagr.value)} a year over {_span(cagr)}, {cmp[1]}.", *cmp[2])
             elif cagr.value >= 0.15:
-                st.add(f"Revenue compounded at {pct(cagr.value)} a year over {_span(cagr)}.", cagr)
+                strengths.add(f"Revenue compounded at {pct(cagr.value)} a year over {_span(cagr)}.", cagr)
             elif 0 <= cagr.value < SLOW_GROWTH:
-                wk.add(f"Revenue compounded at only {pct(cagr.value)} a year over {_span(cagr)}.", cagr)
+                weaknesses.add(f"Revenue compounded at only {pct(cagr.value)} a year over {_span(cagr)}.", cagr)
         if g is not None and g.value < 0:
-            wk.add(f"Revenue declined {pct(-g.value)} in fiscal {s.fy}.", g)
+            weaknesses.add(f"Revenue declined {pct(-g.value)} in fiscal {s.fy}.", g)
         for sig, key, label in ((gm, "gross_margin", "gross"), (om, "operating_margin", "operating")):
             if sig is None:
                 continue
             cmp = _compare(s, sig, key)
             if cmp is None or not cmp[0]:
                 continue
-            (st if cmp[0] > 0 else wk).add(
-                f"{_a(label).capitalize()} {label} margin of {pct(sig.value)} in fiscal {s.fy} is {cmp[1]}.", *cmp[2])
+            (strengths if cmp[0] > 0 else weaknesses).add(
+                f"{_article(label).capitalize()} {label} margin of {pct(sig.value)} in fiscal {s.fy} is {cmp[1]}.", *cmp[2])
         ch = s.margin_change("operating_margin")
         if ch and ch[1].value - ch[0].value < -0.03:
-            wk.add(f"Operating margin fell from {pct(ch[0].value)} to {pct(ch[1].value)} over {_span_of(*ch)}.", *ch)
+            weaknesses.add(f"Operating margin fell from {pct(ch[0].value)} to {pct(ch[1].value)} over {_span_of(*ch)}.", *ch)
         if nm is not None and nm.value < 0:
-            wk.add(f"The company lost money: net margin {pct(nm.value)} in fiscal {s.fy}.", nm)
-        self._balance_sheet(s, st, wk)
+            weaknesses.add(f"The company lost money: net margin {pct(nm.value)} in fiscal {s.fy}.", nm)
+        self._balance_sheet(s, strengths, weaknesses)
         r3, vol = s.px("return_3y"), s.px("volatility")
         when = f" to {r3.evidence.date.isoformat()}" if r3 is not None and r3.evidence.date else ""
         if r3 is not None:
-            (st if r3.value > 0 else wk).add(f"The shares returned {pct(r3.value, signed=True)} over the three "
+            (strengths if r3.value > 0 else weaknesses).add(f"The shares returned {pct(r3.value, signed=True)} over the three "
                                              f"years{when}.", r3)
         if vol is not None and vol.value > 0.4:
-            wk.add(f"Share-price volatility of {pct(vol.value)} a year raises the cost of capital.", vol)
+            weaknesses.add(f"Share-price volatility of {pct(vol.value)} a year raises the cost of capital.", vol)
         brand = s.brand_trend()
         r = _trend(s, brand, "momentum") if brand is not None else None
         if brand is not None and r is not None and brand.momentum > ATTENTION_MIN:  # type: ignore[operator]
-            op.add(f"Search interest in '{brand.keyword}' is {pct(brand.momentum, signed=True)} against its 52-week "
+            opportunities.add(f"Search interest in '{brand.keyword}' is {pct(brand.momentum, signed=True)} against its 52-week "
                    f"average of {r.base_momentum:,.0f} of 100{_ends(s, r)}: attention to convert into demand.",
                    brand.evidence_id)
         for t in s.product_trends()[:3]:
             r = _trend(s, t, "yoy")
             if r is not None and t.change_yoy > 0.2:  # type: ignore[operator]
-                op.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
+                opportunities.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
                        f"{r.base_yoy:,.0f} of 100{_ends(s, r)}: a product cycle to build on.", t.evidence_id)
             elif r is not None and t.change_yoy < -0.2:  # type: ignore[operator]
-                th.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
+                threats.add(f"Interest in '{t.keyword}' is {pct(t.change_yoy, signed=True)} year on year from a base of "
                        f"{r.base_yoy:,.0f} of 100{_ends(s, r)}: the franchise needs renewal.", t.evidence_id)
         latest = s.latest_quarter()
         if latest is not None and latest[1] is not None and g is not None and latest[0].date:
             q, qg = latest
             period = q.label.split(", ", 1)[1].replace(" fiscal ", " FY")
             if qg.value > g.value + 0.05:  # type: ignore[union-attr]
-                op.add(f"Growth picked up: revenue grew {pct(qg.value, signed=True)} year on year in {period} (to "  # type: ignore[union-attr]
+                opportunities.add(f"Growth picked up: revenue grew {pct(qg.value, signed=True)} year on year in {period} (to "  # type: ignore[union-attr]
                        f"{q.date.isoformat()}) against {pct(g.value, signed=True)} in fiscal {s.fy}: a cycle to "
                        "build on.", q.id, qg, g)
             elif qg.value < g.value - 0.05 and qg.value < 0.05:  # type: ignore[union-attr]
-                th.add(f"Growth is fading: revenue changed {pct(qg.value, signed=True)} year on year in {period} (to "  # type: ignore[union-attr]
+                threats.add(f"Growth is fading: revenue changed {pct(qg.value, signed=True)} year on year in {period} (to "  # type: ignore[union-attr]
                        f"{q.date.isoformat()}) against {pct(g.value, signed=True)} in fiscal {s.fy}.", q.id, qg, g)
         dd, r1 = s.px("max_drawdown"), s.px("return_1y")
         p = s.pack.financials.prices
         if (dd is not None and dd.value < -0.3 and p is not None and p.max_drawdown_trough and p.max_drawdown_peak
                 and (p.last_date - p.max_drawdown_trough).days <= DRAWDOWN_RECENT_DAYS):
-            th.add(f"The shares fell {pct(-dd.value)} from {p.max_drawdown_peak.isoformat()} to "
+            threats.add(f"The shares fell {pct(-dd.value)} from {p.max_drawdown_peak.isoformat()} to "
                    f"{p.max_drawdown_trough.isoformat()}, within the year to {p.last_date.isoformat()}"
                    + (f" (over which they moved {pct(r1.value, signed=True)})" if r1 is not None else "")
                    + ": a fall of that size can return with the next shock.", dd, r1)
         n8k = s.recent_8k()
         if n8k is not None and n8k.value >= 12:
-            th.add(f"{n8k.value:,.0f} current reports (8-K) in the year to {n8k.evidence.date.isoformat()} signal "  # type: ignore[union-attr]
+            threats.add(f"{n8k.value:,.0f} current reports (8-K) in the year to {n8k.evidence.date.isoformat()} signal "  # type: ignore[union-attr]
                    "frequent material events.", n8k)
-        op.prior(f"a sector tailwind: {s.prior.pestel['technological']}.", prior_id("pestel", "technological"))
-        th.prior(f"a sector headwind: {s.prior.pestel['legal']}.", prior_id("pestel", "legal"))
-        th.prior(f"policy exposure: {s.prior.pestel['political']}.", prior_id("pestel", "political"))
-        st.prior(f"an industry where {s.prior.forces['threat_of_new_entrants'][1]}.",
+        opportunities.prior(f"a sector tailwind: {s.prior.pestel['technological']}.", prior_id("pestel", "technological"))
+        threats.prior(f"a sector headwind: {s.prior.pestel['legal']}.", prior_id("pestel", "legal"))
+        threats.prior(f"policy exposure: {s.prior.pestel['political']}.", prior_id("pestel", "political"))
+        strengths.prior(f"an industry where {s.prior.forces['threat_of_new_entrants'][1]}.",
                  prior_id("force", "threat_of_new_entrants"))
-        wk.prior(f"demand cycles: {s.prior.pestel['economic']}.", prior_id("pestel", "economic"))
-        cap_priors([st, wk, op, th])
+        weaknesses.prior(f"demand cycles: {s.prior.pestel['economic']}.", prior_id("pestel", "economic"))
+        cap_priors([strengths, weaknesses, opportunities, threats])
         return SWOT(
             ticker=s.ticker, analyst=NAME,
-            confidence=_framework_confidence(st.items + wk.items + op.items + th.items, pack),
-            data_gaps=_gaps(s), strengths=st.items, weaknesses=wk.items, opportunities=op.items,
-            threats=th.items,
+            confidence=_framework_confidence(strengths.items + weaknesses.items + opportunities.items + threats.items, pack),
+            data_gaps=_gaps(s), strengths=strengths.items, weaknesses=weaknesses.items, opportunities=opportunities.items,
+            threats=threats.items,
         )
 
     @staticmethod
-    def _balance_sheet(s: Signals, st: _Points, wk: _Points) -> None:
+    def _balance_sheet(s: Signals, strengths: _Points, weaknesses: _Points) -> None:
         """Leverage from net debt / EBITDA and interest coverage only; liquidity from cash to debt when net cash
         cannot be stated; capital (equity to assets) for banks and insurers."""
         nc, nde, cov = s.net_cash, s.multiple("net_debt_ebitda"), s.multiple("interest_coverage")
         if nc is not None:
             if nc.value >= 0:
-                st.add(f"Net cash of {money(nc.value)} at the end of fiscal {s.fy}: cash and marketable "
+                strengths.add(f"Net cash of {money(nc.value)} at the end of fiscal {s.fy}: cash and marketable "
                        "securities exceed total debt.", nc)
             elif nde is not None and nde.value > NET_DEBT_HIGH:
                 thin = cov is not None and cov.value < COVERAGE_THIN
-                wk.add(f"Net debt of {money(-nc.value)} is {nde.value:,.1f}x EBITDA: high leverage"
+                weaknesses.add(f"Net debt of {money(-nc.value)} is {nde.value:,.1f}x EBITDA: high leverage"
                        + (f", with operating income covering interest only {cov.value:,.1f}x." if thin else "."),
                        nc, nde, cov if thin else None)
             elif nde is not None and nde.value < NET_DEBT_MODEST:
-                st.add(f"Net debt of {money(-nc.value)} is a modest {nde.value:,.1f}x EBITDA.", nc, nde)
+                strengths.add(f"Net debt of {money(-nc.value)} is a modest {nde.value:,.1f}x EBITDA.", nc, nde)
         else:
             cd = s.cash_to_debt
             if cd is not None and cd.value >= 1:
-                st.add(f"Cash covers {pct(cd.value)} of long-term debt at the end of fiscal {s.fy}.", cd)
+                strengths.add(f"Cash covers {pct(cd.value)} of long-term debt at the end of fiscal {s.fy}.", cd)
             elif cd is not None and cd.value < 0.3:
-                wk.add(f"Cash covers only {pct(cd.value)} of long-term debt at the end of fiscal {s.fy}.", cd)
+                weaknesses.add(f"Cash covers only {pct(cd.value)} of long-term debt at the end of fiscal {s.fy}.", cd)
         er = s.equity_ratio
         if er is not None:  # banks and insurers: capital, not liabilities/assets, measures the cushion
-            (st if er.value >= BANK_EQUITY_CUSHION else wk).add(
+            (strengths if er.value >= BANK_EQUITY_CUSHION else weaknesses).add(
                 f"Equity is {pct(er.value)} of assets at the end of fiscal {s.fy}: "
                 + ("a capital cushion above what banks typically hold." if er.value >= BANK_EQUITY_CUSHION
                    else "a thin capital cushion for a bank or insurer."), er)
@@ -591,10 +591,10 @@ class RuleBasedAnalyst:
             peer, who = basis
             gap = sig.value - peer.value
             if gap >= 0.05:
-                errc["raise"].add(f"Differentiation that customers pay for: {_a(label)} {label} of {pct(sig.value)} "
+                errc["raise"].add(f"Differentiation that customers pay for: {_article(label)} {label} of {pct(sig.value)} "
                                   f"against {who} at {pct(peer.value)}.", sig, peer)
             elif gap <= -0.05:
-                errc["reduce"].add(f"Cost to serve: {_a(label)} {label} of {pct(sig.value)} trails {who} at "
+                errc["reduce"].add(f"Cost to serve: {_article(label)} {label} of {pct(sig.value)} trails {who} at "
                                    f"{pct(peer.value)}.", sig, peer)
         basis, g = _peer_basis(s, "revenue_growth"), s.growth
         if basis is not None:

@@ -11,7 +11,7 @@ pack from the three sources and the peers, which every analysis asset, the index
 import dagster as dg
 
 from ..analysis.evidence import evidence_set
-from ..analysis.peers import MIN_PEERS, PEER_METRICS, with_figure
+from ..analysis.peer_comparison import MIN_PEERS, PEER_METRICS, with_figure
 from ..models import (
     CompanyResearch,
     EvidenceSet,
@@ -23,19 +23,10 @@ from ..models import (
 )
 from ..settings import AutomationSettings
 from ..sources.base import SourceError
-from .assets import (
-    SNAPSHOT_INPUTS,
-    StoredValues,
-    _stored,
-    _versioned,
-    company_asset,
-    md_escape,
-    md_list,
-    nothing_gathered,
-    ticker_of,
-)
+from .assets import _versioned, company_asset, md_escape, md_list, ticker_of
 from .metadata import ROW_COUNT
 from .resources import SourcesResource
+from .source_assets import SNAPSHOT_INPUTS, StoredValues, _stored, nothing_gathered
 
 
 def _live(sources: SourcesResource) -> bool:

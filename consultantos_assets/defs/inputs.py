@@ -5,7 +5,7 @@ InputsResource is the local profile's: directories under the storage root,
     <home>/requests/<file>                   a request file as a user dropped it
     <home>/requests/done|failed/<file>       once handled, beside <file>.reason.txt
     <home>/portfolios/<name>.txt             a portfolio
-GCSInputsResource (defs/production.py) keeps the same layout under gs://<bucket>/<prefix>/, so every
+GCSInputsResource (defs/resources/production.py) keeps the same layout under gs://<bucket>/<prefix>/, so every
 code server sees the same files and users drop them with `gcloud storage cp`. build_resources picks
 one of the two; the sensor and the schedule only use the methods below.
 """

@@ -55,36 +55,69 @@ def load_value(base_dir: str | Path, asset: str, partition: str) -> BaseModel:
     return model_from_envelope(path.read_text(encoding="utf-8"), str(path))
 
 
-class ModelJsonIOManager(dg.ConfigurableIOManager):
-    """One JSON file per asset and company: readable, diffable, and shared by the CLI and the UI."""
+class JsonEnvelopeIOManager(dg.ConfigurableIOManager):
+    """Asset values as JSON envelopes, one object per asset and company, in every profile; subclasses say
+    where an object lives (`_location`) and how its text is written and read (`_write`, `_read`)."""
 
-    base_dir: str
+    def _location(self, asset: str, partition: str | None) -> str:
+        raise NotImplementedError
 
-    def _key(self, context: dg.OutputContext | dg.InputContext) -> tuple[str, str]:
-        asset = "/".join(context.asset_key.path)
-        partition = context.asset_partition_key if context.has_asset_partitions else "__all__"
-        return asset, partition
+    def _write(self, location: str, text: str) -> None:
+        raise NotImplementedError
+
+    def _read(self, location: str) -> str:
+        """The stored text; FileNotFoundError when nothing is stored there."""
+        raise NotImplementedError
+
+    def _stored_at(self, location: str) -> dg.MetadataValue:
+        raise NotImplementedError
+
+    def _where(self, context: dg.OutputContext | dg.InputContext) -> str:
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        return self._location("/".join(context.asset_key.path), partition)
 
     def handle_output(self, context: dg.OutputContext, obj: BaseModel) -> None:
         if not isinstance(obj, BaseModel):
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a model")
-        asset, partition = self._key(context)
-        path = value_path(self.base_dir, asset, partition)
-        atomic_write_text(path, envelope_text(obj))
-        context.add_output_metadata({"stored_at": dg.MetadataValue.path(str(path))})
+        location = self._where(context)
+        self._write(location, envelope_text(obj))
+        context.add_output_metadata({"stored_at": self._stored_at(location)})
 
     def load_input(self, context: dg.InputContext) -> BaseModel:
-        asset, partition = self._key(context)
-        return load_value(self.base_dir, asset, partition)
+        location = self._where(context)
+        return model_from_envelope(self._read(location), location)
 
     def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
-        """The value last stored for this asset and company, or None when nothing is stored (a source
-        asset keeps it in use when a live refresh fails)."""
+        """The value last stored for this asset and company, or None when nothing (usable) is stored (a
+        source asset keeps it in use when a live refresh fails)."""
         try:
-            return load_value(self.base_dir, "/".join(asset_key.path), partition)
+            location = self._location("/".join(asset_key.path), partition)
+            return model_from_envelope(self._read(location), location)
         except FileNotFoundError:
             return None
-        except ValueError as exc:  # unreadable or of an older shape: as good as nothing stored
+        except ValueError as exc:  # not a ticker, unreadable, or of an older shape: as good as nothing stored
             logging.getLogger(__name__).warning("stored %s [%s] is unusable: %s", asset_key.to_user_string(),
                                                 partition, exc)
             return None
+
+
+class ModelJsonIOManager(JsonEnvelopeIOManager):
+    """One JSON file per asset and company under `base_dir`, written atomically: readable, diffable, and
+    shared by the CLI and the UI."""
+
+    base_dir: str
+
+    def _location(self, asset: str, partition: str | None) -> str:
+        return str(value_path(self.base_dir, asset, partition or "__all__"))
+
+    def _write(self, location: str, text: str) -> None:
+        atomic_write_text(Path(location), text)
+
+    def _read(self, location: str) -> str:
+        path = Path(location)
+        if not path.exists():
+            raise FileNotFoundError(f"no stored value at {path}")
+        return path.read_text(encoding="utf-8")
+
+    def _stored_at(self, location: str) -> dg.MetadataValue:
+        return dg.MetadataValue.path(location)

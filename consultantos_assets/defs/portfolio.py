@@ -38,7 +38,7 @@ def _meta(record, key: str):
 def check_results(instance: dg.DagsterInstance, check_keys: list[dg.AssetCheckKey], ticker: str) -> dict[str, str]:
     """'asset:check' -> passed | failed | outdated (its asset was materialized again since) for every
     check that ever ran for the company."""
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as S
+    from .dagster_internals import CheckStatus as S
 
     out = {}
     infos = instance.event_log_storage.get_asset_check_partition_info(check_keys, partition_keys=[ticker])
@@ -108,10 +108,10 @@ def build_portfolio(instance: dg.DagsterInstance, check_keys: list[dg.AssetCheck
 
 
 def company_check_keys() -> list[dg.AssetCheckKey]:
-    """Every check of the company graph (declared with the assets in defs/assets.py)."""
-    from . import assets as company
+    """Every check of the company graph (declared with the assets in defs/source_assets.py and defs/assets.py)."""
+    from . import assets, source_assets
 
-    keys = {k for a in dg.load_assets_from_modules([company]) if isinstance(a, dg.AssetsDefinition)
+    keys = {k for a in dg.load_assets_from_modules([source_assets, assets]) if isinstance(a, dg.AssetsDefinition)
             for k in a.check_keys}
     return sorted(keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
 

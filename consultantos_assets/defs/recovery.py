@@ -109,9 +109,7 @@ def _launches_local_processes(instance: dg.DagsterInstance) -> bool:
     data = getattr(ref, "run_launcher_data", None)
     if data is not None:
         return data.class_name == "DefaultRunLauncher"
-    from dagster._core.launcher import DefaultRunLauncher
-
-    return isinstance(instance.run_launcher, DefaultRunLauncher)
+    return isinstance(instance.run_launcher, dg.DefaultRunLauncher)
 
 
 def _local_code_server(run: dg.DagsterRun) -> bool:
@@ -184,7 +182,7 @@ def fail_dead_run(instance: dg.DagsterInstance, dead: DeadRun) -> None:
     """Mark the run failed and free its pool slots. A run of the daemon or the UI fails as an
     unexpected termination, which run retries (dagster.yaml `run_retries`) re-execute from failure;
     a CLI run is resumed with `consultantos report T --resume`."""
-    from dagster._core.events import JobFailureData, RunFailureReason
+    from .dagster_internals import unexpected_termination
 
     run = instance.get_run_by_id(dead.run_id)
     if run is None or run.status not in (*_IN_PROGRESS, dg.DagsterRunStatus.NOT_STARTED):
@@ -200,7 +198,7 @@ def fail_dead_run(instance: dg.DagsterInstance, dead: DeadRun) -> None:
         message = (f"run worker (pid {dead.pid}) on {host} is gone: killed or crashed; marked failed so its "
                    "pool slots are released; " + ("re-executed from failure by run retries." if retried else
                                                   "re-execute it from failure to finish it."))
-        failure = JobFailureData(error=None, failure_reason=RunFailureReason.UNEXPECTED_TERMINATION)
+        failure = unexpected_termination()
     instance.report_engine_event(message, run)
     instance.report_run_failed(run, message, job_failure_data=failure)
     storage = instance.event_log_storage

@@ -9,7 +9,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9.-]{0,9}$")
 
@@ -71,6 +71,19 @@ class Provenance(Model):
     retrieved_at: datetime | None = None
     location: str | None = Field(None, description="snapshot directory or service endpoint")
     notes: list[str] = Field(default_factory=list)
+    # set when the latest refresh failed and this value is the last good one, kept; left out of the data
+    # version (defs/assets.py VOLATILE) and, while unset, out of the serialized value (so hashes of values
+    # without a failed refresh are what they always were)
+    refresh_fault: str | None = Field(None, description="why the latest refresh failed")
+    refresh_failed_at: datetime | None = Field(None, description="when the latest refresh failed")
+
+    @model_serializer(mode="wrap")
+    def _without_unset_refresh(self, handler):
+        data = handler(self)
+        if self.refresh_fault is None and isinstance(data, dict):
+            data.pop("refresh_fault", None)
+            data.pop("refresh_failed_at", None)
+        return data
 
 
 def content_hash(model: BaseModel, exclude: set[str] | None = None) -> str:

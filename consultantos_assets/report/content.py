@@ -23,7 +23,7 @@ from consultantos_assets.models import (
 )
 from consultantos_assets.models.financials import BANK_METRICS, CAPITAL_METRICS, CASH_FLOW_METRICS, STATEMENT_METRICS
 
-from ..analysis.peers import MIN_PEERS, PEER_METRICS, basis_text, peer_figures, with_figure
+from ..analysis.peer_comparison import MIN_PEERS, PEER_METRICS, basis_text, peer_figures, with_figure
 from .formatting import (
     NA,
     fmt_conf,
@@ -411,7 +411,7 @@ def price_table(report: ReportInput) -> TableData | None:
 
 # ------------------------------------------------------------------------------------- comparables
 # The company beside its named peers (the peer_figures asset), each figure computed the same way for
-# all of them (analysis/peers.py: peer_figures); a median only where MIN_PEERS peers have the figure.
+# all of them (analysis/peer_comparison.py: peer_figures); a median only where MIN_PEERS peers have the figure.
 
 
 @dataclass
@@ -522,7 +522,7 @@ def peer_accession_rows(report: ReportInput) -> list[list[str]]:
 
 def peer_gaps(report: ReportInput) -> list[str]:
     """What the peer set cannot support, as the evidence asset stated it."""
-    from ..analysis.peers import comparison_gaps
+    from ..analysis.peer_comparison import comparison_gaps
 
     return comparison_gaps(report.peers) if report.peers is not None else []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from ..analysis.formatting import SCALES, count, money, pct
+from ..analysis.figure_text import SCALES, count, money, pct
 
 NA = "n/a"
 

@@ -346,12 +346,12 @@ class Cover(Flowable):
         t = data_table(
             ["Source", "Provider", "Mode", "Data as of"], rows, [w * 0.34, w * 0.30, w * 0.14, w * 0.22]
         )
-        _, th = t.wrapOn(c, w, PAGE_H)
+        _, table_h = t.wrapOn(c, w, PAGE_H)
         ttop = top - 3.0 * cm
         lab = markup("DATA SOURCES", Styles.kpi_label)
         lab.wrapOn(c, w, 20)
         lab.drawOn(c, x, ttop + 4)
-        t.drawOn(c, x, ttop - th)
+        t.drawOn(c, x, ttop - table_h)
 
         note = para(
             "Every statement cites the evidence it rests on, e.g. [fin:revenue:FY2024]; the Sources "

@@ -7,6 +7,7 @@ service and a company the source has no data for, so users see which one it was.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from ..models import (
@@ -17,6 +18,18 @@ from ..models import (
     PricePoint,
     Provenance,
 )
+
+
+def unique_names(items: Iterable[str]) -> list[str]:
+    """The names stripped, in order, each once whatever its case; empty ones dropped."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        key = item.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(item.strip())
+    return out
 
 
 class SourceError(Exception):

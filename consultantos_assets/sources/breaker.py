@@ -9,8 +9,8 @@ skipped for a cool-down instead of being asked again by every run:
     half-open  after the cool-down one process claims a single trial call (`trial_until`); its
                success closes the breaker, its failure opens it for another cool-down
 
-The state lives behind `BreakerStore` (read-modify-write of one service's record under a lock),
-chosen by the storage profile in `breaker_store`:
+The state lives behind `BreakerStore` (read-modify-write of one service's record under a lock); the
+resources hand the profile's store to the providers (Settings.breakers, picked in defs/resources):
 
     local       JsonBreakerStore: `<storage root>/state/breakers.json` under a file lock, shared by every
                 process on the machine
@@ -362,15 +362,14 @@ def breaker_path(home: Path) -> Path:
 
 
 @functools.cache
-def _postgres_store(dsn: str) -> PostgresBreakerStore:
-    return PostgresBreakerStore(dsn)  # one per process and database: the table check and outage back-off
+def postgres_breaker_store(dsn: str) -> PostgresBreakerStore:
+    """One store per process and database: the table check and outage back-off."""
+    return PostgresBreakerStore(dsn)
 
 
 def breaker_store(home: Path, env: dict[str, str] | None = None) -> BreakerStore:
-    """The breaker store of the configured profile (CONSULTANTOS_PROFILE): the one place that picks it.
-    production: PostgresBreakerStore in the LLM ledger's database; local: JsonBreakerStore under `home`."""
-    from ..settings import ProfileSettings, postgres_dsn_from_env
+    """The configured profile's breaker store, for the `consultantos breakers` command: the profile is
+    picked in defs/resources (`breaker_store` there); this only forwards to it."""
+    from ..defs.resources import breaker_store as profile_breaker_store
 
-    if ProfileSettings.from_env(env, home=home).production:
-        return _postgres_store(postgres_dsn_from_env(env))
-    return JsonBreakerStore(breaker_path(home))
+    return profile_breaker_store(home, env)

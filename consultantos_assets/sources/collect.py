@@ -14,8 +14,8 @@ from ..analysis.metrics import price_stats
 from ..models import CompanyProfile, CompanyResearch, Financials, MarketTrends, Provenance
 from ..settings import Settings
 from .base import NoData, SourceError
+from .fact_documents import fact_documents
 from .registry import Served, plan_providers, serve
-from .research import fact_documents
 
 log = logging.getLogger(__name__)
 Serve = Callable[..., Served]  # serve(key, call, last_good=None) -> Served
@@ -153,19 +153,19 @@ def financials(serve_: Serve, prof: CompanyProfile, last_good: Financials | None
                          provenance=Provenance(provider="none", mode=_mode(mode), notes=[str(exc)]))
     stored_prices = last_good if last_good is not None and last_good.prices is not None else None
     try:
-        px = serve_("prices", lambda p: p.daily_closes(t), (lambda: stored_prices) if stored_prices else None)
-        _record(outcomes, SourceOutcome.of("Share prices", px))
-        parts.append(px.served_from)
-        if px.served_from == "last_good":
+        prices_served = serve_("prices", lambda p: p.daily_closes(t), (lambda: stored_prices) if stored_prices else None)
+        _record(outcomes, SourceOutcome.of("Share prices", prices_served))
+        parts.append(prices_served.served_from)
+        if prices_served.served_from == "last_good":
             fin.prices = stored_prices.prices  # type: ignore[union-attr]
             fin.price_provenance = stored_prices.price_provenance  # type: ignore[union-attr]
             fin.gaps.extend(g for g in stored_prices.gaps if _is_price_gap(g))  # type: ignore[union-attr]
         else:
-            points, prov = px.value
+            points, prov = prices_served.value
             shares = fin.latest_reported("shares_outstanding")  # newest cover, latest split basis
             fin.prices = price_stats(points, shares.value if shares else None,
                                      shares.period_end if shares else None, shares.accession if shares else None)
-            prov.notes.extend(px.notes)
+            prov.notes.extend(prices_served.notes)
             fin.price_provenance = prov
     except SourceError as exc:
         _record(outcomes, SourceOutcome("Share prices", "none", "none", str(exc)))

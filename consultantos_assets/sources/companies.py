@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import CompanyProfile, Filing, InvalidTicker, normalize_ticker
-from .base import MalformedResponse, NoData, UnknownCompany
+from .base import MalformedResponse, NoData, UnknownCompany, unique_names
 
 log = logging.getLogger(__name__)
 
@@ -117,17 +117,6 @@ def _parse_date(value: Any) -> date | None:
         return date.fromisoformat(text[:10])
     except ValueError:
         return None
-
-
-def _dedupe(items: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for item in items:
-        key = item.strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            out.append(item.strip())
-    return out
 
 
 def _split_items(value: Any) -> list[str]:
@@ -318,7 +307,7 @@ class SnapshotDirectory:
         cik = own_cik or _to_int(_clean(subs.get("cik"))) or (ciks[0] if ciks else None)
         name = first("name") or _clean(subs.get("name")) or ticker
         own_exchanges = [e.strip() for e in (first("exchange", ("companies.csv",)) or "").split(";")]
-        exchanges = _dedupe([*own_exchanges, *[e for e in subs.get("exchanges") or [] if isinstance(e, str)]])
+        exchanges = unique_names([*own_exchanges, *[e for e in subs.get("exchanges") or [] if isinstance(e, str)]])
         profile = CompanyProfile(
             ticker=ticker,
             name=name,
@@ -337,7 +326,7 @@ class SnapshotDirectory:
             founded=first("founded"),
         )
         own_keywords = first("keywords", ("companies.csv",))
-        profile.keywords = _dedupe(own_keywords.split(";")) if own_keywords else self._default_keywords(name, ticker)
+        profile.keywords = unique_names(own_keywords.split(";")) if own_keywords else self._default_keywords(name, ticker)
         return profile
 
     def _default_keywords(self, name: str, ticker: str) -> list[str]:
@@ -349,7 +338,7 @@ class SnapshotDirectory:
             stems.add(first_word.lower())  # 'Meta Platforms' also matches the 'Meta' series
         related = [k for k in available if any(_starts_with_word(k, stem) for stem in stems)]
         related.sort(key=lambda k: (k.lower() != base.lower(), len(k), k.lower()))
-        return _dedupe([base, ticker, *related])
+        return unique_names([base, ticker, *related])
 
     def _snapshot_trend_keywords(self) -> list[str]:
         if self._trend_keywords is None:
@@ -504,9 +493,9 @@ class EdgarDirectory:
             headquarters=_business_city(subs),
             state_of_incorporation=_clean(subs.get("stateOfIncorporation")),
             fiscal_year_end=_clean(subs.get("fiscalYearEnd")),
-            exchanges=_dedupe(e for e in subs.get("exchanges") or [] if isinstance(e, str)),
+            exchanges=unique_names(e for e in subs.get("exchanges") or [] if isinstance(e, str)),
             website=_clean(subs.get("website")),
-            keywords=_dedupe([short_name(name), symbol]),
+            keywords=unique_names([short_name(name), symbol]),
         )
 
     def filings(self, profile: CompanyProfile, limit: int = 200, forms: Sequence[str] | None = None) -> list[Filing]:

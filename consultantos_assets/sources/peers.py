@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..analysis.peer_choice import MAX_PEERS, Candidate, choose_peers
-from ..analysis.peers import peer_figures
+from ..analysis.peer_comparison import peer_figures
 from ..models import (
     CompanyProfile,
     Financials,

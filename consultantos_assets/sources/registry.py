@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 from ..settings import Settings, SourceFaultSettings
 from .base import MissingKey, NoData, ServiceUnavailable, SourceError
+from .breaker import JsonBreakerStore, breaker_path
 from .retry import Guard, make_guard
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,10 @@ def plan_providers(settings: Settings, faults: SourceFaultSettings | None = None
     from .trends import PyTrendsTrends, SnapshotTrends
 
     faults = faults or SourceFaultSettings.from_env()
-    guards = {name: make_guard(name, settings.home, faults)
+    breakers = settings.breakers
+    if breakers is None and settings.home is not None:
+        breakers = JsonBreakerStore(breaker_path(settings.home))
+    guards = {name: make_guard(name, breakers, faults)
               for name in ("SEC EDGAR", "Yahoo Finance", "Google Trends", "Tavily")}
     sec = SecClient(settings.edgar_identity, guards["SEC EDGAR"], process_limiter(faults.sec_rate_per_sec))
     snap = settings.snapshot_dir

@@ -22,15 +22,14 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import TypeVar
 
-from ..settings import SourceFaultSettings
+from ..settings import RetrySettings, SourceFaultSettings
 from .base import CircuitOpen, MissingKey, NoData, ServiceUnavailable
-from .breaker import CircuitBreaker, breaker_store
+from .breaker import BreakerStore, CircuitBreaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,17 +85,12 @@ def network_transient(exc: BaseException) -> Transient | None:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    backoff_s: float = 1.0
-    backoff_max_s: float = 30.0
-    budget_s: float = 90.0
-    timeout_s: float = 20.0
+class RetryPolicy(RetrySettings):
+    """The retry settings (settings.RetrySettings) and the waits between tries they give."""
 
     @classmethod
-    def from_settings(cls, s: SourceFaultSettings) -> RetryPolicy:
-        return cls(attempts=s.attempts, backoff_s=s.backoff_s, backoff_max_s=s.backoff_max_s,
-                   budget_s=s.budget_s, timeout_s=s.timeout_s)
+    def from_settings(cls, s: RetrySettings) -> RetryPolicy:
+        return cls(**{f.name: getattr(s, f.name) for f in fields(RetrySettings)})
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Wait before try `attempt + 1` (attempt counts from 1)."""
@@ -174,13 +168,13 @@ class Guard:
         return None if text == "closed" else text
 
 
-def make_guard(service: str, home: Path | None, settings: SourceFaultSettings | None = None) -> Guard:
-    """A guard from the environment's settings; its breaker state is shared through the profile's store
-    (`<home>/state/breakers.json` locally, PostgreSQL in production; see breaker_store)."""
+def make_guard(service: str, store: BreakerStore | None, settings: SourceFaultSettings | None = None) -> Guard:
+    """A guard from the environment's settings; its breaker state is shared through `store` (the profile's:
+    `<home>/state/breakers.json` locally, PostgreSQL in production); None: no breaker."""
     s = settings or SourceFaultSettings.from_env()
     breaker = None
-    if home is not None:
-        breaker = CircuitBreaker(service, breaker_store(home), threshold=s.breaker_failures,
+    if store is not None:
+        breaker = CircuitBreaker(service, store, threshold=s.breaker_failures,
                                  cooldown=s.breaker_cooldown,
                                  trial_window=max(s.breaker_cooldown / 5, timedelta(seconds=s.budget_s)))
     return Guard(service, RetryPolicy.from_settings(s), breaker)

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..analysis.trends import summarize_series
+from ..analysis.trend_reading import summarize_series
 from ..models import MarketTrends, Provenance, TrendPoint, TrendSeries
-from .base import MalformedResponse, NoData, ServiceUnavailable
+from .base import MalformedResponse, NoData, ServiceUnavailable, unique_names
 from .retry import Guard, http_transient, network_transient
 
 log = logging.getLogger(__name__)
@@ -83,17 +83,6 @@ def _as_of(series: list[TrendSeries]) -> date | None:
     return max(dates) if dates else None
 
 
-def _unique(keywords: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for keyword in keywords:
-        key = keyword.strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            out.append(keyword.strip())
-    return out
-
-
 class SnapshotTrends:
     """Google Trends CSVs found anywhere under <snapshot>/google_trends/ (keyword = 2nd header column)."""
 
@@ -120,7 +109,7 @@ class SnapshotTrends:
         return sorted(keyword for keyword, _ in self._files().values())
 
     def trends(self, ticker: str, keywords: list[str]) -> MarketTrends:
-        asked = _unique(keywords)
+        asked = unique_names(keywords)
         series: list[TrendSeries] = []
         missing: list[str] = []
         for keyword in asked:
@@ -193,7 +182,7 @@ class PyTrendsTrends:
         return frame_points(self.guard.call(request), keyword)
 
     def trends(self, ticker: str, keywords: list[str]) -> MarketTrends:
-        asked = _unique(keywords)
+        asked = unique_names(keywords)
         series: list[TrendSeries] = []
         missing: list[str] = []
         notes: list[str] = []

@@ -1,63 +1,19 @@
-"""Resources: the only way assets reach providers, analysts, the index and report storage."""
+"""The local profile's resources: the analyst with its answer cache and cost ledger under the storage root,
+and report files under it (`local_resources`); the production profile (production.py) extends both."""
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from ..analysis.analyst import Analyst
-from ..analysis.rules import RuleBasedAnalyst
-from ..index.embedders import make_embedder
-from ..models import ReportArtifact, ReportInput, content_hash
-from ..settings import ProfileSettings, Settings, parse_mode, resolve_snapshot_dir, storage_root
-from ..sources.collect import settings_serve
-from ..sources.registry import Served
-
-if TYPE_CHECKING:  # pyarrow and LanceDB load when the index is first used, not with the definitions
-    from ..index.store import ChunkStore
-
-
-@functools.cache
-def _serve_for(settings: Settings):
-    """One provider set per process and configuration: providers cache their parsed snapshot indexes."""
-    return settings_serve(settings)
-
-
-class SourcesResource(dg.ConfigurableResource):
-    """Which providers serve each source: CONSULTANTOS_MODE, the snapshot and the keys."""
-
-    mode: str = "auto"
-    snapshot_dir: str | None = None
-    tavily_api_key: str | None = None
-    edgar_identity: str | None = None
-
-    def settings(self) -> Settings:
-        return Settings(
-            mode=parse_mode(self.mode),
-            snapshot_dir=resolve_snapshot_dir(self.snapshot_dir),
-            home=storage_root(),
-            tavily_api_key=self.tavily_api_key or None,
-            edgar_identity=self.edgar_identity or None,
-        )
-
-    def serve(self, key: str, call, last_good=None) -> Served:
-        """`call` on the provider chosen for `key`; `last_good()` answers when a live refresh fails."""
-        return _serve_for(self.settings())(key, call, last_good)
-
-    def snapshot_fingerprint(self, asset: str, ticker: str, cik: int | None,
-                             peers: list[tuple[str, int | None]] | None = None) -> str:
-        """The fingerprint of the snapshot files `asset` reads for the company (sources/fingerprint.py);
-        `peers`: (ticker, CIK) of the named peers, for peer_figures."""
-        from ..sources.fingerprint import snapshot_fingerprint
-
-        settings = self.settings()
-        return snapshot_fingerprint(settings.snapshot_dir, asset, ticker, cik, settings.home, peers)
+from ...analysis.analyst import Analyst
+from ...analysis.rules import RuleBasedAnalyst
+from ...models import ReportArtifact, ReportInput, content_hash
+from ...settings import storage_root
 
 
 class AnalystResource(dg.ConfigurableResource):
@@ -66,7 +22,7 @@ class AnalystResource(dg.ConfigurableResource):
 
     The key arrives through dg.EnvVar and is only handed to the google-genai client; the LLM answer
     cache and cost ledger live under `home` (<storage root>/llm) here, and in the bucket and PostgreSQL
-    in the production profile (SharedAnalystResource, defs/production.py). google-genai reads
+    in the production profile (SharedAnalystResource, defs/resources/production.py). google-genai reads
     GOOGLE_GEMINI_BASE_URL itself, so a gateway or a test server can stand in for Google.
     """
 
@@ -84,22 +40,22 @@ class AnalystResource(dg.ConfigurableResource):
         return kind == "llm" or (kind == "auto" and bool(self.gemini_api_key))
 
     def llm_settings(self):
-        from ..analysis.llm import LLMSettings
+        from ...analysis.llm import LLMSettings
 
         return LLMSettings.from_env(os.environ)
 
     def llm_home(self) -> Path:
-        from ..llm_store import llm_dir
+        from ...llm_store import llm_dir
 
         return llm_dir(Path(self.home) if self.home else storage_root())
 
     def ledger(self):
-        from ..llm_store import DuckDBLedger
+        from ...llm_store import DuckDBLedger
 
         return DuckDBLedger(self.llm_home() / "ledger.duckdb")
 
     def answer_cache(self):
-        from ..llm_store import JsonAnswerCache
+        from ...llm_store import JsonAnswerCache
 
         return JsonAnswerCache(self.llm_home() / "cache")
 
@@ -109,31 +65,13 @@ class AnalystResource(dg.ConfigurableResource):
         from google import genai
         from google.genai import types
 
-        from ..analysis.llm import LLMAnalyst
+        from ...analysis.llm import LLMAnalyst
 
         settings = self.llm_settings()
         client = genai.Client(api_key=self.gemini_api_key,
                               http_options=types.HttpOptions(timeout=int(settings.timeout_s * 1000)))
         return LLMAnalyst(client, settings, cache=self.answer_cache(),
                           ledger=self.ledger(), run_id=run_id, secrets=(self.gemini_api_key or "",))
-
-
-class IndexResource(dg.ConfigurableResource):
-    """The LanceDB research index: one table per embedder under `uri`.
-
-    embedder: auto | static | minilm | minilm-torch | gemini | lexical (CONSULTANTOS_EMBEDDER). auto =
-    Gemini when a key is set, the mode is not offline and the service answers; else the local static
-    model; else MiniLM on onnxruntime; else the lexical fallback.
-    """
-
-    uri: str
-    embedder: str = "auto"
-    gemini_api_key: str | None = None
-
-    def store(self) -> ChunkStore:
-        from ..index.store import ChunkStore
-
-        return ChunkStore(self.uri, make_embedder(self.embedder, api_key=self.gemini_api_key or None))
 
 
 PORTFOLIO_DIR = "portfolio"  # lower case: never a company's (upper-case ticker) folder
@@ -145,7 +83,7 @@ class ReportStore(dg.ConfigurableResource):
 
     Rendering always happens into a local directory; the storage hooks below (`_render_dir`, `_keep`,
     `_history`, `_archive`, `_local_pdf`) say where the files end up. Here they are files under
-    `directory`; GCSReportStore (defs/production.py) renders into a temporary directory and keeps the
+    `directory`; GCSReportStore (defs/resources/production.py) renders into a temporary directory and keeps the
     files in a bucket.
     """
 
@@ -175,7 +113,7 @@ class ReportStore(dg.ConfigurableResource):
 
     def _archive(self, ticker: str, inputs_hash: str, text: str) -> None:
         """Keep these inputs once (the first archiving of identical inputs stays, with its time)."""
-        from ..atomic import atomic_write_text
+        from ...atomic import atomic_write_text
 
         archived = Path(self.directory) / ticker / "history" / f"{inputs_hash}.json"
         if not archived.exists():
@@ -201,7 +139,7 @@ class ReportStore(dg.ConfigurableResource):
     def publish(self, bundle: ReportInput) -> tuple[ReportArtifact, str]:
         """Render every output beside each other; archive the inputs for 'what changed' (which the PDF,
         Markdown, deck and workbook all show when an earlier report exists)."""
-        from ..report import write_exports
+        from ...report import write_exports
 
         current = content_hash(bundle)
         previous, previous_id = self._previous(bundle.ticker, current)
@@ -234,7 +172,7 @@ class ReportStore(dg.ConfigurableResource):
     def publish_portfolio(self, files: dict[str, bytes]) -> dict[str, str]:
         """Keep the portfolio's files ({format: content}, e.g. pdf and csv) in `portfolio/` beside the
         companies' report folders; returns where each one is."""
-        from ..atomic import atomic_write_bytes
+        from ...atomic import atomic_write_bytes
 
         with self._render_dir(PORTFOLIO_DIR) as directory:
             paths = {}
@@ -245,74 +183,22 @@ class ReportStore(dg.ConfigurableResource):
 
     def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
         """Problems of the PDF as stored (read back from where `publish` kept it)."""
-        from ..report import verify_pdf
+        from ...report import verify_pdf
 
         with self._local_pdf(artifact) as path:
             return verify_pdf(path, company_name)
 
 
-def _optional_env(name: str, *alternatives: str, secret: bool = True, resolve: bool = False):
-    """An EnvVar reference when the variable is set (so the secret never lands in config), else None;
-    with `resolve`, the variable's value instead (for resources used outside a run, see build_resources).
-    A secret's value is also masked in every log record of this process (consultantos_assets.redact)."""
-    from ..redact import register_secret
-
-    for n in (name, *alternatives):
-        if os.environ.get(n):
-            if secret:
-                register_secret(os.environ[n])
-            return os.environ[n] if resolve else dg.EnvVar(n)
-    return None
 
 
-def build_resources(home: Path | None = None, profile: ProfileSettings | None = None, *,
-                    resolve_env: bool = False) -> dict[str, object]:
-    """The resources of the configured profile (CONSULTANTOS_PROFILE): the one place that picks them.
-
-    Both profiles share the providers and the analyst's selection; they differ in where asset values,
-    reports, the LLM answer cache and cost ledger, (by default) the research index, and the request and
-    portfolio files users leave for the sensors and schedule (`inputs`) are kept.
-
-    Keys and DSNs are dg.EnvVar references, which Dagster resolves when a run starts. Code that uses a
-    resource outside a run (the CLI) passes `resolve_env=True` to get the variables' values instead:
-    an unresolved EnvVar holds the variable's name, not its value.
-    """
-    home = home or storage_root()
-    profile = profile or ProfileSettings.from_env(home=home)
-    env = functools.partial(_optional_env, resolve=resolve_env)
-    gemini_key = env("GEMINI_API_KEY", "GOOGLE_API_KEY")
-    common: dict[str, object] = {
-        "sources": SourcesResource(
-            mode=os.environ.get("CONSULTANTOS_MODE", "auto"),
-            snapshot_dir=os.environ.get("CONSULTANTOS_SNAPSHOT_DIR") or None,
-            tavily_api_key=env("TAVILY_API_KEY"),
-            edgar_identity=env("EDGAR_IDENTITY", secret=False),
-        ),
-        "index": IndexResource(uri=profile.lancedb_uri, embedder=os.environ.get("CONSULTANTOS_EMBEDDER", "auto"),
-                               gemini_api_key=gemini_key),
-    }
-    from .alerts import alerts_from_env
-
-    common["alerts"] = alerts_from_env(env)
-    analyst_kind = os.environ.get("CONSULTANTOS_ANALYST", "auto")
-    if profile.production:
-        from .production import production_resources
-
-        return {**common, **production_resources(profile, analyst_kind, gemini_key, env)}
-
-    from .inputs import InputsResource
-    from .io_manager import ModelJsonIOManager
+def local_resources(home: Path, analyst_kind: str, gemini_key) -> dict[str, object]:
+    """io_manager, analyst, reports and inputs of the local profile: files under the storage root `home`."""
+    from ..inputs import InputsResource
+    from ..io_manager import ModelJsonIOManager
 
     return {
-        **common,
         "io_manager": ModelJsonIOManager(base_dir=str(home / "assets")),
         "analyst": AnalystResource(kind=analyst_kind, gemini_api_key=gemini_key, home=str(home)),
         "reports": ReportStore(directory=str(home / "reports")),
         "inputs": InputsResource.under(home),
     }
-
-
-def stored_value(asset: str, partition: str, home: Path | None = None):
-    """The value the configured profile's IO manager holds for an asset and company (None: nothing
-    stored): how readers outside a run, such as the CLI, get stored values in every profile."""
-    return build_resources(home, resolve_env=True)["io_manager"].stored_value(dg.AssetKey(asset), partition)

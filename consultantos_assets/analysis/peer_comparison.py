@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 
 from ..models import Evidence, Financials, PeerComparison, PeerFigures
-from .formatting import money, pct
+from .figure_text import money, pct
 from .valuation import is_financial_company, multiples
 
 MIN_PEERS = 3  # a comparison needs at least three named peers with the figure

@@ -27,22 +27,23 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._utils.backoff import backoff
-from dagster._utils.cached_method import cached_method
 from dagster_gcp.gcs import GCSResource
-from dagster_gcp.gcs.io_manager import PickledObjectGCSIOManager
 from google.api_core.exceptions import Forbidden, NotFound, PreconditionFailed, ServiceUnavailable, TooManyRequests
-from pydantic import BaseModel
-from upath import UPath
+from google.api_core.retry import Retry, if_exception_type
+from pydantic import PrivateAttr
 
-from ..models import ReportArtifact
-from ..settings import ConfigError, ProfileSettings
-from .inputs import DESTINATIONS, InputsResource, RequestFile, unique_name
-from .io_manager import envelope_text, model_from_envelope, value_path
-from .resources import AnalystResource, ReportStore, _optional_env
+from ...models import ReportArtifact
+from ...settings import ConfigError, ProfileSettings
+from ..inputs import DESTINATIONS, InputsResource, RequestFile, unique_name
+from ..io_manager import JsonEnvelopeIOManager, value_path
+from .common import optional_env
+from .local import AnalystResource, ReportStore
 
 log = logging.getLogger(__name__)
-_TRANSIENT = (TooManyRequests, ServiceUnavailable, Forbidden)
+# uploads retried on GCS's throttling and unavailability answers, with exponential back-off (0.1 s
+# doubling) for at most 30 s; google-cloud-storage's own default retries only idempotent requests
+_UPLOAD_RETRY = Retry(predicate=if_exception_type(TooManyRequests, ServiceUnavailable, Forbidden),
+                      initial=0.1, multiplier=2.0, maximum=2.0, timeout=30.0)
 _CONTENT_TYPES = {
     "pdf": "application/pdf", "md": "text/markdown; charset=utf-8", "json": "application/json",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -66,91 +67,60 @@ def gcs_bucket(gcs: GCSResource, name: str):
 
 
 def _upload(blob, data: str | bytes, content_type: str, **kwargs: Any) -> None:
-    backoff(blob.upload_from_string, args=[data], kwargs={"content_type": content_type, **kwargs},
-            retry_on=_TRANSIENT)
+    blob.upload_from_string(data, content_type=content_type, retry=_UPLOAD_RETRY, **kwargs)
 
 
-# ------------------------------------------------------------------------------------------- asset values
-class _EnvelopeGCSStore(PickledObjectGCSIOManager):
-    """dagster-gcp's GCS IO manager (paths, logging, upload backoff) with the JSON envelope instead of pickle."""
-
-    extension = ".json"
-
-    def get_path_for_partition(self, context, path: UPath, partition: str) -> UPath:
-        value_path("", "/".join(context.asset_key.path), partition)  # refuses partitions that are not tickers
-        return super().get_path_for_partition(context, path, partition)
-
-    def uri(self, path: UPath) -> str:
-        return self._uri_for_path(path)
-
-    def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
-        if not isinstance(obj, BaseModel):
-            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a model")
-        _upload(self.bucket_obj.blob(path.as_posix()), envelope_text(obj), "application/json")
-
-    def load_from_path(self, context: dg.InputContext, path: UPath) -> BaseModel:
-        blob = self.bucket_obj.blob(path.as_posix())
-        try:
-            text = blob.download_as_text()
-        except NotFound as exc:
-            raise FileNotFoundError(f"no stored value at {self.uri(path)}") from exc
-        return model_from_envelope(text, self.uri(path))
-
-    def get_metadata(self, context: dg.OutputContext, obj: Any) -> dict[str, dg.MetadataValue]:
-        paths = self._get_paths_for_partitions(context) if context.has_asset_partitions else {"": self._get_path(context)}
-        return {"stored_at": dg.MetadataValue.url(self.uri(next(iter(paths.values()))))}
-
-    def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
-        try:
-            path = self._base_path / value_path("", "/".join(asset_key.path), partition).as_posix()
-            return model_from_envelope(self.bucket_obj.blob(path.as_posix()).download_as_text(), self.uri(path))
-        except NotFound:
-            return None
-        except ValueError as exc:  # not a ticker, unreadable, or of an older shape: as good as nothing stored
-            log.warning("stored %s [%s] is unusable: %s", asset_key.to_user_string(), partition, exc)
-            return None
-
-
-class GCSModelJsonIOManager(dg.ConfigurableIOManager):
-    """Asset values as JSON envelopes in a bucket: gs://<gcs_bucket>/<gcs_prefix>/<asset>/<TICKER>.json."""
+class _InBucket(dg.ConfigurableResource):
+    """A resource keeping its objects in bucket `gcs_bucket`, which is checked on first use, once per instance."""
 
     gcs: dg.ResourceDependency[GCSResource]
     gcs_bucket: str
-    gcs_prefix: str = "consultantos/assets"
+    _checked_bucket: Any = PrivateAttr(default=None)
 
     @property
-    @cached_method
-    def _store(self) -> _EnvelopeGCSStore:
-        client = self.gcs.get_client()
-        gcs_bucket(self.gcs, self.gcs_bucket)
-        return _EnvelopeGCSStore(bucket=self.gcs_bucket, client=client, prefix=self.gcs_prefix)
+    def _bucket(self):
+        if self._checked_bucket is None:
+            self._checked_bucket = gcs_bucket(self.gcs, self.gcs_bucket)
+        return self._checked_bucket
 
-    def handle_output(self, context: dg.OutputContext, obj: BaseModel) -> None:
-        self._store.handle_output(context, obj)
 
-    def load_input(self, context: dg.InputContext) -> Any:
-        return self._store.load_input(context)
+# ------------------------------------------------------------------------------------------- asset values
+class GCSModelJsonIOManager(_InBucket, JsonEnvelopeIOManager):
+    """Asset values as JSON envelopes in a bucket: gs://<gcs_bucket>/<gcs_prefix>/<asset>/<TICKER>.json (an
+    asset without partitions: <gcs_prefix>/<asset>.json)."""
 
-    def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
-        """The value last stored for this asset and company, or None when nothing (usable) is stored."""
-        return self._store.stored_value(asset_key, partition)
+    gcs_prefix: str = "consultantos/assets"
+
+    def _location(self, asset: str, partition: str | None) -> str:
+        prefix = self.gcs_prefix.strip("/")
+        if partition is None:
+            return f"gs://{self.gcs_bucket}/{prefix}/{asset}.json"
+        return f"gs://{self.gcs_bucket}/{value_path(prefix, asset, partition).as_posix()}"
+
+    def _blob(self, location: str):
+        return self._bucket.blob(location.removeprefix(f"gs://{self.gcs_bucket}/"))
+
+    def _write(self, location: str, text: str) -> None:
+        _upload(self._blob(location), text, "application/json")
+
+    def _read(self, location: str) -> str:
+        try:
+            return self._blob(location).download_as_text()
+        except NotFound as exc:
+            raise FileNotFoundError(f"no stored value at {location}") from exc
+
+    def _stored_at(self, location: str) -> dg.MetadataValue:
+        return dg.MetadataValue.url(location)
 
 
 # ------------------------------------------------------------------------------------------- reports
-class GCSReportStore(ReportStore):
+class GCSReportStore(_InBucket, ReportStore):
     """ReportStore whose files live in a bucket: gs://<gcs_bucket>/<directory>/<TICKER>/...
 
     Rendering happens in a temporary directory; the PDF and every export (Markdown, JSON, slide deck,
     workbook) are then uploaded, and the report's paths are gs:// URIs. The inputs history is read from and written to the bucket.
     """
 
-    gcs: dg.ResourceDependency[GCSResource]
-    gcs_bucket: str
-
-    @property
-    @cached_method
-    def _bucket(self):
-        return gcs_bucket(self.gcs, self.gcs_bucket)
 
     def _name(self, ticker: str, *parts: str) -> str:
         return "/".join([self.directory.strip("/"), ticker, *parts])
@@ -202,33 +172,31 @@ class GCSReportStore(ReportStore):
 
 
 # ------------------------------------------------------------------------------------------- LLM storage
-class SharedAnalystResource(AnalystResource):
+class SharedAnalystResource(_InBucket, AnalystResource):
     """AnalystResource whose answer cache is in the bucket and whose cost ledger is in PostgreSQL, so every
     machine shares them and they outlive any machine. `ledger_dsn` (CONSULTANTOS_LEDGER_DSN, through
     dg.EnvVar) defaults to the Dagster instance's database, assembled from DAGSTER_PG_* when used."""
 
-    gcs: dg.ResourceDependency[GCSResource]
-    gcs_bucket: str
     cache_prefix: str = "consultantos/llm/cache"
     ledger_dsn: str | None = None
 
     def ledger(self):
-        from ..llm_store import PostgresLedger
-        from ..settings import postgres_dsn_from_env
+        from ...llm_store import PostgresLedger
+        from ...settings import postgres_dsn_from_env
 
         return PostgresLedger(self.ledger_dsn or postgres_dsn_from_env())
 
     def answer_cache(self):
-        from ..llm_store import GCSAnswerCache
+        from ...llm_store import GCSAnswerCache
 
-        return GCSAnswerCache(gcs_bucket(self.gcs, self.gcs_bucket), self.cache_prefix)
+        return GCSAnswerCache(self._bucket, self.cache_prefix)
 
 
 # ------------------------------------------------------------------------------------------- user inputs
 REQUEST_ID_KEY = "consultantos-request-file-id"
 
 
-class GCSInputsResource(InputsResource):
+class GCSInputsResource(_InBucket, InputsResource):
     """Request and portfolio files in a bucket: `requests_dir` and `portfolios_dir` are object prefixes
     (<prefix>/requests and <prefix>/portfolios), laid out as the local folders are.
 
@@ -240,13 +208,6 @@ class GCSInputsResource(InputsResource):
     the copy is not there yet and deletes the original: one copy, never two.
     """
 
-    gcs: dg.ResourceDependency[GCSResource]
-    gcs_bucket: str
-
-    @property
-    @cached_method
-    def _bucket(self):
-        return gcs_bucket(self.gcs, self.gcs_bucket)
 
     def _requests(self, *parts: str) -> str:
         return "/".join([self.requests_dir.strip("/"), *parts])
@@ -315,7 +276,7 @@ class GCSInputsResource(InputsResource):
 
 
 def production_resources(profile: ProfileSettings, analyst_kind: str, gemini_key,
-                         env: Callable[..., Any] = _optional_env) -> dict[str, object]:
+                         env: Callable[..., Any] = optional_env) -> dict[str, object]:
     """io_manager, analyst, reports and inputs of the production profile (see build_resources; `env` reads an
     optional variable as build_resources does: an EnvVar reference, or its value outside a run)."""
     gcs = GCSResource(project=profile.gcp_project)

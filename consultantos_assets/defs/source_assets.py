@@ -1,0 +1,220 @@
+"""The source assets: company_research, market_trends and financials, each from the providers the
+mode selects, the last good value kept when a live refresh fails (its provenance says so), with where
+each part came from as metadata."""
+
+import datetime as dt
+from typing import Protocol
+
+import dagster as dg
+from pydantic import BaseModel
+
+from ..analysis.quality import financials_problems
+from ..models import CompanyResearch, Financials, MarketTrends, Provenance
+from ..sources import collect
+from ..sources.base import SourceError
+from .assets import _versioned, company_asset, company_check, md_list, ticker_of
+from .metadata import ROW_COUNT, financials_preview, latest_value
+from .pools import POOLS
+from .resources import SourcesResource
+
+
+def _provenance_metadata(p: Provenance) -> dict[str, object]:
+    return {
+        "provider": p.provider,
+        "mode": p.mode,
+        "as_of": p.as_of.isoformat() if p.as_of else "unknown",
+        "location": p.location or "",
+        "notes": md_list(p.notes),
+    }
+
+
+SNAPSHOT_INPUTS = "snapshot_inputs"
+
+
+def _inputs_metadata(sources: SourcesResource, asset: str, profile) -> dict[str, object]:
+    """The fingerprint of the snapshot files this source read: a report run refreshes the source when
+    it differs from the snapshot's files now (defs/automation.py: report_plan)."""
+    return {SNAPSHOT_INPUTS: sources.snapshot_fingerprint(asset, profile.ticker, profile.cik)}
+
+
+# ------------------------------------------------------------------------------------------- sources
+# Retries live in the providers (sources/retry.py: one policy per service, bounded in attempts and time,
+# with a circuit breaker shared across runs). The source assets carry no dg.RetryPolicy: a step retry
+# would multiply those attempts and re-run the fallbacks; what still fails a source step (an unknown
+# company, a configuration error) fails the same way on every try.
+class StoredValues(Protocol):
+    """What the source assets need from the IO manager: the value an earlier run stored."""
+
+    def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None: ...
+
+
+_WORST = ["live", "snapshot", "last_good", "none"]
+
+
+def _stored(io_manager: StoredValues, asset: str, ticker: str, cls: type[BaseModel]):
+    value = io_manager.stored_value(dg.AssetKey(asset), ticker)
+    return value if isinstance(value, cls) else None
+
+
+def _profile(context: dg.AssetExecutionContext, sources: SourcesResource, io_manager: StoredValues, ticker: str):
+    stored = _stored(io_manager, "company_research", ticker, CompanyResearch)
+    try:
+        return collect.profile(sources.serve, ticker, stored.profile if stored else None)
+    except SourceError as exc:
+        raise dg.Failure(description=f"{ticker}: the company could not be looked up ({exc})") from exc
+
+
+def _served_and_faults(outcomes: list[collect.SourceOutcome]) -> tuple[str, list[str]]:
+    """Where the asset's value came from (the worst part wins) and the faults of its parts."""
+    served = max((o.served_from for o in outcomes), key=_WORST.index, default="snapshot")
+    return served, [o.fault for o in outcomes if o.fault]
+
+
+def _with_refresh_fault(value, outcomes: list[collect.SourceOutcome]):
+    """The value, or when its refresh failed and the last good value was kept, a copy whose provenance
+    says so (and the price provenance, when the share prices' refresh failed); the fields are left
+    out of the data version, so the kept value's version stays."""
+    served, faults = _served_and_faults(outcomes)
+    if served != "last_good" or not faults:
+        return value
+    now = dt.datetime.now(dt.UTC)
+    value = value.model_copy(deep=True)
+    value.provenance.refresh_fault, value.provenance.refresh_failed_at = "; ".join(faults), now
+    prices = next((o for o in outcomes if o.source == "Share prices"), None)
+    if isinstance(value, Financials) and value.price_provenance is not None and prices is not None \
+            and prices.served_from == "last_good" and prices.fault:
+        value.price_provenance.refresh_fault, value.price_provenance.refresh_failed_at = prices.fault, now
+    return value
+
+
+def _fault_metadata(context: dg.AssetExecutionContext, outcomes: list[collect.SourceOutcome],
+                    stored_as_of=None) -> dict[str, object]:
+    """served_from / fault / breaker per asset (the worst part wins), and a warning per fault."""
+    served, faults = _served_and_faults(outcomes)
+    breakers = [f"{o.source}: {o.breaker}" for o in outcomes if o.breaker]
+    for o in outcomes:
+        if o.fault:
+            kept = {"last_good": "the last good value is kept" + (f" (as of {stored_as_of})" if stored_as_of else ""),
+                    "snapshot": "the snapshot is used", "none": "the gap is recorded in the report"}
+            context.log.warning(f"{o.source}: refresh failed ({o.fault}); {kept.get(o.served_from, o.served_from)}")
+        if o.breaker:
+            context.log.warning(f"{o.source}: circuit breaker {o.breaker}")
+    return {
+        "served_from": served,
+        "fault": "; ".join(faults) or "none",
+        "breaker": "; ".join(breakers) or "closed",
+        "sources": dg.MetadataValue.md("\n".join(
+            f"- {o.source}: {o.served_from} ({o.provider}){' - ' + o.fault if o.fault else ''}" for o in outcomes)
+            or "none"),
+    }
+
+
+@company_asset(
+    group="sources",
+    pool=POOLS["company_research"],
+    description="Documents about the company: profile and filing history written from SEC facts, "
+    "the user's own documents, and web research when live.",
+)
+def company_research(context: dg.AssetExecutionContext, sources: SourcesResource,
+                     io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[CompanyResearch]:
+    ticker = ticker_of(context)
+    stored = _stored(io_manager, "company_research", ticker, CompanyResearch)
+    profile = _profile(context, sources, io_manager, ticker)
+    outcomes: list[collect.SourceOutcome] = []
+    research, n_filings = collect.research(sources.serve, profile, stored, outcomes, sources.settings().mode)
+    research = _with_refresh_fault(research, outcomes)
+    for w in research.warnings:
+        context.log.warning(w)
+    return _versioned(research, {
+        **_provenance_metadata(research.provenance),
+        **_inputs_metadata(sources, "company_research", profile),
+        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
+        "company": profile.name,
+        ROW_COUNT: len(research.documents),
+        "documents": len(research.documents),
+        "user_documents": sum(1 for d in research.documents if d.kind == "user"),
+        "filings": n_filings,
+        "warnings": len(research.warnings),
+        "warning_details": md_list(research.warnings),
+    })
+
+
+@company_asset(
+    group="sources",
+    pool=POOLS["market_trends"],
+    description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
+)
+def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
+                  io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[MarketTrends]:
+    ticker = ticker_of(context)
+    stored = _stored(io_manager, "market_trends", ticker, MarketTrends)
+    profile = _profile(context, sources, io_manager, ticker)
+    outcomes: list[collect.SourceOutcome] = []
+    trends = _with_refresh_fault(collect.trends(sources.serve, profile, stored, outcomes, sources.settings().mode),
+                                 outcomes)
+    best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
+    return _versioned(trends, {
+        **_provenance_metadata(trends.provenance),
+        **_inputs_metadata(sources, "market_trends", profile),
+        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
+        "keywords": len(trends.keywords),
+        ROW_COUNT: sum(len(s.points) for s in trends.series),
+        "series": len(trends.series),
+        "missing": ", ".join(trends.missing) or "none",
+        "top_momentum": f"{best.keyword}: {best.momentum:+.1%}" if best else "n/a",
+    })
+
+
+@company_asset(
+    group="sources",
+    pool=POOLS["financials"],
+    description="Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and "
+    "accessions, plus price statistics from daily closes.",
+    check_specs=[company_check("fiscal_periods_sane", "financials", blocking=True,
+                               description="One value per metric and year, annual durations of "
+                               "350-380 days, quarters of 80-100 days, years in order.")],
+)
+def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
+               io_manager: dg.ResourceParam[StoredValues]):
+    ticker = ticker_of(context)
+    stored = _stored(io_manager, "financials", ticker, Financials)
+    profile = _profile(context, sources, io_manager, ticker)
+    outcomes: list[collect.SourceOutcome] = []
+    fin = _with_refresh_fault(collect.financials(sources.serve, profile, stored, outcomes, sources.settings().mode),
+                              outcomes)
+    for gap in fin.gaps:
+        context.log.warning(gap)
+    yield _versioned(fin, {
+        **_provenance_metadata(fin.provenance),
+        **_inputs_metadata(sources, "financials", profile),
+        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
+        "fiscal_years": ", ".join(str(y) for y in fin.fiscal_years()) or "none",
+        ROW_COUNT: len(fin.annual) + len(fin.quarterly),
+        "annual_facts": len(fin.annual),
+        "quarterly_facts": len(fin.quarterly),
+        **latest_value(fin, "revenue"),
+        "annual_preview": financials_preview(fin),
+        "price_as_of": fin.prices.last_date.isoformat() if fin.prices else "n/a",
+        "price_provider": fin.price_provenance.provider if fin.price_provenance else "none",
+        "gaps": md_list(fin.gaps),
+    })
+    problems = financials_problems(fin)
+    yield dg.AssetCheckResult(
+        check_name="fiscal_periods_sane",
+        passed=not problems,
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+                  "years_checked": len(fin.fiscal_years())},
+    )
+
+
+def nothing_gathered(research: CompanyResearch, trends: MarketTrends, fin: Financials) -> list[str]:
+    """One line per source when every source failed or had no data (else empty): no report is worth
+    writing from a profile alone."""
+    if research.provenance.provider != "none" or trends.provenance.provider != "none" or \
+            fin.provenance.provider != "none" or fin.prices is not None:
+        return []
+    price = next((g for g in fin.gaps if g.startswith(("Share prices", "No price history"))), "no price history")
+    return [f"Web research: {'; '.join(research.provenance.notes) or 'unavailable'}",
+            f"Google Trends: {'; '.join(trends.provenance.notes) or 'unavailable'}",
+            f"SEC company facts: {'; '.join(fin.provenance.notes) or 'unavailable'}",
+            f"Share prices: {price}"]
