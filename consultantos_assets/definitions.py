@@ -1,4 +1,4 @@
-"""Dagster entry point (`dagster dev -m consultantos_assets.definitions`)."""
+"""Dagster entry point (`dg dev`, or `dagster dev -m consultantos_assets.definitions`)."""
 
 from consultantos_assets.defs import build_definitions
 
