@@ -138,8 +138,10 @@ def comparison_gaps(comparison: PeerComparison | None) -> list[str]:
         out.append(f"{comparison.ticker} has only {len(named)} named peer{'s' if len(named) > 1 else ''} {listed}; a "
                    f"comparison needs at least {MIN_PEERS}, so the sample holds too few peers for any comparison.")
     elif len(thin) == len(PEER_METRICS):
-        out.append(f"Only {len(comparison.figures)} of the {len(named)} named peers {listed} have figures; a "
-                   f"comparison needs at least {MIN_PEERS}, so the sample holds too few peers for any comparison.")
+        have = (f"None of the {len(named)} named peers {listed} has figures" if not comparison.figures else
+                f"Only {len(comparison.figures)} of the {len(named)} named peers {listed} have figures")
+        out.append(f"{have}; a comparison needs at least {MIN_PEERS}, so the sample holds too few peers for any "
+                   "comparison.")
     elif thin:
         out.append(f"Fewer than {MIN_PEERS} named peers report {', '.join(thin)}: no comparison is made on "
                    f"{'it' if len(thin) == 1 else 'them'}.")
