@@ -9,13 +9,12 @@ refused with a message naming each bad line, and nothing is changed.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import re
 import tempfile
 from pathlib import Path
 
-from ..analysis.peer_choice import MAX_PEERS, Candidate, choose_peers
+from ..analysis.peer_choice import Candidate, choose_peers
 from ..analysis.peer_comparison import peer_figures
 from ..models import (
     CompanyProfile,
@@ -32,7 +31,6 @@ from . import collect
 from .base import SourceError, UnknownCompany
 from .companies import SnapshotDirectory
 
-log = logging.getLogger(__name__)
 SOURCE = "peers"
 MAX_PINNED = 20
 _CIK_FILE = re.compile(r"^CIK(\d{10})\.json$")
@@ -142,8 +140,6 @@ def write_pinned(snapshot_dir: Path, home: Path, ticker: str, tickers: list[str]
     target = pinned_files(snapshot_dir, home, ticker)[0]
     text = "".join(f"{t.strip()}\n" for t in tickers if t.strip())
     peers = parse_pinned(text, ticker, directory, "--set")
-    if len(peers) > MAX_PEERS:
-        log.info("%d peers pinned for %s (more than the %d chosen by classification)", len(peers), ticker, MAX_PEERS)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{ticker}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
