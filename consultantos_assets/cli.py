@@ -19,6 +19,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+WORKERS_ENV = "CONSULTANTOS_WORKERS"  # consultantos_assets.workers.ENV, without importing it here
 REPO_INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "dagster.yaml"
 ASSET_ORDER = [
     "company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
@@ -251,12 +252,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     """One company, or a portfolio: every ticker is validated and looked up before anything runs;
     companies are built one after another in this process (start-up paid once), or by --jobs worker
     processes, each taking every n-th company. A failed company does not stop the others."""
+    from . import workers as worker_pool
+
     tickers = list(dict.fromkeys(_tickers(args.tickers)))
-    profiles = _check_known(tickers)
     if args.jobs < 1:
         raise CliError("--jobs must be at least 1")
     if args.jobs > 1 and len(tickers) > 1:
+        _check_known(tickers)
         return _report_in_workers(args, tickers)
+    try:  # the renderers and LanceDB load in the workers while Dagster loads here
+        worker_pool.warm()
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    profiles = _check_known(tickers)
     instance = _instance()
     _sweep_temp_files()
     from .defs import build_definitions
@@ -285,11 +293,15 @@ def _report_in_workers(args: argparse.Namespace, tickers: list[str]) -> int:
     import subprocess
 
     flags = [f for f, on in (("--resume", args.resume), ("--force", args.force)) if on]
+    env = dict(os.environ)
+    # each process gets its own render workers only where it has two cores to itself
+    share = (os.cpu_count() or 1) // args.jobs
+    env.setdefault(WORKERS_ENV, str(share if share >= 2 else 0))
     workers = []
     for i in range(min(args.jobs, len(tickers))):
         part = tickers[i :: args.jobs]
         proc = subprocess.Popen([sys.executable, "-m", "consultantos_assets.cli", "report", *part, *flags],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
         workers.append((part, proc))
 
     def relay(part: list[str], proc) -> None:

@@ -113,11 +113,12 @@ def research_index(
 def _index_company(context: dg.AssetExecutionContext, index: IndexResource, ticker: str, chunks: list,
                    scope: str) -> dg.Output[ResearchIndexSummary]:
     from ..index.embedders import EmbedderError
+    from ..index.writer import replace_company_anywhere
 
     gap, store = None, None
     try:
         store = index.store()
-        result = store.replace_company(ticker, chunks, scope=scope)
+        result = replace_company_anywhere(store, ticker, chunks, scope)
     except EmbedderError as exc:
         store, result, gap = _index_locally(context, store, ticker, chunks, scope, exc)
     if store.embedder.name.startswith("lexical"):

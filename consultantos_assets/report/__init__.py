@@ -19,7 +19,7 @@ _WHERE = {
     "fmt_value": "formatting",
     "render_markdown": "markdown",
     "esc": "markup",
-    "RenderResult": "pdf", "build_pdf_bytes": "pdf", "render_pdf": "pdf",
+    "RenderResult": "exports", "build_pdf_bytes": "pdf", "render_pdf": "pdf",
     "pdf_text": "verify", "verify_pdf": "verify",
     "build_xlsx_bytes": "workbook", "render_xlsx": "workbook",
 }

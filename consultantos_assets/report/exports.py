@@ -9,12 +9,10 @@ from pathlib import Path
 
 from consultantos_assets.models import ReportInput
 
+from .. import workers
 from ..atomic import atomic_write_text
 from .content import key_figures
-from .deck import render_pptx
 from .markdown import render_markdown
-from .pdf import RenderResult, render_pdf
-from .workbook import render_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +24,16 @@ def render_json(report: ReportInput) -> str:
         "report": json.loads(report.model_dump_json()),
     }
     return json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A PDF as written: where, how many pages, its size and sha256."""
+
+    path: Path
+    pages: int
+    bytes: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -46,17 +54,21 @@ class Exports:
 
 def write_exports(report: ReportInput, directory: Path | str, stem: str) -> Exports:
     """Write ``<stem>.pdf``, ``.md``, ``.json``, ``.pptx`` (slide deck) and ``.xlsx`` (workbook) into
-    ``directory``, each atomically."""
+    ``directory``, each atomically; the PDF, deck and workbook in worker processes when a pool runs
+    (`consultantos_assets.workers`)."""
     if not stem or "/" in stem or "\\" in stem or stem in (".", ".."):
         raise ValueError(f"export stem {stem!r} must be a plain file name without directories")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    pdf = render_pdf(report, directory / f"{stem}.pdf")
+    # the PDF in one worker, the deck then the workbook in the other, the text exports here meanwhile
+    # (by name: the renderers' libraries are loaded where they run)
+    pdf_call = workers.submit(f"{__package__}.pdf:render_pdf", report, directory / f"{stem}.pdf")
+    pptx_call = workers.submit(f"{__package__}.deck:render_pptx", report, directory / f"{stem}.pptx")
+    xlsx_call = workers.submit(f"{__package__}.workbook:render_xlsx", report, directory / f"{stem}.xlsx")
     markdown = render_markdown(report)
     md_path = atomic_write_text(directory / f"{stem}.md", markdown)
     json_path = atomic_write_text(directory / f"{stem}.json", render_json(report))
-    pptx_path = render_pptx(report, directory / f"{stem}.pptx")
-    xlsx_path = render_xlsx(report, directory / f"{stem}.xlsx")
+    pdf, pptx_path, xlsx_path = pdf_call.result(), pptx_call.result(), xlsx_call.result()
     log.info("wrote report exports for %s to %s", report.ticker, directory)
     return Exports(pdf=pdf, markdown_path=md_path, json_path=json_path, markdown=markdown, pptx_path=pptx_path,
                    xlsx_path=xlsx_path)

@@ -6,7 +6,6 @@ import hashlib
 import io
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.units import cm
@@ -34,6 +33,7 @@ from ..analysis.llm import fallback_line
 from ..atomic import atomic_write_bytes
 from . import charts, content
 from .content import SECTIONS, TableData
+from .exports import RenderResult
 from .formatting import fmt_conf, fmt_date, fmt_num
 from .markup import BASE_FONT, BASE_FONT_BOLD, esc, pick_font, plain
 from .theme import FRAME_H, FRAME_W, MARGIN_B, MARGIN_L, MARGIN_R, MARGIN_T, PAGE_H, PAGE_SIZE, PAGE_W, P, Styles
@@ -42,14 +42,6 @@ log = logging.getLogger(__name__)
 
 MAX_CELL_CHARS = 1200  # table cells cannot grow past a page; longer texts are shortened there
 MAX_TITLE_CHARS = 160
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    path: Path
-    pages: int
-    bytes: int
-    sha256: str
 
 
 # ------------------------------------------------------------------------------------ primitives

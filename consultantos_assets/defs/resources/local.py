@@ -183,10 +183,10 @@ class ReportStore(dg.ConfigurableResource):
 
     def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
         """Problems of the PDF as stored (read back from where `publish` kept it)."""
-        from ...report import verify_pdf
+        from ... import workers
 
-        with self._local_pdf(artifact) as path:
-            return verify_pdf(path, company_name)
+        with self._local_pdf(artifact) as path:  # read back where pypdf is loaded already
+            return workers.call("consultantos_assets.report.verify:verify_pdf", path, company_name)
 
 
 

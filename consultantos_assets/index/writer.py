@@ -1,0 +1,26 @@
+"""One company's index write as a plain function of picklable arguments, so that it can run in a
+worker process (`consultantos_assets.workers`) where LanceDB is already loaded (no dagster)."""
+
+from __future__ import annotations
+
+from ..models import Chunk
+from .embedders import Embedder
+
+# embedders that compute in the process that holds them (Gemini's calls the service: no gain there)
+LOCAL_KINDS = ("static", "minilm", "minilm-torch", "lexical")
+
+
+def replace_company(uri: str, embedder: Embedder, ticker: str, chunks: list[Chunk], scope: str):
+    """`ChunkStore(uri, embedder).replace_company(ticker, chunks, scope)` (see index.store)."""
+    from .store import ChunkStore
+
+    return ChunkStore(uri, embedder).replace_company(ticker, chunks, scope=scope)
+
+
+def replace_company_anywhere(store, ticker: str, chunks: list[Chunk], scope: str):
+    """The write of `store.replace_company`, in a worker when a pool runs and the embedder is local."""
+    from .. import workers
+
+    if getattr(store.embedder, "kind", "") in LOCAL_KINDS and workers.active():
+        return workers.call(f"{__name__}:replace_company", store.uri, store.embedder, ticker, chunks, scope)
+    return store.replace_company(ticker, chunks, scope=scope)

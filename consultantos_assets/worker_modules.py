@@ -1,0 +1,19 @@
+"""What the workers of `consultantos_assets.workers` load before their first task.
+
+The fork server imports this module once, so every worker is forked with the renderers, the PDF
+reader and LanceDB's dependencies (pyarrow's datasets, pandas) already loaded. LanceDB itself starts
+a background thread when imported, and a process with threads is not forked safely: each worker
+imports it after the fork, in `load_in_worker`, while the calling process is still starting.
+"""
+
+import pyarrow.dataset  # noqa: F401
+import pypdf  # noqa: F401
+
+from consultantos_assets.index import embedders  # noqa: F401
+from consultantos_assets.index import store as index_store
+from consultantos_assets.report import deck, exports, pdf, verify, workbook  # noqa: F401
+
+
+def load_in_worker() -> None:
+    """The initializer of each worker (after the fork)."""
+    index_store._lancedb()

@@ -1,0 +1,150 @@
+"""Worker processes for a report's CPU-bound steps (no dagster).
+
+Rendering the PDF, the slide deck and the workbook, reading the PDF back, and writing the LanceDB
+index are plain functions of their arguments. Where a pool is started (`warm`), they run in worker
+processes, the PDF beside the deck and the workbook, and their libraries (reportlab, python-pptx,
+XlsxWriter, pypdf, LanceDB: about 2 s of imports) are loaded once, in a fork server, on the other
+core while the calling process is still starting Dagster. Where no pool is started (the Dagster
+UI's run workers, the tests, ``CONSULTANTOS_WORKERS=0``) the same functions run in the calling
+process: same code, same bytes.
+
+A worker that dies (killed, out of memory) breaks the pool: the call is then made in the calling
+process and the pool is not used again by this process, so a report never fails for want of a
+worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+log = logging.getLogger(__name__)
+ENV = "CONSULTANTOS_WORKERS"
+# imported once in the fork server, so every worker starts with them loaded; then each worker's initializer
+PRELOAD = "consultantos_assets.worker_modules"
+_pool: ProcessPoolExecutor | None = None
+_broken = False
+
+
+def _initialize() -> None:
+    importlib.import_module(PRELOAD).load_in_worker()
+
+
+def default_workers() -> int:
+    """CONSULTANTOS_WORKERS, else 2 where the machine has 2 cores or more (the PDF, and the rest), else 0."""
+    raw = os.environ.get(ENV, "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{ENV} must be a whole number of worker processes (0 = none), not {raw!r}") from exc
+        if n < 0:
+            raise ValueError(f"{ENV} must be 0 or more, not {n}")
+        return n
+    return 2 if (os.cpu_count() or 1) >= 2 else 0
+
+
+def warm(workers: int | None = None) -> bool:
+    """Start the pool (idempotent) and its workers now, without waiting for them; True when a pool runs."""
+    global _pool
+    if _pool is not None:
+        return True
+    n = default_workers() if workers is None else workers
+    if n <= 0 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])
+    _pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_initialize)
+
+    def start() -> None:  # workers start on demand, each start waiting for the fork server's imports
+        for _ in range(n):
+            pool.submit(os.getpid)
+
+    threading.Thread(target=start, name="consultantos-workers-start", daemon=True).start()
+    atexit.register(shutdown)
+    return True
+
+
+def active() -> bool:
+    return _pool is not None and not _broken
+
+
+def shutdown() -> None:
+    """Stop the workers (at exit, or to start afresh); calls then run in this process."""
+    global _pool, _broken
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+    _broken = False
+
+
+def _done(value: Any) -> Future:
+    f: Future = Future()
+    f.set_result(value)
+    return f
+
+
+def _failed(exc: BaseException) -> Future:
+    f: Future = Future()
+    f.set_exception(exc)
+    return f
+
+
+def _resolve(target: Callable | str) -> Callable:
+    """A callable, or "package.module:function" (imported where it runs, so the caller need not load it)."""
+    if callable(target):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _run(target: Callable | str, args: tuple, kwargs: dict) -> Any:
+    return _resolve(target)(*args, **kwargs)
+
+
+class _Call:
+    """A call made in a worker; `result()` makes it in this process if the pool broke."""
+
+    def __init__(self, fn: Callable | str, args: tuple, kwargs: dict, future: Future):
+        self._fn, self._args, self._kwargs, self._future = fn, args, kwargs, future
+
+    def result(self) -> Any:
+        global _broken
+        try:
+            return self._future.result()
+        except BrokenProcessPool as exc:
+            if not _broken:
+                log.warning("a worker process died (%s); %s and what follows run in this process", exc,
+                            getattr(self._fn, "__name__", self._fn))
+            _broken = True
+            return _run(self._fn, self._args, self._kwargs)
+
+
+def submit(fn: Callable | str, *args: Any, **kwargs: Any) -> _Call:
+    """Start `fn(*args, **kwargs)` in a worker (or here, now, without a pool); `.result()` waits for it.
+
+    `fn` is a module-level function or "package.module:function" (then the module is imported only
+    where the call runs); the arguments and the result must be picklable."""
+    if not active():
+        try:
+            future = _done(_run(fn, args, kwargs))
+        except Exception as exc:  # raised by .result(), as from a worker
+            future = _failed(exc)
+        return _Call(fn, args, kwargs, future)
+    try:
+        return _Call(fn, args, kwargs, _pool.submit(_run, fn, args, kwargs))
+    except BrokenProcessPool:
+        return _Call(fn, args, kwargs, _failed(BrokenProcessPool("the worker pool is broken")))
+
+
+def call(fn: Callable | str, *args: Any, **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` in a worker, waiting for its result."""
+    return submit(fn, *args, **kwargs).result()

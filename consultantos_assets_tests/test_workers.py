@@ -1,0 +1,125 @@
+"""The worker pool (consultantos_assets.workers): the report's outputs and the index written in worker
+processes are the same as written here, a dead worker costs nothing but time, and bad settings are
+refused."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from consultantos_assets import workers
+from consultantos_assets.index.embedders import StaticEmbedder
+from consultantos_assets.index.store import ChunkStore
+from consultantos_assets.index.writer import replace_company_anywhere
+from consultantos_assets.report import write_exports
+from consultantos_assets_tests.report_fixtures import apple_report
+
+from .conftest import REPO
+from .test_index import corpus
+
+
+@pytest.fixture
+def pool():
+    workers.shutdown()
+    assert workers.warm(2)
+    yield
+    workers.shutdown()
+
+
+def _digests(directory) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+
+
+def test_exports_rendered_in_workers_are_byte_identical_to_rendering_here(tmp_path, pool):
+    report = apple_report()
+    there = write_exports(report, tmp_path / "pool", "AAPL_report")
+    workers.shutdown()
+    here = write_exports(report, tmp_path / "here", "AAPL_report")
+    assert set(_digests(tmp_path / "pool")) == {f"AAPL_report.{x}" for x in ("pdf", "md", "json", "pptx", "xlsx")}
+    assert _digests(tmp_path / "pool") == _digests(tmp_path / "here")
+    assert (there.pdf.pages, there.pdf.sha256) == (here.pdf.pages, here.pdf.sha256)
+    assert there.pdf.sha256 == hashlib.sha256((tmp_path / "pool" / "AAPL_report.pdf").read_bytes()).hexdigest()
+
+
+def test_calls_run_in_other_processes_and_errors_come_back(pool):
+    pids = {workers.call(os.getpid) for _ in range(6)}
+    assert os.getpid() not in pids
+    with pytest.raises(FileNotFoundError):
+        workers.call("consultantos_assets.report.verify:pdf_text", REPO / "no-such-file.pdf")
+
+
+def test_a_killed_worker_makes_the_call_here_and_later_calls_too(pool, caplog):
+    os.kill(workers.call(os.getpid), signal.SIGKILL)
+    caplog.set_level(logging.WARNING, logger="consultantos_assets.workers")
+    answers = [workers.call(os.getpid) for _ in range(3)]
+    assert answers[-1] == os.getpid()  # the pool is broken: the call ran here
+    assert not workers.active()
+    assert "worker process died" in caplog.text
+
+
+def test_the_index_written_in_a_worker_is_the_one_read_here(tmp_path, pool):
+    store = ChunkStore(tmp_path / "index", StaticEmbedder())
+    chunks = corpus()
+    result = replace_company_anywhere(store, "AAPL", chunks, "research")
+    assert (result.rows, result.embedded, result.inserted) == (len(chunks), len(chunks), len(chunks))
+    stored = store._existing().to_arrow()
+    assert sorted(stored["id"].to_pylist()) == sorted(c.id for c in chunks)
+    workers.shutdown()
+    here = ChunkStore(tmp_path / "index-here", StaticEmbedder()).replace_company("AAPL", chunks)
+    there_vectors = dict(zip(stored["id"].to_pylist(), stored["vector"].to_pylist(), strict=True))
+    here_rows = ChunkStore(tmp_path / "index-here", StaticEmbedder())._existing().to_arrow()
+    assert here.rows == result.rows
+    assert dict(zip(here_rows["id"].to_pylist(), here_rows["vector"].to_pylist(), strict=True)) == there_vectors
+
+
+@pytest.mark.parametrize("value", ["two", "-1"])
+def test_a_bad_worker_count_is_refused_with_the_setting_named(monkeypatch, value):
+    monkeypatch.setenv(workers.ENV, value)
+    with pytest.raises(ValueError, match=workers.ENV):
+        workers.default_workers()
+
+
+def test_no_pool_when_set_to_zero_and_the_calls_run_here(monkeypatch):
+    workers.shutdown()
+    monkeypatch.setenv(workers.ENV, "0")
+    assert not workers.warm()
+    assert workers.call(os.getpid) == os.getpid()
+
+
+def test_the_calling_process_never_loads_the_renderers_or_lancedb(tmp_path):
+    """What a `consultantos report` process gains: reportlab's page layout, python-pptx, XlsxWriter, pypdf
+    and LanceDB load in the workers only."""
+    code = textwrap.dedent(f"""
+        import sys
+        from consultantos_assets import workers
+        from consultantos_assets.index.embedders import StaticEmbedder
+        from consultantos_assets.index.store import ChunkStore
+        from consultantos_assets.index.writer import replace_company_anywhere
+        from consultantos_assets.report import write_exports
+        from consultantos_assets_tests.report_fixtures import apple_report
+        from consultantos_assets_tests.test_index import corpus
+        from consultantos_assets.defs.resources.local import ReportStore
+
+        if __name__ == "__main__":
+            assert workers.warm(2)
+            write_exports(apple_report(), {str(tmp_path)!r}, "AAPL_report")
+            replace_company_anywhere(ChunkStore({str(tmp_path / "index")!r}, StaticEmbedder()), "AAPL", corpus(),
+                                     "research")
+            from consultantos_assets.report.verify import verify_pdf  # light: pypdf loads on use
+            heavy = ("reportlab.platypus", "pptx", "xlsxwriter", "pypdf", "lancedb")  # (markup's font table is light)
+            loaded = sorted(m for m in heavy if m in sys.modules)
+            print("loaded:", ",".join(loaded) or "none")
+    """)
+    script = tmp_path / "probe.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "loaded: none" in out.stdout
+    assert "fork support is experimental" not in out.stderr  # LanceDB is never loaded before a fork
