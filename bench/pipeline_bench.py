@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,6 +43,37 @@ def _prepare(home: Path) -> None:
 
 
 STARTS: dict[Path, float] = {}
+PEAK_PSS_KB: list[int] = [0]
+
+
+def _tree_pss_kb(root: int) -> int:
+    """Proportional set size of `root` and its descendants (shared pages split between them), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def _sample_memory(child: subprocess.Popen) -> None:
+    """Peak PSS of the CLI and its workers, sampled every 0.2 s while it runs."""
+    while child.poll() is None:
+        PEAK_PSS_KB[0] = max(PEAK_PSS_KB[0], _tree_pss_kb(child.pid))
+        time.sleep(0.2)
 
 
 def timed(cmd: list[str], home: Path) -> tuple[float, int, str]:
@@ -52,7 +84,10 @@ def timed(cmd: list[str], home: Path) -> tuple[float, int, str]:
     # output to files, not pipes: Dagster's compute-log `tail` helpers can outlive the CLI
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(cmd, env=_env(home), cwd=REPO, stdout=out, stderr=err, text=True)
+        sampler = threading.Thread(target=_sample_memory, args=(child,), daemon=True)
+        sampler.start()
         child.wait()
+        sampler.join()
         out.seek(0)
         err.seek(0)
         proc = subprocess.CompletedProcess(cmd, child.returncode, out.read(), err.read())
@@ -97,26 +132,32 @@ def main() -> None:
     rows: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        # 1. floor: same shape, same executor, same instance type, assets that do nothing
-        floor_home = tmp / "floor"
+        # 1. floor: same shape (inputs, dependencies, checks), executor and instance type, assets that do
+        # nothing; and the lower floor of bare dependencies (nothing loaded, no checks)
+        floor_home, deps_home = tmp / "floor", tmp / "floor-deps"
         _prepare(floor_home)
+        _prepare(deps_home)
         floor = [timed([PY, str(REPO / "bench" / "trivial_graph.py"), "AAPL"], floor_home)[0]]
         floor_start = first_step_s(floor_home)
         floor.append(timed([PY, str(REPO / "bench" / "trivial_graph.py"), "AAPL"], floor_home)[0])
+        deps_floor = timed([PY, str(REPO / "bench" / "trivial_graph.py"), "AAPL", "--edges", "deps"], deps_home)[0]
         # 2. cold report (new instance, empty caches) then a re-run with identical inputs
         home = tmp / "home"
         _prepare(home)
+        PEAK_PSS_KB[0] = 0
         cold, cold_rss, _ = report(home, "AAPL")
         cold_start = first_step_s(home)
         warm, warm_rss, warm_out = report(home, "AAPL")
         rows.update(
             floor_first_s=round(floor[0], 2), floor_second_s=round(floor[1], 2),
-            floor_first_step_s=round(floor_start, 2),
+            floor_first_step_s=round(floor_start, 2), floor_deps_only_s=round(deps_floor, 2),
             cold_report_s=round(cold, 2), cold_over_floor=round(cold / floor[0], 2),
+            cold_over_deps_only_floor=round(cold / deps_floor, 2),
             cold_first_step_s=round(cold_start, 2), first_step_over_floor_s=round(cold_start - floor_start, 2),
             rerun_report_s=round(warm, 2), rerun_over_floor=round(warm / floor[1], 2),
             rerun_up_to_date=warm_out.count("up to date"), assets=len(ASSET_ORDER),
             rerun_model_calls=llm_calls(home), peak_rss_mb=round(max(cold_rss, warm_rss) / 1024, 1),
+            peak_pss_mb=round(PEAK_PSS_KB[0] / 1024, 1),
         )
         # 3. fresh: the automation asks for nothing when every source is inside its window
         rows["fresh_requests"] = fresh_requests(home)
