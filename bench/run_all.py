@@ -55,7 +55,8 @@ def main() -> None:
     if "portfolio_serial_s" in p:
         rows += [
             (f"portfolio of {p['portfolio_companies']}, serial (s)", f"{p['portfolio_serial_s']}",
-             "one `consultantos report` of every ticker, one process"),
+             f"one `consultantos report` of every ticker, one process; {p['portfolio_serial_over_floor']}x the "
+             f"no-op graph of the same shape for the same companies ({p['portfolio_floor_s']} s)"),
             (f"portfolio of {p['portfolio_companies']}, 2 at a time (s)", f"{p['portfolio_parallel2_s']}",
              f"speed-up {p['portfolio_speedup']}x on 2 cores"),
         ]

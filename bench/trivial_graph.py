@@ -1,7 +1,9 @@
 """The floor: a graph of the same shape as ours whose assets do nothing. Run exactly like
 `consultantos report TICKER`:
 
-    .venv/bin/python bench/trivial_graph.py TICKER [--edges inputs|deps]
+    .venv/bin/python bench/trivial_graph.py TICKER [TICKER ...] [--edges inputs|deps]
+
+(several tickers: one run after another in one process, as `consultantos report T1 T2 ...` does)
 
 Same partitions (dynamic, by ticker), the same 14 assets and their asset checks, the same job,
 executor (in process) and instance config. The real graph's edges are inputs that Dagster loads
@@ -84,7 +86,7 @@ def _with_deps(name: str, upstream: list[str]) -> dg.AssetsDefinition:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("ticker")
+    ap.add_argument("tickers", nargs="+")
     ap.add_argument("--edges", choices=("inputs", "deps"), default="inputs")
     args = ap.parse_args()
     make = _with_inputs if args.edges == "inputs" else _with_deps
@@ -92,13 +94,15 @@ def main() -> int:
                           jobs=[dg.define_asset_job("company_report", selection=dg.AssetSelection.all())],
                           resources={"io_manager": NothingIOManager()})
     instance = dg.DagsterInstance.get()
-    if args.ticker not in instance.get_dynamic_partitions("companies"):
-        instance.add_dynamic_partitions("companies", [args.ticker])
-    result = defs.resolve_job_def("company_report").execute_in_process(
-        instance=instance, partition_key=args.ticker,
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-    )
-    return 0 if result.success else 1
+    known = set(instance.get_dynamic_partitions("companies"))
+    instance.add_dynamic_partitions("companies", [t for t in args.tickers if t not in known])
+    job = defs.resolve_job_def("company_report")
+    ok = True
+    for ticker in args.tickers:
+        result = job.execute_in_process(instance=instance, partition_key=ticker,
+                                        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+        ok = ok and result.success
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
