@@ -21,9 +21,11 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,29 @@ _pool: ProcessPoolExecutor | None = None
 _broken = False
 
 
-def _initialize() -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # killed but not yet reaped by its own parent
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _watch(pid: int) -> None:
+    while _alive(pid):
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _initialize(caller: int) -> None:
+    """Each worker: load LanceDB, and end when the process that started the pool is gone (a worker of
+    a killed `consultantos` would otherwise wait for work forever, and keep the fork server alive)."""
+    threading.Thread(target=_watch, args=(caller,), name="consultantos-workers-watch", daemon=True).start()
     importlib.import_module(PRELOAD).load_in_worker()
 
 
@@ -62,7 +86,8 @@ def warm(workers: int | None = None) -> bool:
         return False
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([PRELOAD])
-    _pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_initialize)
+    _pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_initialize,
+                                       initargs=(os.getpid(),))
 
     def start() -> None:  # workers start on demand, each start waiting for the fork server's imports
         for _ in range(n):

@@ -123,3 +123,46 @@ def test_the_calling_process_never_loads_the_renderers_or_lancedb(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "loaded: none" in out.stdout
     assert "fork support is experimental" not in out.stderr  # LanceDB is never loaded before a fork
+
+
+def test_the_cli_refuses_a_bad_worker_count_before_anything_runs(offline_env):
+    env = {**os.environ, workers.ENV: "two"}
+    out = subprocess.run([sys.executable, "-m", "consultantos_assets.cli", "report", "AAPL"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    assert "CONSULTANTOS_WORKERS must be a whole number" in out.stderr
+    assert not (offline_env / "reports").exists()
+
+
+def test_workers_of_a_killed_process_end_with_it(tmp_path):
+    """kill -9 (or the OOM killer) of a `consultantos` process leaves no worker behind waiting for work."""
+    import time
+
+    script = tmp_path / "owner.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys, time
+        from consultantos_assets import workers
+
+        if __name__ == "__main__":
+            workers.warm(2)
+            print(" ".join(str(workers.call(os.getpid)) for _ in range(8)), flush=True)
+            time.sleep(600)
+    """))
+    owner = subprocess.Popen([sys.executable, str(script)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    pids = {int(p) for p in owner.stdout.readline().split()}
+    assert pids and owner.pid not in pids
+    owner.kill()
+    owner.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        stat = f"/proc/{pid}/stat"
+        return not os.path.exists(stat) or open(stat).read().rsplit(")", 1)[1].split()[0] != "Z"
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in pids if alive(p)]
