@@ -260,8 +260,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.jobs > 1 and len(tickers) > 1:
         _check_known(tickers)
         return _report_in_workers(args, tickers)
-    try:  # the renderers and LanceDB load in the workers while Dagster loads here
-        worker_pool.warm()
+    try:
+        worker_pool.default_workers()  # a bad CONSULTANTOS_WORKERS is refused before anything runs
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     profiles = _check_known(tickers)
@@ -320,9 +320,14 @@ def _report_in_workers(args: argparse.Namespace, tickers: list[str]) -> int:
     return 0
 
 
+# the steps whose work runs in worker processes (consultantos_assets.workers)
+POOLED = frozenset({"research_index", "insight_index", "report_pdf"})
+
+
 def _report_one(args: argparse.Namespace, profile, instance, defs) -> None:
     import dagster as dg
 
+    from . import workers as worker_pool
     from .defs.automation import FINGERPRINTED_ASSETS as FETCHING  # the sources, the peers and their figures
     from .defs.resources import stored_value
 
@@ -361,6 +366,8 @@ def _report_one(args: argparse.Namespace, profile, instance, defs) -> None:
             print(f"Building {len(names)} of {len(ASSET_ORDER)} assets for {ticker} (run {run_id}, instance: "
                   f"{os.environ['DAGSTER_HOME']}): {why}", flush=True)
             selection = None if len(names) == len(ASSET_ORDER) else [dg.AssetKey(a) for a in names]
+            if POOLED.intersection(names):  # their libraries load in the workers while the sources run
+                worker_pool.warm()
 
             def execute():
                 return job.execute_in_process(run_config=RUN_CONFIG, instance=instance, partition_key=ticker,
