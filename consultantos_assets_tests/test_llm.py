@@ -66,7 +66,7 @@ def analyst(tmp_path, timeout_s: float = 5.0, sleep=None, **settings) -> LLMAnal
     client = genai.Client(api_key=KEY, http_options=types.HttpOptions(timeout=int(timeout_s * 1000)))
     return LLMAnalyst(client, s, cache=JsonAnswerCache(tmp_path / "llm" / "cache"),
                       ledger=DuckDBLedger(tmp_path / "llm" / "ledger.duckdb"), run_id="run-1",
-                      secrets=(KEY,), sleep=sleep or Sleeps())
+                      secrets=(KEY,), sleep=sleep or Sleeps(), fallback=RuleBasedAnalyst())
 
 
 def run_all(a: LLMAnalyst, pack: EvidencePack):

@@ -45,10 +45,12 @@ from pydantic import BaseModel, ValidationError
 
 from ..models import PESTEL, SWOT, BlueOcean, PorterFiveForces, Synthesis
 from . import llm_answers as answers
-from .analyst import EvidencePack, Frameworks
+from .analyst import Analyst, EvidencePack, Frameworks
+from .canvas import blue_ocean_gaps, strategy_canvas
 from .coverage import FALLBACK_PENALTY
+from .data_gaps import data_gaps
 from .prompts import ASSET_OF, FRAMEWORKS, LABEL_OF, PROMPT_VERSION, messages_for
-from .rules import RuleBasedAnalyst, data_gaps
+from .signals import Signals
 
 log = logging.getLogger(__name__)
 
@@ -487,7 +489,7 @@ class LLMAnalyst:
         run_id: str = "",
         secrets: tuple[str, ...] = (),
         sleep: Callable[[float], None] = time.sleep,
-        fallback: RuleBasedAnalyst | None = None,
+        fallback: Analyst,
     ):
         self.client = client
         self.settings = settings or LLMSettings()
@@ -496,7 +498,7 @@ class LLMAnalyst:
         self.run_id = run_id
         self.secrets = tuple(s for s in secrets if s)
         self.sleep = sleep
-        self.rules = fallback or RuleBasedAnalyst()
+        self.fallback = fallback  # answers a framework the model could not
         self.records: list[CallRecord] = []
         self._instructor = None
 
@@ -520,8 +522,8 @@ class LLMAnalyst:
 
     def blue_ocean(self, pack: EvidencePack) -> BlueOcean:
         def build(a, lbl):
-            base = self.rules.blue_ocean(pack)  # canvas and gaps are computed, not asked for
-            return answers.to_blue_ocean(a, pack, lbl, base.data_gaps, base.canvas)
+            s = Signals(pack)  # canvas and gaps are computed, not asked for
+            return answers.to_blue_ocean(a, pack, lbl, blue_ocean_gaps(s), strategy_canvas(s))
 
         return self._framework("blue_ocean", pack, build)
 
@@ -612,9 +614,9 @@ class LLMAnalyst:
 
     def _fallback(self, framework: str, pack: EvidencePack, frameworks: Frameworks | None, model: str,
                   exc: LLMFailure):
-        method = getattr(self.rules, framework)
+        method = getattr(self.fallback, framework)
         result = method(pack, frameworks) if framework == "synthesis" else method(pack)
-        result.analyst = f"{self.rules.name} (fallback from {model})"
+        result.analyst = f"{self.fallback.name} (fallback from {model})"
         result.confidence = round(result.confidence * FALLBACK_PENALTY, 2)
         result.data_gaps.append(FALLBACK_NOTE.format(label=LABEL_OF[framework], gap=exc.gap))
         return result
