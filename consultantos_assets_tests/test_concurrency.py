@@ -81,7 +81,7 @@ def test_commit_conflicts_are_retried_and_other_errors_are_not():
 LEDGER_WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from consultantos_assets.analysis.llm import CallRecord
+    from consultantos_assets.analysis.llm_records import CallRecord
     from consultantos_assets.llm_store import DuckDBLedger
     path, ticker, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     while not go.exists():

@@ -30,7 +30,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPoint, ReportInput
 
-from ..analysis.llm import fallback_line
+from ..analysis.llm_fallbacks import fallback_line
 from ..atomic import atomic_write_bytes
 from . import charts, content
 from .content import SECTIONS, TableData
