@@ -132,7 +132,7 @@ def peer_accession_rows(report: ReportInput) -> list[list[str]]:
 
 def peer_gaps(report: ReportInput) -> list[str]:
     """What the peer set cannot support, as the evidence asset stated it."""
-    from ..analysis.peer_comparison import comparison_gaps
+    from ...analysis.peer_comparison import comparison_gaps
 
     return comparison_gaps(report.peers) if report.peers is not None else []
 
