@@ -360,5 +360,3 @@ def _backoff(s: LLMSettings, attempt: int) -> float:
 
 def _estimate_tokens(messages: list[dict[str, str]]) -> int:
     return math.ceil(sum(len(m["content"]) for m in messages) / 4)
-
-

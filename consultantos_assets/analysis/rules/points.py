@@ -101,7 +101,6 @@ def sector_phrase(s: Signals) -> str:
     return s.industry or s.sector or "its industry"
 
 
-
 # ---------------------------------------------------------------------------------- comparison bases
 def peer_basis(s: Signals, metric: str) -> tuple[Signal, str] | None:
     """The peer median of `metric` and the words naming it ("the median of 4 peers (DELL, HPQ, ...)")."""
