@@ -13,7 +13,7 @@ from ..coverage import framework_confidence
 from ..data_gaps import signal_gaps
 from ..figure_text import money, pct
 from ..industry import prior_id
-from ..signals import Signals
+from ..signals import Signal, Signals
 from .points import NAME, Points, cagr_span, cap_priors, clamp_rating, compare, series_end, usable_trend
 
 
@@ -53,17 +53,27 @@ def porter(pack: EvidencePack) -> PorterFiveForces:
     )
 
 
+def _either(pts: Points, first: bool, first_adj: float, first_text: str, second: bool, second_adj: float,
+            second_text: str, *cites: Signal) -> float:
+    """A force's adjustment when a figure sits at one end or the other: the first that holds adds its point
+    (citing `cites`) and returns its adjustment; 0 when neither holds."""
+    if first:
+        pts.add(first_text, *cites)
+        return first_adj
+    if second:
+        pts.add(second_text, *cites)
+        return second_adj
+    return 0.0
+
+
 def _competitive_rivalry(s: Signals, pts: Points) -> float:
     adj = 0.0
     gm, g, om = s.gross_margin, s.growth, s.operating_margin
     if gm is not None:
-        if gm.value >= 0.5:
-            adj -= 0.5
-            pts.add(f"A gross margin of {pct(gm.value)} in fiscal {s.fy} shows differentiation that "
-                    "blunts price competition.", gm)
-        elif gm.value < 0.25:
-            adj += 0.5
-            pts.add(f"A gross margin of {pct(gm.value)} in fiscal {s.fy} leaves little room in a price war.", gm)
+        adj += _either(pts, gm.value >= 0.5, -0.5, f"A gross margin of {pct(gm.value)} in fiscal {s.fy} shows "
+                       "differentiation that blunts price competition.",
+                       gm.value < 0.25, 0.5, f"A gross margin of {pct(gm.value)} in fiscal {s.fy} leaves little "
+                       "room in a price war.", gm)
     if g is not None:
         peer = compare(s, g, "revenue_growth") if s.peer("revenue_growth") else None
         if g.value < 0:
@@ -93,15 +103,11 @@ def _supplier_power(s: Signals, pts: Points) -> float:
         first, last = ch
         delta = last.value - first.value
         fy0 = first.evidence.label.rsplit("fiscal ", 1)[-1]
-        if delta < -0.03:
-            adj += 0.5
-            pts.add(f"Gross margin slipped from {pct(first.value)} in fiscal {fy0} to {pct(last.value)} in "
-                    f"fiscal {s.fy}: input costs rose faster than prices.", first, last)
-        elif delta > 0.03:
-            adj -= 0.3
-            pts.add(f"Gross margin widened from {pct(first.value)} in fiscal {fy0} to {pct(last.value)} in "
-                    f"fiscal {s.fy}: input costs have not outrun prices, whatever the suppliers' "
-                    "concentration.", first, last)
+        adj += _either(pts, delta < -0.03, 0.5, f"Gross margin slipped from {pct(first.value)} in fiscal {fy0} "
+                       f"to {pct(last.value)} in fiscal {s.fy}: input costs rose faster than prices.",
+                       delta > 0.03, -0.3, f"Gross margin widened from {pct(first.value)} in fiscal {fy0} to "
+                       f"{pct(last.value)} in fiscal {s.fy}: input costs have not outrun prices, whatever the "
+                       "suppliers' concentration.", first, last)
     return adj
 
 
@@ -111,14 +117,10 @@ def _buyer_power(s: Signals, pts: Points) -> float:
     adj = 0.0
     nm = s.net_margin
     if nm is not None:
-        if nm.value > 0.2:
-            adj -= 0.3
-            pts.add(f"A net margin of {pct(nm.value)} in fiscal {s.fy} shows prices have held so far; how "
-                    "concentrated the customers are is not in the sources.", nm)
-        elif nm.value < 0.05:
-            adj += 0.5
-            pts.add(f"A net margin of {pct(nm.value)} in fiscal {s.fy} leaves no pricing cushion against "
-                    "buyers.", nm)
+        adj += _either(pts, nm.value > 0.2, -0.3, f"A net margin of {pct(nm.value)} in fiscal {s.fy} shows prices "
+                       "have held so far; how concentrated the customers are is not in the sources.",
+                       nm.value < 0.05, 0.5, f"A net margin of {pct(nm.value)} in fiscal {s.fy} leaves no pricing "
+                       "cushion against buyers.", nm)
     return adj
 
 
@@ -148,14 +150,10 @@ def _threat_of_new_entrants(s: Signals, pts: Points) -> float:
     adj = 0.0
     ta = s.total_assets
     if ta is not None:
-        if ta.value >= 100e9:
-            adj -= 0.5
-            pts.add(f"Total assets of {money(ta.value)} at the end of fiscal {s.fy} set a capital barrier "
-                    "entrants cannot match quickly.", ta)
-        elif ta.value < 5e9:
-            adj += 0.3
-            pts.add(f"Total assets of {money(ta.value)} at the end of fiscal {s.fy} mean the incumbent's scale "
-                    "is replicable.", ta)
+        adj += _either(pts, ta.value >= 100e9, -0.5, f"Total assets of {money(ta.value)} at the end of fiscal "
+                       f"{s.fy} set a capital barrier entrants cannot match quickly.",
+                       ta.value < 5e9, 0.3, f"Total assets of {money(ta.value)} at the end of fiscal {s.fy} mean "
+                       "the incumbent's scale is replicable.", ta)
     om, g = s.operating_margin, s.growth
     if om is not None and g is not None and om.value > 0.3 and g.value > 0.2:
         adj += 0.5
