@@ -50,8 +50,8 @@ def title_slide(d: Deck) -> None:
     tf = tb.text_frame
     tf.word_wrap = True
     add_run(tf.paragraphs[0], "Data as of", 11, "TEAL_LIGHT", bold=True)
-    for st in content.source_statuses(r):
-        add_run(tf.add_paragraph(), f"{st.name}: {st.provider}, {st.mode}, {st.as_of}", 11, "WHITE", max_len=140)
+    for status in content.source_statuses(r):
+        add_run(tf.add_paragraph(), f"{status.name}: {status.provider}, {status.mode}, {status.as_of}", 11, "WHITE", max_len=140)
 
 
 def summary_slide(d: Deck) -> None:

@@ -18,7 +18,7 @@ from consultantos_assets.models import PESTEL_FACTORS, ReportInput
 from .. import charts, content
 from ..formatting import fmt_conf, fmt_num
 from ..markup import esc
-from ..theme import FRAME_H, FRAME_W, P, Styles
+from ..theme import FRAME_H, FRAME_W, Palette, Styles
 from .flowables import callout, caption, chart_block, data_table, markup, para, points_list, table_from
 
 
@@ -74,10 +74,10 @@ def _kpi_grid(kpis: list[content.Kpi]) -> Table:
     ]
     for i in range(len(kpis)):
         rr, cc = divmod(i, per_row)
-        cmds.append(("LINEBEFORE", (cc, rr), (cc, rr), 2.2, P.TEAL))
-        cmds.append(("BACKGROUND", (cc, rr), (cc, rr), P.PANEL))
+        cmds.append(("LINEBEFORE", (cc, rr), (cc, rr), 2.2, Palette.TEAL))
+        cmds.append(("BACKGROUND", (cc, rr), (cc, rr), Palette.PANEL))
     for rr in range(len(rows)):
-        cmds.append(("LINEBELOW", (0, rr), (-1, rr), 6, P.WHITE))
+        cmds.append(("LINEBELOW", (0, rr), (-1, rr), 6, Palette.WHITE))
     t.setStyle(TableStyle(cmds))
     return t
 

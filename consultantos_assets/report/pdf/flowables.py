@@ -16,7 +16,7 @@ from consultantos_assets.models import FrameworkPoint
 from ..content import SECTIONS, TableData
 from ..formatting import fmt_conf
 from ..markup import esc
-from ..theme import FRAME_W, P, Styles
+from ..theme import FRAME_W, Palette, Styles
 
 MAX_CELL_CHARS = 1200  # table cells cannot grow past a page; longer texts are shortened there
 
@@ -55,6 +55,18 @@ def points_list(points: list[FrameworkPoint], numbered: bool = False, empty: str
     return out
 
 
+def table_head_style(bottom_padding: float) -> list[tuple]:
+    """The table style every data table starts from: a navy head row, cells aligned top and padded."""
+    return [
+        ("BACKGROUND", (0, 0), (-1, 0), Palette.NAVY),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), bottom_padding),
+        ("LEFTPADDING", (0, 0), (-1, -1), 6),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+    ]
+
+
 def data_table(
     header: list[str],
     rows: list[list[str]],
@@ -84,18 +96,10 @@ def data_table(
             cells.append(markup(text, style))
         body.append(cells)
     t = Table([head, *body], colWidths=widths, repeatRows=1, splitInRow=1, hAlign="LEFT")
-    cmds = [
-        ("BACKGROUND", (0, 0), (-1, 0), P.NAVY),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ("LEFTPADDING", (0, 0), (-1, -1), 6),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.4, P.RULE),
-    ]
+    cmds = [*table_head_style(bottom_padding=4), ("LINEBELOW", (0, 1), (-1, -1), 0.4, Palette.RULE)]
     for r in range(1, len(body) + 1):
         if r % 2 == 0:
-            cmds.append(("BACKGROUND", (0, r), (-1, r), P.PANEL))
+            cmds.append(("BACKGROUND", (0, r), (-1, r), Palette.PANEL))
     t.setStyle(TableStyle(cmds))
     return t
 
@@ -106,12 +110,12 @@ def table_from(data: TableData, first_width: float, small: bool = False) -> Tabl
     return data_table(data.header, data.rows, [first_width] + [rest] * n, data.numeric_from, small)
 
 
-def callout(text: str, colour=P.RED) -> Table:
+def callout(text: str, colour=Palette.RED) -> Table:
     t = Table([[para(text, Styles.callout)]], colWidths=[FRAME_W], hAlign="LEFT")
     t.setStyle(
         TableStyle(
             [
-                ("BACKGROUND", (0, 0), (-1, -1), P.PANEL),
+                ("BACKGROUND", (0, 0), (-1, -1), Palette.PANEL),
                 ("LINEBEFORE", (0, 0), (0, -1), 3, colour),
                 ("TOPPADDING", (0, 0), (-1, -1), 9),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 9),
@@ -143,14 +147,14 @@ class SectionHeading(Paragraph):
     """A section title that also feeds the table of contents and the PDF outline."""
 
     def __init__(self, number: int, title: str, key: str):
-        text = f'<font color="{hexcolor(P.TEAL)}">{number:02d}</font>&nbsp;&nbsp;{esc(title)}'
+        text = f'<font color="{hexcolor(Palette.TEAL)}">{number:02d}</font>&nbsp;&nbsp;{esc(title)}'
         super().__init__(text, Styles.h1)
         self.toc_title = title
         self.toc_key = key
 
 
 class Rule(Flowable):
-    def __init__(self, width: float = 40, thickness: float = 3, colour=P.TEAL, space: float = 8):
+    def __init__(self, width: float = 40, thickness: float = 3, colour=Palette.TEAL, space: float = 8):
         super().__init__()
         self.width, self.thickness, self.colour, self.space = width, thickness, colour, space
 

@@ -20,7 +20,7 @@ from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPo
 from .. import charts, content
 from ..formatting import fmt_conf, fmt_num
 from ..markup import esc
-from ..theme import FRAME_H, FRAME_W, P, Styles
+from ..theme import FRAME_H, FRAME_W, Palette, Styles
 from .flowables import (
     MAX_CELL_CHARS,
     caption,
@@ -31,6 +31,7 @@ from .flowables import (
     para,
     point_flowables,
     points_list,
+    table_head_style,
 )
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,18 @@ def porter(r: ReportInput) -> list[Flowable]:
         out.append(Spacer(1, 10))
     for force in pf.forces:
         title = (f"{FORCE_LABELS.get(force.name, force.name)} &nbsp;"
-                 f"<font color='{hexcolor(P.SLATE)}'>{force.rating:.1f} / 5</font>")
+                 f"<font color='{hexcolor(Palette.SLATE)}'>{force.rating:.1f} / 5</font>")
         block = [markup(title, Styles.h3), *points_list(force.points)]
         out.append(KeepTogether(block[:3]))
         out += block[3:]
         out.append(Spacer(1, 4))
     return out
+
+
+def _byline(framework) -> list[Flowable]:
+    """The line under a framework's heading: its confidence and the analyst that wrote it."""
+    return [markup(f"Confidence {fmt_conf(framework.confidence)} &nbsp;·&nbsp; analyst {esc(framework.analyst)}",
+                   Styles.small), Spacer(1, 8)]
 
 
 def _quadrant(title: str, colour, points: list[FrameworkPoint], width: float) -> list[Flowable]:
@@ -87,10 +94,10 @@ def _grid(quads: list[tuple[str, object, list[FrameworkPoint]]], min_height: flo
                 ("RIGHTPADDING", (0, 0), (-1, -1), 4),
                 ("TOPPADDING", (0, 0), (-1, -1), 4),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
-                ("BACKGROUND", (0, 0), (0, -1), P.PANEL),
-                ("BACKGROUND", (2, 0), (2, -1), P.PANEL),
-                ("LINEBELOW", (0, 0), (0, 0), 6, P.WHITE),
-                ("LINEBELOW", (2, 0), (2, 0), 6, P.WHITE),
+                ("BACKGROUND", (0, 0), (0, -1), Palette.PANEL),
+                ("BACKGROUND", (2, 0), (2, -1), Palette.PANEL),
+                ("LINEBELOW", (0, 0), (0, 0), 6, Palette.WHITE),
+                ("LINEBELOW", (2, 0), (2, 0), 6, Palette.WHITE),
             ]
         )
     )
@@ -109,10 +116,9 @@ def _grid(quads: list[tuple[str, object, list[FrameworkPoint]]], min_height: flo
 
 def swot(r: ReportInput) -> list[Flowable]:
     s = r.swot
-    colours = {"strengths": P.TEAL, "weaknesses": P.AMBER, "opportunities": P.SKY, "threats": P.RED}
+    colours = {"strengths": Palette.TEAL, "weaknesses": Palette.AMBER, "opportunities": Palette.SKY, "threats": Palette.RED}
     out: list[Flowable] = [
-        markup(f"Confidence {fmt_conf(s.confidence)} &nbsp;·&nbsp; analyst {esc(s.analyst)}", Styles.small),
-        Spacer(1, 8),
+        *_byline(s),
     ]
     out += _grid([(label, colours[attr], list(getattr(s, attr))) for attr, label in content.SWOT_QUADRANTS],
                  min_height=FRAME_H * 0.36)
@@ -124,8 +130,7 @@ def swot(r: ReportInput) -> list[Flowable]:
 def pestel(r: ReportInput) -> list[Flowable]:
     pe = r.pestel
     out: list[Flowable] = [
-        markup(f"Confidence {fmt_conf(pe.confidence)} &nbsp;·&nbsp; analyst {esc(pe.analyst)}", Styles.small),
-        Spacer(1, 8),
+        *_byline(pe),
     ]
     head = [markup(h, Styles.cell_head) for h in ("Factor", "Point", "Evidence", "Conf.")]
     rows = [head]
@@ -148,19 +153,12 @@ def pestel(r: ReportInput) -> list[Flowable]:
                 ]
             )
     t = Table(rows, colWidths=widths, repeatRows=1, splitInRow=1, hAlign="LEFT")
-    cmds = [
-        ("BACKGROUND", (0, 0), (-1, 0), P.NAVY),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 6),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-    ]
+    cmds = table_head_style(bottom_padding=5)
     for gi, start in enumerate(group_starts):
         if gi:
-            cmds.append(("LINEABOVE", (0, start), (-1, start), 0.6, P.RULE))
+            cmds.append(("LINEABOVE", (0, start), (-1, start), 0.6, Palette.RULE))
         end = group_starts[gi + 1] - 1 if gi + 1 < len(group_starts) else len(rows) - 1
-        cmds.append(("BACKGROUND", (0, start), (0, end), P.TEAL_PALE))
+        cmds.append(("BACKGROUND", (0, start), (0, end), Palette.TEAL_PALE))
     t.setStyle(TableStyle(cmds))
     out.append(t)
     return out
@@ -169,11 +167,10 @@ def pestel(r: ReportInput) -> list[Flowable]:
 def blue_ocean(r: ReportInput) -> list[Flowable]:
     bo = r.blue_ocean
     out: list[Flowable] = [
-        markup(f"Confidence {fmt_conf(bo.confidence)} &nbsp;·&nbsp; analyst {esc(bo.analyst)}", Styles.small),
-        Spacer(1, 8),
+        *_byline(bo),
         markup("Eliminate - Reduce - Raise - Create", Styles.h2),
     ]
-    colours = {"eliminate": P.RED, "reduce": P.AMBER, "raise_": P.SKY, "create": P.TEAL}
+    colours = {"eliminate": Palette.RED, "reduce": Palette.AMBER, "raise_": Palette.SKY, "create": Palette.TEAL}
     out += _grid([(label, colours[attr], list(getattr(bo, attr))) for attr, label in content.ERRC],
                  min_height=FRAME_H * 0.12)
     out.append(CondPageBreak(8 * cm))

@@ -17,7 +17,7 @@ from ...analysis.llm_fallbacks import fallback_line
 from .. import charts, content
 from ..formatting import fmt_conf
 from ..markup import BASE_FONT, BASE_FONT_BOLD, esc, pick_font, plain
-from ..theme import FRAME_W, MARGIN_B, MARGIN_L, MARGIN_R, MARGIN_T, PAGE_H, PAGE_W, P, Styles
+from ..theme import FRAME_W, MARGIN_B, MARGIN_L, MARGIN_R, MARGIN_T, PAGE_H, PAGE_W, Palette, Styles
 from .flowables import MAX_TITLE_CHARS, SectionHeading, data_table, markup, para
 
 
@@ -41,7 +41,7 @@ def canvas_class(report: ReportInput, holder: dict):
         def __init__(self, *args, **kwargs):
             kwargs["invariant"] = 1
             super().__init__(*args, **kwargs)
-            self.setDateFormatter(lambda *_a: stamp)
+            self.setDateFormatter(lambda *_args: stamp)
             self._pages: list[dict] = []
 
         def showPage(self):
@@ -70,21 +70,21 @@ def canvas_class(report: ReportInput, holder: dict):
                     left = left[:-1]
                 left = left.rstrip() + "..."
             self.setFont(font, 7.5)
-            self.setFillColor(P.NAVY)
+            self.setFillColor(Palette.NAVY)
             self.drawString(MARGIN_L, top, left)
             self.setFont(BASE_FONT, 7.5)
-            self.setFillColor(P.MUTED)
+            self.setFillColor(Palette.MUTED)
             self.drawRightString(PAGE_W - MARGIN_R, top, right)
-            self.setStrokeColor(P.TEAL)
+            self.setStrokeColor(Palette.TEAL)
             self.setLineWidth(0.8)
             self.line(MARGIN_L, top - 6, PAGE_W - MARGIN_R, top - 6)
             bottom = MARGIN_B - 1.0 * cm
-            self.setStrokeColor(P.RULE)
+            self.setStrokeColor(Palette.RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN_L, bottom + 10, PAGE_W - MARGIN_R, bottom + 10)
-            self.setFillColor(P.MUTED)
+            self.setFillColor(Palette.MUTED)
             self.drawString(MARGIN_L, bottom, "ConsultantOS  |  Prepared from public data; see Sources")
-            self.setFillColor(P.NAVY)
+            self.setFillColor(Palette.NAVY)
             self.setFont(BASE_FONT_BOLD, 7.5)
             self.drawRightString(PAGE_W - MARGIN_R, bottom, f"Page {self._pageNumber} of {total}")
             self.restoreState()
@@ -109,12 +109,12 @@ class Cover(Flowable):
         c.saveState()
         c.translate(-ax, -ay)
         band_bottom = PAGE_H * 0.44
-        c.setFillColor(P.NAVY)
+        c.setFillColor(Palette.NAVY)
         c.rect(0, band_bottom, PAGE_W, PAGE_H - band_bottom, stroke=0, fill=1)
-        c.setFillColor(P.NAVY_2)
+        c.setFillColor(Palette.NAVY_2)
         c.setFont(BASE_FONT_BOLD, 110)
         c.drawRightString(PAGE_W - MARGIN_R + 10, band_bottom + 0.6 * cm, plain(r.ticker, BASE_FONT, 10))
-        c.setFillColor(P.TEAL)
+        c.setFillColor(Palette.TEAL)
         c.rect(0, band_bottom - 5, PAGE_W, 5, stroke=0, fill=1)
         x, w = MARGIN_L, FRAME_W
 

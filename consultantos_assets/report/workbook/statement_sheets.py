@@ -41,9 +41,9 @@ def cover_sheet(b: Book) -> None:
         row += 1
     row += 1
     b.header(ws, row, ["Source", "Provider", "Mode", "Data as of", "Location"])
-    for st in content.source_statuses(r):
+    for status in content.source_statuses(r):
         row += 1
-        for col, v in enumerate((st.name, st.provider, st.mode, st.as_of, st.location)):
+        for col, v in enumerate((status.name, status.provider, status.mode, status.as_of, status.location)):
             b.s(ws, row, col, v)
     row += 2
     b.s(ws, row, 0, "Sheets", "section")
