@@ -44,7 +44,7 @@ def strategy_canvas(s: Signals) -> list[CanvasFactor]:
                                  industry=log_scale(peer_rev.value) if peer_rev else 5.0,
                                  evidence=[rev.id, peer_rev.id] if peer_rev else [rev.id]))
     typ, market = s.prior.typical, MARKET_TYPICAL
-    r1, vol = s.px("return_1y"), s.px("volatility")
+    r1, vol = s.price_figure("return_1y"), s.price_figure("volatility")
     if r1 is not None:
         rows.append(CanvasFactor(factor="Shareholder return (1y)", company=scale(r1.value, -0.5, 0.7),
                                  industry=scale(typ.get("return_1y", market["return_1y"]), -0.5, 0.7),

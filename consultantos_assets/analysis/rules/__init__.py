@@ -7,7 +7,7 @@ never states a number the sources do not hold. Each rule says what it needs and 
 - comparisons with peers only on a peer median (peer:<metric>:median, at least three named peers), naming
   them; without one, a sector figure is a labelled prior (prior:typical:<metric>), used only for a wide gap
 - leverage only from net debt / EBITDA (with interest coverage where computed), never liabilities to assets
-- search-interest signals only from a base of at least trends.MIN_BASE of 100 and without a one-week spike;
+- search-interest signals only from a base of at least trend_reading.MIN_BASE of 100 and without a one-week spike;
   a series ending well before the report's date says when it ends
 - a drawdown is a threat only when its trough lies within the year to the last close, and is stated with
   its dates and the year's return

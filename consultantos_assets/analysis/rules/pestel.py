@@ -27,7 +27,7 @@ def pestel(pack: EvidencePack) -> PESTEL:
             f"incorporated in {p.state_of_incorporation}" if p.state_of_incorporation else "",
             f"headquartered in {p.headquarters}" if p.headquarters else "") if x)
         out["political"].add(f"{s.name} is {where}, so US federal and state policy apply first.", s.profile_id)
-    vol, g = s.px("volatility"), s.growth
+    vol, g = s.price_figure("volatility"), s.growth
     if g is not None:
         out["economic"].add(f"Revenue changed {pct(g.value, signed=True)} in fiscal {s.fy}, a gauge of how "
                             "demand held up in the latest cycle.", g)

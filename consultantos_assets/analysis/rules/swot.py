@@ -72,7 +72,7 @@ def swot(pack: EvidencePack) -> SWOT:
     if nm is not None and nm.value < 0:
         weaknesses.add(f"The company lost money: net margin {pct(nm.value)} in fiscal {s.fy}.", nm)
     balance_sheet(s, strengths, weaknesses)
-    r3, vol = s.px("return_3y"), s.px("volatility")
+    r3, vol = s.price_figure("return_3y"), s.price_figure("volatility")
     when = f" to {r3.evidence.date.isoformat()}" if r3 is not None and r3.evidence.date else ""
     if r3 is not None:
         (strengths if r3.value > 0 else weaknesses).add(f"The shares returned {pct(r3.value, signed=True)} over the three "
@@ -104,7 +104,7 @@ def swot(pack: EvidencePack) -> SWOT:
         elif qg.value < g.value - 0.05 and qg.value < 0.05:  # type: ignore[union-attr]
             threats.add(f"Growth is fading: revenue changed {pct(qg.value, signed=True)} year on year in {period} (to "  # type: ignore[union-attr]
                    f"{q.date.isoformat()}) against {pct(g.value, signed=True)} in fiscal {s.fy}.", q.id, qg, g)
-    dd, r1 = s.px("max_drawdown"), s.px("return_1y")
+    dd, r1 = s.price_figure("max_drawdown"), s.price_figure("return_1y")
     p = s.pack.financials.prices
     if (dd is not None and dd.value < -0.3 and p is not None and p.max_drawdown_trough and p.max_drawdown_peak
             and (p.last_date - p.max_drawdown_trough).days <= DRAWDOWN_RECENT_DAYS):

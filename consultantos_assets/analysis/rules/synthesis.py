@@ -34,7 +34,7 @@ def synthesis(pack: EvidencePack, fw: Frameworks) -> Synthesis:
     thesis = _thesis(s)
     context = [f"{s.name} ({s.ticker}) operates in {sector_phrase(s)}."]
     context += _latest_figures(s, ttm_only=True)
-    r1 = s.px("return_1y")
+    r1 = s.price_figure("return_1y")
     if r1 is not None and r1.evidence.date and not any("over the year to" in t for t in thesis):
         context.append(f"The shares moved {pct(r1.value, signed=True)} over the year to "
                        f"{r1.evidence.date.isoformat()}.")
@@ -156,7 +156,7 @@ def _thesis(s: Signals) -> list[str]:
     if len(out) < 3:
         out += _valuation_sentence(s)
     if len(out) < 3:
-        r1 = s.px("return_1y")
+        r1 = s.price_figure("return_1y")
         if r1 is not None and r1.evidence.date:
             out.append(f"The shares moved {pct(r1.value, signed=True)} over the year to {r1.evidence.date.isoformat()}.")
     out = out[:3]
