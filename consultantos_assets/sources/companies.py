@@ -264,7 +264,7 @@ class SnapshotDirectory:
 
     def _snapshot_trend_keywords(self) -> list[str]:
         if self._trend_keywords is None:
-            from .trends import SnapshotTrends  # local import: trends imports nothing from here
+            from .search_interest import SnapshotTrends  # local import: search_interest imports nothing from here
 
             self._trend_keywords = SnapshotTrends(self.snapshot_dir).keywords()
         return self._trend_keywords

@@ -64,9 +64,9 @@ def plan_providers(settings: Settings, faults: SourceFaultSettings | None = None
     from .edgar_directory import EdgarDirectory
     from .prices import SnapshotPrices, YahooPrices
     from .research import SnapshotResearch, TavilyResearch
+    from .search_interest import PyTrendsTrends, SnapshotTrends
     from .sec import EdgarFinancials, SnapshotFinancials
     from .sec_http import SecClient, process_limiter
-    from .trends import PyTrendsTrends, SnapshotTrends
 
     faults = faults or SourceFaultSettings.from_env()
     breakers = settings.breakers
