@@ -20,7 +20,7 @@ from __future__ import annotations
 from ...models import PESTEL, SWOT, BlueOcean, PorterFiveForces, Synthesis
 from ..analyst import EvidencePack, Frameworks
 from . import blue_ocean, pestel, porter, swot, synthesis
-from .points import NAME, PRIOR_SHARE
+from .thresholds import NAME, PRIOR_SHARE
 
 __all__ = ["NAME", "PRIOR_SHARE", "RuleBasedAnalyst"]
 

@@ -11,22 +11,8 @@ from ..coverage import framework_confidence
 from ..figure_text import money, pct
 from ..industry import prior_id
 from ..signals import Signals
-from .points import (
-    ATTENTION_MIN,
-    NAME,
-    NET_DEBT_HIGH,
-    PEER_GAP,
-    SLOW_GROWTH,
-    Points,
-    article,
-    cagr_span,
-    cap_priors,
-    compare,
-    fiscal_span,
-    peer_basis,
-    series_end,
-    usable_trend,
-)
+from .points import Points, article, cagr_span, cap_priors, compare, fiscal_span, peer_basis, series_end, usable_trend
+from .thresholds import ATTENTION_MIN, NAME, NET_DEBT_HIGH, PEER_GAP, SLOW_GROWTH
 
 
 # ------------------------------------------------------------------ Blue Ocean

@@ -14,7 +14,8 @@ from ..figure_text import pct
 from ..industry import prior_id
 from ..signals import Signals
 from ..topics import document_topics, quoted
-from .points import NAME, Points, cap_priors, series_end, usable_trend
+from .points import Points, cap_priors, series_end, usable_trend
+from .thresholds import NAME
 
 
 # ------------------------------------------------------------------ PESTEL

@@ -1,48 +1,16 @@
-"""What the rule-based analyst's rules share: the point collector, the cap on priors, the comparison bases
+"""What the rule-based analyst's rules share (their thresholds are in thresholds.py): the point collector, the cap on priors, the comparison bases
 (peer median, else a wide gap to a labelled prior) and the phrases that name periods (pure)."""
 
 from __future__ import annotations
 
 import math
 
-from ...models import (
-    FrameworkPoint,
-    TrendSeries,
-)
+from ...models import FrameworkPoint, TrendSeries
 from ..figure_text import pct
 from ..industry import prior_id
 from ..signals import Signal, Signals, confidence_for, prior_only
 from ..trend_reading import read_series
-
-NAME = "rule-based v2"
-
-
-# equity / assets at which a bank's capital reads as a cushion (large US banks hold roughly 7-10%)
-BANK_EQUITY_CUSHION = 0.08
-
-
-# net debt / EBITDA above which leverage reads as high, and below which as modest
-NET_DEBT_HIGH, NET_DEBT_MODEST = 3.0, 1.5
-
-
-# operating income / interest below which interest is a burden
-COVERAGE_THIN = 4.0
-
-
-# a gap to a peer median that counts (margins, growth), and the wider gap a prior needs (priors are rough)
-PEER_GAP, PRIOR_GAP = 0.02, 0.05
-
-
-PRIOR_SHARE = 0.2  # at most this share of a framework's points may rest on priors alone
-
-
-DRAWDOWN_RECENT_DAYS = 365
-
-
-ATTENTION_MIN = 0.05  # search-interest momentum a recommendation needs
-
-
-SLOW_GROWTH = 0.04  # compound revenue growth below this reads as slow whatever the sector
+from .thresholds import PEER_GAP, PRIOR_GAP, PRIOR_SHARE
 
 
 class Points:

@@ -14,7 +14,8 @@ from ..data_gaps import signal_gaps
 from ..figure_text import money, pct
 from ..industry import prior_id
 from ..signals import Signal, Signals
-from .points import NAME, Points, cagr_span, cap_priors, clamp_rating, compare, series_end, usable_trend
+from .points import Points, cagr_span, cap_priors, clamp_rating, compare, series_end, usable_trend
+from .thresholds import NAME
 
 
 # ------------------------------------------------------------------ Porter

@@ -12,7 +12,8 @@ from ..data_gaps import signal_gaps
 from ..figure_text import money, pct
 from ..industry import prior_id
 from ..signals import Signals
-from .points import (
+from .points import Points, article, cagr_span, cap_priors, compare, fiscal_span, series_end, usable_trend
+from .thresholds import (
     ATTENTION_MIN,
     BANK_EQUITY_CUSHION,
     COVERAGE_THIN,
@@ -21,14 +22,6 @@ from .points import (
     NET_DEBT_HIGH,
     NET_DEBT_MODEST,
     SLOW_GROWTH,
-    Points,
-    article,
-    cagr_span,
-    cap_priors,
-    compare,
-    fiscal_span,
-    series_end,
-    usable_trend,
 )
 
 

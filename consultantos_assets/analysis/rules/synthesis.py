@@ -12,18 +12,8 @@ from ..analyst import EvidencePack, Frameworks
 from ..coverage import coverage, overall_confidence
 from ..figure_text import money, pct
 from ..signals import Signals, prior_only
-from .points import (
-    ATTENTION_MIN,
-    NAME,
-    NET_DEBT_HIGH,
-    SLOW_GROWTH,
-    Points,
-    cagr_span,
-    compare,
-    sector_phrase,
-    series_end,
-    usable_trend,
-)
+from .points import Points, cagr_span, compare, sector_phrase, series_end, usable_trend
+from .thresholds import ATTENTION_MIN, NAME, NET_DEBT_HIGH, SLOW_GROWTH
 
 
 # ------------------------------------------------------------------ Synthesis
