@@ -10,27 +10,9 @@ from pptx.util import Inches, Pt
 
 from .. import content
 from ..formatting import axis_scale, fmt_conf, fmt_usd
-from .layout import (
-    BODY_W,
-    MX,
-    ROWS_PER_SLIDE,
-    TOP,
-    Deck,
-    H,
-    W,
-    add_run,
-    box,
-    colour_series,
-    date_axis_step,
-    fill_shape,
-    not_available,
-    note,
-    points_box,
-    rgb,
-    style_chart,
-    table,
-    value_axis,
-)
+from .chart_style import colour_series, date_axis_step, style_chart, value_axis
+from .geometry import BODY_W, MX, ROWS_PER_SLIDE, TOP, H, W
+from .layout import Deck, add_run, box, fill_shape, not_available, note, points_box, rgb, table
 
 
 def title_slide(d: Deck) -> None:

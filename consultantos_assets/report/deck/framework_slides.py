@@ -13,26 +13,9 @@ from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPo
 from .. import content
 from ..formatting import fmt_conf, fmt_date, fmt_num
 from ..office import text
-from .layout import (
-    BODY_H,
-    BODY_W,
-    MX,
-    ROWS_PER_SLIDE,
-    TOP,
-    Deck,
-    H,
-    add_run,
-    box,
-    chunks,
-    colour_series,
-    fill_shape,
-    not_available,
-    note,
-    points_box,
-    style_chart,
-    table,
-    value_axis,
-)
+from .chart_style import colour_series, style_chart, value_axis
+from .geometry import BODY_H, BODY_W, MX, ROWS_PER_SLIDE, TOP, H
+from .layout import Deck, add_run, box, chunks, fill_shape, not_available, note, points_box, table
 
 
 def porter_slide(d: Deck) -> None:
