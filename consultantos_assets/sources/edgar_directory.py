@@ -7,18 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..models import CompanyProfile, Filing
+from . import company_records as records
 from .base import MalformedResponse, NoData, UnknownCompany, unique_names
-from .company_records import (
-    business_city,
-    clean_text,
-    display_name,
-    filing_from_row,
-    rows_from_columns,
-    safe_ticker,
-    short_name,
-    split_items,
-    to_int,
-)
 
 
 class EdgarDirectory:
@@ -43,9 +33,9 @@ class EdgarDirectory:
             for entry in self.client.ticker_map().values():
                 if not isinstance(entry, dict):
                     continue
-                ticker, cik = clean_text(entry.get("ticker")), to_int(clean_text(entry.get("cik_str")))
+                ticker, cik = records.clean_text(entry.get("ticker")), records.to_int(records.clean_text(entry.get("cik_str")))
                 if ticker and cik:
-                    found.setdefault(ticker.upper(), (cik, clean_text(entry.get("title"))))
+                    found.setdefault(ticker.upper(), (cik, records.clean_text(entry.get("title"))))
             self._ciks = found
         return self._ciks
 
@@ -58,7 +48,7 @@ class EdgarDirectory:
         from .sec_http import check_identity
 
         check_identity(self.identity)
-        symbol = safe_ticker(ticker)
+        symbol = records.safe_ticker(ticker)
         known = self._ticker_ciks().get(symbol)
         if known is None:
             raise UnknownCompany(f"unknown company {symbol!r}: SEC EDGAR's ticker list does not have it",
@@ -68,19 +58,19 @@ class EdgarDirectory:
             subs = self._submissions(cik)
         except NoData:
             subs = {}
-        name = display_name(clean_text(subs.get("name")) or title or symbol)
+        name = records.display_name(records.clean_text(subs.get("name")) or title or symbol)
         return CompanyProfile(
             ticker=symbol,
             name=name,
             cik=cik,
-            sic=to_int(clean_text(subs.get("sic"))),
-            sic_description=clean_text(subs.get("sicDescription")),
-            headquarters=business_city(subs),
-            state_of_incorporation=clean_text(subs.get("stateOfIncorporation")),
-            fiscal_year_end=clean_text(subs.get("fiscalYearEnd")),
+            sic=records.to_int(records.clean_text(subs.get("sic"))),
+            sic_description=records.clean_text(subs.get("sicDescription")),
+            headquarters=records.business_city(subs),
+            state_of_incorporation=records.clean_text(subs.get("stateOfIncorporation")),
+            fiscal_year_end=records.clean_text(subs.get("fiscalYearEnd")),
             exchanges=unique_names(e for e in subs.get("exchanges") or [] if isinstance(e, str)),
-            website=clean_text(subs.get("website")),
-            keywords=unique_names([short_name(name), symbol]),
+            website=records.clean_text(subs.get("website")),
+            keywords=unique_names([records.short_name(name), symbol]),
         )
 
     def filings(self, profile: CompanyProfile, limit: int = 200, forms: Sequence[str] | None = None) -> list[Filing]:
@@ -97,11 +87,11 @@ class EdgarDirectory:
         wanted = {f.upper() for f in forms} if forms else None
         out: list[Filing] = []
         items: dict[str, list[str]] = {}
-        for row in rows_from_columns(recent):
-            filing = filing_from_row(row)
+        for row in records.rows_from_columns(recent):
+            filing = records.filing_from_row(row)
             if filing is None:
                 continue
-            if codes := split_items(row.get("items")):
+            if codes := records.split_items(row.get("items")):
                 items[filing.accession] = codes
             if wanted is None or filing.form.upper() in wanted:
                 out.append(filing)
