@@ -30,20 +30,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from consultantos_assets.index.embedders import (  # noqa: E402
-    MiniLMTorchEmbedder,
-    OnnxMiniLMEmbedder,
-    StaticEmbedder,
-    onnx_available,
-    static_available,
-    torch_minilm_available,
-)
+from consultantos_assets.index.local_embedders import LOCAL_KINDS  # noqa: E402
 
-CANDIDATES = {
-    "minilm": (OnnxMiniLMEmbedder, onnx_available),
-    "static": (StaticEmbedder, static_available),
-    "minilm-torch": (MiniLMTorchEmbedder, torch_minilm_available),
-}
+CANDIDATES = {kind: (cls, available) for kind, (cls, available, _needs) in LOCAL_KINDS.items()}
 
 # question -> the document that answers it; no content word of a question occurs in its document
 DOCS = {

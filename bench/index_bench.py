@@ -27,7 +27,8 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from consultantos_assets.index.embedders import LexicalHashEmbedder, StaticEmbedder  # noqa: E402
-from consultantos_assets.index.store import ChunkStore, schema_for, text_hash  # noqa: E402
+from consultantos_assets.index.store import ChunkStore  # noqa: E402
+from consultantos_assets.index.tables import schema_for, text_hash  # noqa: E402
 
 COMPANIES = ["Apple", "Nvidia", "Microsoft", "Alphabet", "Tesla", "Amazon", "Meta", "Netflix", "Intel", "AMD",
              "Oracle", "Salesforce", "Adobe", "Qualcomm", "Broadcom", "Cisco"]

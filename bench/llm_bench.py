@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from consultantos_assets.analysis.llm import DEFAULT_MODEL, LLMSettings, expected_thinking  # noqa: E402
+from consultantos_assets.analysis.llm_settings import DEFAULT_MODEL, LLMSettings, expected_thinking  # noqa: E402
 from consultantos_assets_tests.fake_gemini import FakeGemini  # noqa: E402
 
 TITLES = ("PorterAnswer", "SWOTAnswer", "PESTELAnswer", "BlueOceanAnswer", "SynthesisAnswer")

@@ -9,11 +9,11 @@ imports it after the fork, in `load_in_worker`, while the calling process is sti
 import pyarrow.dataset  # noqa: F401
 import pypdf  # noqa: F401
 
-from consultantos_assets.index import embedders  # noqa: F401
-from consultantos_assets.index import store as index_store
+from consultantos_assets.index import local_embedders  # noqa: F401
+from consultantos_assets.index import tables as index_tables
 from consultantos_assets.report import deck, exports, pdf, verify, workbook  # noqa: F401
 
 
 def load_in_worker() -> None:
     """The initializer of each worker (after the fork)."""
-    index_store._lancedb()
+    index_tables.lancedb_module()

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from consultantos_assets.sources.base import MissingKey, UnknownCompany
-from consultantos_assets.sources.companies import EdgarDirectory, SnapshotDirectory, short_name
+from consultantos_assets.sources.companies import SnapshotDirectory
+from consultantos_assets.sources.company_records import short_name
+from consultantos_assets.sources.edgar_directory import EdgarDirectory
 
 SHARED = Path("/work/shared/data")
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared real payloads not present")

@@ -18,7 +18,8 @@ import pytest
 
 from consultantos_assets.index.chunking import insight_chunks, research_chunks
 from consultantos_assets.index.embedders import LexicalHashEmbedder
-from consultantos_assets.index.store import ChunkStore, _retry_conflicts
+from consultantos_assets.index.store import ChunkStore
+from consultantos_assets.index.tables import retry_conflicts
 from consultantos_assets.llm_store import DuckDBLedger
 from consultantos_assets.models import Chunk
 from consultantos_assets.report import verify_pdf
@@ -66,7 +67,7 @@ def test_commit_conflicts_are_retried_and_other_errors_are_not():
                                "preempted by concurrent transaction Merge at version 7")
         return "committed"
 
-    assert _retry_conflicts(flaky, "AAPL/research", base_delay_s=0.001) == "committed" and len(calls) == 3
+    assert retry_conflicts(flaky, "AAPL/research", base_delay_s=0.001) == "committed" and len(calls) == 3
 
     def broken():
         calls.append(1)
@@ -74,14 +75,14 @@ def test_commit_conflicts_are_retried_and_other_errors_are_not():
 
     calls.clear()
     with pytest.raises(ValueError, match="schema mismatch"):
-        _retry_conflicts(broken, "AAPL/research", base_delay_s=0.001)
+        retry_conflicts(broken, "AAPL/research", base_delay_s=0.001)
     assert len(calls) == 1
 
 
 LEDGER_WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from consultantos_assets.analysis.llm import CallRecord
+    from consultantos_assets.analysis.llm_records import CallRecord
     from consultantos_assets.llm_store import DuckDBLedger
     path, ticker, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     while not go.exists():

@@ -20,11 +20,11 @@ from consultantos_assets.sources.base import MissingKey, NoData, ServiceUnavaila
 from consultantos_assets.sources.sec import (
     EdgarFinancials,
     SnapshotFinancials,
-    fiscal_year_of,
     parse_companyfacts,
     read_companyfacts,
     select_financials,
 )
+from consultantos_assets.sources.sec_facts import fiscal_year_of
 
 SHARED = Path(__file__).parents[1].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(not (SHARED / "sec_edgar").is_dir(),

@@ -26,7 +26,8 @@ from consultantos_assets.index.embedders import (
     resolve_kind,
 )
 from consultantos_assets.index.retrieval import framework_questions, retrieve, retrieve_for_framework
-from consultantos_assets.index.store import ChunkStore, IndexMismatch, reciprocal_rank_fusion, table_name_for
+from consultantos_assets.index.store import ChunkStore, reciprocal_rank_fusion
+from consultantos_assets.index.tables import IndexMismatch, table_name_for
 from consultantos_assets.models import Chunk
 
 from .conftest import REPO

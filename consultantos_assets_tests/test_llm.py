@@ -19,7 +19,9 @@ from google.genai import types
 from consultantos_assets.analysis.analyst import EvidencePack, Frameworks
 from consultantos_assets.analysis.evidence import build_evidence
 from consultantos_assets.analysis.grounding import check_result, framework_texts
-from consultantos_assets.analysis.llm import LLMAnalyst, LLMConfigError, LLMSettings
+from consultantos_assets.analysis.llm import LLMAnalyst
+from consultantos_assets.analysis.llm_errors import LLMConfigError
+from consultantos_assets.analysis.llm_settings import LLMSettings
 from consultantos_assets.analysis.rules import RuleBasedAnalyst
 from consultantos_assets.llm_store import DuckDBLedger, JsonAnswerCache
 from consultantos_assets.settings import BUNDLED_SNAPSHOT, Settings
@@ -66,7 +68,7 @@ def analyst(tmp_path, timeout_s: float = 5.0, sleep=None, **settings) -> LLMAnal
     client = genai.Client(api_key=KEY, http_options=types.HttpOptions(timeout=int(timeout_s * 1000)))
     return LLMAnalyst(client, s, cache=JsonAnswerCache(tmp_path / "llm" / "cache"),
                       ledger=DuckDBLedger(tmp_path / "llm" / "ledger.duckdb"), run_id="run-1",
-                      secrets=(KEY,), sleep=sleep or Sleeps())
+                      secrets=(KEY,), sleep=sleep or Sleeps(), fallback=RuleBasedAnalyst())
 
 
 def run_all(a: LLMAnalyst, pack: EvidencePack):
@@ -277,7 +279,7 @@ def test_budget_falls_back_and_says_so(fake, tmp_path):
 
 
 def _write_rows(path: str, n: int, worker: int) -> None:
-    from consultantos_assets.analysis.llm import CallRecord
+    from consultantos_assets.analysis.llm_records import CallRecord
 
     ledger = DuckDBLedger(path)
     for i in range(n):

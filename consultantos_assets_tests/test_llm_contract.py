@@ -14,7 +14,9 @@ from google import genai
 from google.genai import errors, types
 
 from consultantos_assets.analysis.analyst import Frameworks
-from consultantos_assets.analysis.llm import LLMConfigError, LLMSettings, fallback_line, fallbacks
+from consultantos_assets.analysis.llm_errors import LLMConfigError
+from consultantos_assets.analysis.llm_fallbacks import fallback_line, fallbacks
+from consultantos_assets.analysis.llm_settings import LLMSettings
 from consultantos_assets.analysis.rules import RuleBasedAnalyst
 
 from . import test_llm

@@ -243,7 +243,7 @@ def test_lancedb_object_store_reaches_the_emulator_but_cannot_list(gcs, tmp_path
 
 # ------------------------------------------------------------------------------------------- LLM storage
 def test_ledger_in_postgres_and_cache_in_the_bucket(postgres, gcs_env, monkeypatch):
-    from consultantos_assets.analysis.llm import CallRecord
+    from consultantos_assets.analysis.llm_records import CallRecord
     from consultantos_assets.llm_store import GCSAnswerCache, PostgresLedger
     from consultantos_assets.settings import ConfigError, postgres_dsn_from_env
 

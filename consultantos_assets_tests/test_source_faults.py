@@ -168,7 +168,7 @@ def call_tavily(base: str, g: Guard) -> object:
 def call_trends(base: str, g: Guard, monkeypatch: pytest.MonkeyPatch) -> object:
     import pytrends.request as pr
 
-    from consultantos_assets.sources.trends import PyTrendsTrends
+    from consultantos_assets.sources.search_interest import PyTrendsTrends
 
     monkeypatch.setattr(pr, "BASE_TRENDS_URL", f"{base}/trends")
     monkeypatch.setattr(pr.TrendReq, "GENERAL_URL", f"{base}/trends/api/explore")

@@ -15,7 +15,7 @@ from consultantos_assets.analysis.trend_reading import summarize_series
 from consultantos_assets.models import TrendPoint
 from consultantos_assets.sources.base import NoData, ServiceUnavailable
 from consultantos_assets.sources.retry import Guard, RetryPolicy
-from consultantos_assets.sources.trends import PyTrendsTrends, SnapshotTrends, parse_interest
+from consultantos_assets.sources.search_interest import PyTrendsTrends, SnapshotTrends, parse_interest
 
 SHARED = Path("/work/shared/data")
 RECORDED = SHARED / "google_trends" / "pytrends_recorded_responses" / "bodies"

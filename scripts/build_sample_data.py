@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from consultantos_assets.sources.sec import DEI_CONCEPTS, US_GAAP_CONCEPTS  # noqa: E402
+from consultantos_assets.sources.sec_facts import DEI_CONCEPTS, US_GAAP_CONCEPTS  # noqa: E402
 
 FACT_FORMS = frozenset({"10-K", "10-K/A", "10-Q", "10-Q/A"})
 FILING_FORMS = frozenset({"10-K", "10-K/A", "10-Q", "8-K", "DEF 14A", "S-1", "20-F", "6-K"})

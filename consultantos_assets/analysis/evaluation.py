@@ -8,7 +8,7 @@ Measures, per report (each a count of points unless said otherwise):
     comparisons_without_basis  sentences comparing with peers, the sector, the industry or rivals that cite
                                neither a peer median (peer:<metric>:median) nor a labelled prior (prior:typical:*)
     low_base_trend_claims      points citing a search-interest series whose change is measured from a base
-                               below trends.MIN_BASE of 100
+                               below trend_reading.MIN_BASE of 100
     ungrounded_figures         figures in any framework or synthesis text that no evidence holds (grounding.py)
 """
 

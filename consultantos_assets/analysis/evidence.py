@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from ..models import (
@@ -135,43 +135,29 @@ def derived_financial_evidence(fin: Financials, financial_company: bool = False)
                 )
             )
     if years and financial_company:
-        fy = years[-1]
-        equity, assets = fin.value("equity", fy), fin.value("total_assets", fy)
-        if equity and assets and assets.value:
-            r = equity.value / assets.value
-            out.append(_ratio(
-                f"fin:equity_to_assets:FY{fy}", f"Equity to assets, fiscal {fy}", r,
-                f"Shareholders' equity was {pct(r)} of total assets at the end of fiscal {fy} "
-                f"({money(equity.value)} of {money(assets.value)}).", [equity, assets]))
+        out += _balance_ratio(fin, years[-1], "equity", "total_assets", "equity_to_assets", "Equity to assets",
+                              lambda r, fy, equity, assets: f"Shareholders' equity was {pct(r)} of total assets "
+                              f"at the end of fiscal {fy} ({money(equity.value)} of {money(assets.value)}).")
     elif years:
-        fy = years[-1]
-        liab, assets = fin.value("total_liabilities", fy), fin.value("total_assets", fy)
-        if liab and assets and assets.value:
-            r = liab.value / assets.value
-            out.append(
-                _ratio(
-                    f"fin:liabilities_to_assets:FY{fy}",
-                    f"Liabilities to assets, fiscal {fy}",
-                    r,
-                    f"Liabilities were {pct(r)} of total assets at the end of fiscal {fy} "
-                    f"({money(liab.value)} of {money(assets.value)}).",
-                    [liab, assets],
-                )
-            )
-        debt, cash = fin.value("long_term_debt", fy), fin.value("cash", fy)
-        if debt and cash and debt.value:
-            r = cash.value / debt.value
-            out.append(
-                _ratio(
-                    f"fin:cash_to_debt:FY{fy}",
-                    f"Cash to long-term debt, fiscal {fy}",
-                    r,
-                    f"Cash covered {pct(r)} of long-term debt at the end of fiscal {fy} "
-                    f"({money(cash.value)} against {money(debt.value)}).",
-                    [cash, debt],
-                )
-            )
+        out += _balance_ratio(fin, years[-1], "total_liabilities", "total_assets", "liabilities_to_assets",
+                              "Liabilities to assets",
+                              lambda r, fy, liab, assets: f"Liabilities were {pct(r)} of total assets at the end "
+                              f"of fiscal {fy} ({money(liab.value)} of {money(assets.value)}).")
+        out += _balance_ratio(fin, years[-1], "cash", "long_term_debt", "cash_to_debt", "Cash to long-term debt",
+                              lambda r, fy, cash, debt: f"Cash covered {pct(r)} of long-term debt at the end of "
+                              f"fiscal {fy} ({money(cash.value)} against {money(debt.value)}).")
     return out
+
+
+def _balance_ratio(fin: Financials, fy: int, num_metric: str, den_metric: str, key: str, label: str,
+                   say: Callable[[float, int, FinancialFact, FinancialFact], str]) -> list[Evidence]:
+    """fin:<key>:FY<fy>, the ratio of two year-end figures, when both are reported and the denominator is
+    not zero; `say` words it from (ratio, year, numerator, denominator)."""
+    num, den = fin.value(num_metric, fy), fin.value(den_metric, fy)
+    if not (num and den and den.value):
+        return []
+    r = num.value / den.value
+    return [_ratio(f"fin:{key}:FY{fy}", f"{label}, fiscal {fy}", r, say(r, fy, num, den), [num, den])]
 
 
 def price_evidence(fin: Financials) -> list[Evidence]:

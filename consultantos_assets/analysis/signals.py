@@ -167,7 +167,8 @@ class Signals:
     def eps_prev(self) -> Signal | None:
         return None if self.fy is None else self.fin("eps_diluted", self.fy - 1)
 
-    def px(self, name: str) -> Signal | None:
+    def price_figure(self, name: str) -> Signal | None:
+        """A price statistic (px:<name>: last_close, return_1y, volatility, ...), when the evidence has it."""
         return self.get(f"px:{name}")
 
     # --- trends ---------------------------------------------------------

@@ -183,16 +183,16 @@ def multiples(fin: Financials, financial_company: bool = False) -> list[Multiple
         add("net_debt_ebitda", net_debt / ebitda.value,
             f"net debt {'(negative: net cash) ' if net_debt < 0 else ''}/ EBITDA ({basis.label})", None,
             debt, cash, ebitda)
-    op, interest = f.get("operating_income"), f.get("interest_expense")
-    if op is None:
+    operating, interest = f.get("operating_income"), f.get("interest_expense")
+    if operating is None:
         add("interest_coverage", None, "", f"no operating income for {basis.label}")
     elif interest is None or interest.value <= 0:
-        add("interest_coverage", None, "", f"no interest expense reported for {basis.label}", op)
-    elif op.value <= 0:
-        add("interest_coverage", None, "", f"operating loss for {basis.label}", op, interest)
+        add("interest_coverage", None, "", f"no interest expense reported for {basis.label}", operating)
+    elif operating.value <= 0:
+        add("interest_coverage", None, "", f"operating loss for {basis.label}", operating, interest)
     else:
-        add("interest_coverage", op.value / interest.value, f"operating income / interest expense ({basis.label})",
-            None, op, interest)
+        add("interest_coverage", operating.value / interest.value, f"operating income / interest expense ({basis.label})",
+            None, operating, interest)
     return out
 
 

@@ -12,18 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..models import (
-    PESTEL,
-    SWOT,
-    BlueOcean,
-    Chunk,
-    CompanyResearch,
-    Evidence,
-    FrameworkPoint,
-    PorterFiveForces,
-    Synthesis,
-)
-from ..models.frameworks import FORCE_LABELS, PESTEL_FACTORS
+from ..models import FORCE_LABELS, PESTEL_FACTORS, Chunk, CompanyResearch, Evidence
+from ..models.frameworks import PESTEL, SWOT, BlueOcean, FrameworkPoint, PorterFiveForces, Synthesis
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'(\[]?[A-Z0-9])")

@@ -16,21 +16,18 @@ Search: vector (cosine), native full-text (BM25) and hybrid (reciprocal-rank fus
 filtered by ticker, kind and date. An approximate vector index is built once the table holds
 ``ann_min_rows`` rows and rebuilt when the rows it does not cover exceed ``drift_ratio`` of the table;
 the full-text index likewise (unindexed rows are still searched, only more slowly).
+
+Table names, the schema, filters and the connection are in tables.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
-import importlib.util
 import logging
 import re
-import sys
 import tempfile
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -38,149 +35,27 @@ from filelock import FileLock
 
 from ..models import Chunk
 from .embedders import Embedder
+from .tables import (
+    FTS_INDEX,
+    MODES,
+    SCOPES,
+    TABLE_PREFIX,
+    VECTOR_INDEX,
+    IndexMismatch,
+    ReplaceResult,
+    build_filter,
+    lancedb_module,
+    retry_conflicts,
+    schema_for,
+    sql_quote,
+    table_name_for,
+    table_names,
+    text_hash,
+)
 
 log = logging.getLogger(__name__)
-TABLE_PREFIX = "research_chunks"
-VECTOR_INDEX = "vector_idx"
-FTS_INDEX = "text_idx"
-MODES = ("vector", "fts", "hybrid")
-SCOPES = ("research", "insight")
 RRF_K = 60
 _LOOKUP_BATCH = 400
-
-
-class IndexMismatch(ValueError):
-    """A table holds vectors of another embedder or dimension than the one asked to use it."""
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def table_name_for(embedder_name: str) -> str:
-    return f"{TABLE_PREFIX}__{_slug(embedder_name)}"
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _table_names(db) -> list[str]:
-    names: list[str] = []
-    token = None
-    while True:
-        page = db.list_tables(page_token=token)
-        names.extend(page.tables)
-        token = page.page_token
-        if not token:
-            return names
-
-
-def _q(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def schema_for(embedder: Embedder) -> pa.Schema:
-    return pa.schema(
-        [
-            pa.field("id", pa.string(), nullable=False),
-            pa.field("ticker", pa.string(), nullable=False),
-            pa.field("scope", pa.string(), nullable=False),
-            pa.field("kind", pa.string()),
-            pa.field("source", pa.string()),
-            pa.field("evidence_id", pa.string()),
-            pa.field("date", pa.string()),  # ISO date or null; ISO strings compare in date order
-            pa.field("text", pa.string()),
-            pa.field("text_hash", pa.string()),
-            pa.field("row_hash", pa.string()),
-            pa.field("embedder", pa.string()),
-            pa.field("vector", pa.list_(pa.float32(), embedder.dimension)),
-        ],
-        metadata={"embedder": embedder.name, "dimension": str(embedder.dimension)},
-    )
-
-
-def build_filter(ticker: str | None = None, kinds: Sequence[str] | None = None,
-                 date_from: dt.date | str | None = None, date_to: dt.date | str | None = None,
-                 exclude_kinds: Sequence[str] | None = None) -> str | None:
-    """A SQL filter for the search filters (None when there is nothing to filter)."""
-    parts = []
-    if ticker:
-        parts.append(f"ticker = {_q(ticker.upper())}")
-    if kinds:
-        parts.append(f"kind IN ({', '.join(_q(k) for k in kinds)})")
-    if exclude_kinds:
-        parts.append(f"kind NOT IN ({', '.join(_q(k) for k in exclude_kinds)})")
-    if date_from:
-        parts.append(f"date >= {_q(str(date_from))}")
-    if date_to:
-        parts.append(f"date <= {_q(str(date_to))}")
-    return " AND ".join(parts) or None
-
-
-_CONFLICT = re.compile(r"conflict|concurrent|retryable", re.IGNORECASE)
-
-
-def _retry_conflicts(commit, what: str, attempts: int = 5, base_delay_s: float = 0.2):
-    """Run a LanceDB commit, retrying when it loses a commit race to a writer outside this store's file
-    lock (another host on shared storage, a process with another lock directory). A merge-insert is
-    idempotent for the same input (ids are content hashes), so a retry cannot duplicate rows."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return commit()
-        except Exception as exc:  # lancedb raises plain OSError/RuntimeError/ValueError with the reason
-            if attempt == attempts or not _CONFLICT.search(str(exc)):
-                raise
-            delay = base_delay_s * 2 ** (attempt - 1)
-            log.warning("%s: commit conflict on the index (%s); retrying in %.1fs (attempt %d of %d)",
-                        what, str(exc).splitlines()[0][:160], delay, attempt + 1, attempts)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
-
-
-@dataclass
-class ReplaceResult:
-    embedded: int
-    reused: int
-    inserted: int
-    updated: int
-    deleted: int
-    rows: int
-    version: int
-    indexes: dict[str, str] = field(default_factory=dict)
-
-
-_REST_CLIENT = "lance_namespace_urllib3_client"
-
-
-def _lancedb():
-    """``lancedb``, imported without executing the package body of the generated REST namespace client.
-
-    ``import lancedb`` pulls in ``lance_namespace``, which needs only the client's ``models`` (request
-    and response types), but the client package's ``__init__`` also builds every REST API class: about
-    1 s of a cold report (``python -X importtime``), for a service a local table never calls. The
-    package is registered unexecuted, so its ``models`` subpackage imports on its own; the first use of
-    any other name the package exports (a REST namespace) executes the real ``__init__`` in place.
-    """
-    if "lancedb" in sys.modules or _REST_CLIENT in sys.modules:
-        return importlib.import_module("lancedb")
-    spec = importlib.util.find_spec(_REST_CLIENT)
-    if spec is not None and spec.loader is not None and spec.submodule_search_locations is not None:
-        package = importlib.util.module_from_spec(spec)
-        loaded = False
-
-        def __getattr__(name: str):
-            nonlocal loaded
-            if loaded or name.startswith("__"):
-                raise AttributeError(f"module {_REST_CLIENT!r} has no attribute {name!r}")
-            loaded = True
-            spec.loader.exec_module(package)
-            return getattr(package, name)
-
-        package.__getattr__ = __getattr__
-        sys.modules[_REST_CLIENT] = package
-    return importlib.import_module("lancedb")
 
 
 class ChunkStore:
@@ -216,7 +91,7 @@ class ChunkStore:
 
     # ------------------------------------------------------------------------------- tables
     def _db(self):
-        return _lancedb().connect(self.uri)
+        return lancedb_module().connect(self.uri)
 
     def _check(self, table) -> None:
         meta = table.schema.metadata or {}
@@ -230,7 +105,7 @@ class ChunkStore:
 
     def _existing(self, db=None):
         db = db or self._db()
-        if self.table_name not in _table_names(db):
+        if self.table_name not in table_names(db):
             return None
         table = db.open_table(self.table_name)
         self._check(table)
@@ -250,7 +125,7 @@ class ChunkStore:
         """(table, embedder, rows) for the index tables of other embedders under this uri."""
         db = self._db()
         out = []
-        for name in _table_names(db):
+        for name in table_names(db):
             if name.startswith(TABLE_PREFIX) and name != self.table_name:
                 t = db.open_table(name)
                 out.append((name, (t.schema.metadata or {}).get(b"embedder", b"?").decode(), t.count_rows()))
@@ -264,7 +139,7 @@ class ChunkStore:
             batch = wanted[start : start + _LOOKUP_BATCH]
             rows = (
                 table.search()
-                .where(f"text_hash IN ({', '.join(_q(h) for h in batch)}) AND embedder = {_q(self.embedder.name)}")
+                .where(f"text_hash IN ({', '.join(sql_quote(h) for h in batch)}) AND embedder = {sql_quote(self.embedder.name)}")
                 .select(["text_hash", "vector"])
                 .limit(None)
                 .to_arrow()
@@ -306,11 +181,11 @@ class ChunkStore:
                     "row_hash": row_hash, "embedder": self.embedder.name, "vector": vectors[hashes[c.id]],
                 })
             batch = pa.Table.from_pylist(data, schema=schema_for(self.embedder))
-            result = _retry_conflicts(lambda: (
+            result = retry_conflicts(lambda: (
                 table.merge_insert("id")
                 .when_matched_update_all(where="target.row_hash <> source.row_hash")
                 .when_not_matched_insert_all()
-                .when_not_matched_by_source_delete(f"ticker = {_q(ticker)} AND scope = {_q(scope)}")
+                .when_not_matched_by_source_delete(f"ticker = {sql_quote(ticker)} AND scope = {sql_quote(scope)}")
                 .execute(batch)
             ), f"{ticker}/{scope}")
             indexes = self._maintain(table)
@@ -322,7 +197,7 @@ class ChunkStore:
             return ReplaceResult(
                 embedded=n_chunks - reused, reused=reused, inserted=result.num_inserted_rows,
                 updated=result.num_updated_rows, deleted=result.num_deleted_rows,
-                rows=table.count_rows(f"ticker = {_q(ticker)} AND scope = {_q(scope)}"),
+                rows=table.count_rows(f"ticker = {sql_quote(ticker)} AND scope = {sql_quote(scope)}"),
                 version=result.version, indexes=indexes,
             )
 
@@ -408,9 +283,9 @@ class ChunkStore:
             return 0
         where = " AND ".join(
             p for p in (
-                f"ticker = {_q(ticker.upper())}" if ticker else "",
-                f"kind = {_q(kind)}" if kind else "",
-                f"scope = {_q(scope)}" if scope else "",
+                f"ticker = {sql_quote(ticker.upper())}" if ticker else "",
+                f"kind = {sql_quote(kind)}" if kind else "",
+                f"scope = {sql_quote(scope)}" if scope else "",
             ) if p
         )
         return table.count_rows(where or None)
@@ -422,7 +297,7 @@ class ChunkStore:
             return []
         q = table.search().select([f for f in table.schema.names if f != "vector"]).limit(None)
         if ticker:
-            q = q.where(f"ticker = {_q(ticker.upper())}")
+            q = q.where(f"ticker = {sql_quote(ticker.upper())}")
         return q.to_arrow().to_pylist()
 
     @staticmethod

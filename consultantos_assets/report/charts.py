@@ -21,32 +21,34 @@ from consultantos_assets.models import FORCE_LABELS, ReportInput
 from .content import drawdown_series, fy_label, margin, report_years
 from .formatting import axis_scale, nice_range
 from .markup import BASE_FONT, BASE_FONT_BOLD, pick_font, plain
-from .theme import P
+from .theme import Palette
 
 AXIS_FONT_SIZE = 7
-LABEL_COLOR = P.SLATE
+LABEL_COLOR = Palette.SLATE
+
+
+def _style_axis_labels(axis, font: str = BASE_FONT) -> None:
+    """Every axis's labels and line: the axis font and size, the label colour, a rule-coloured line."""
+    axis.labels.fontName = font
+    axis.labels.fontSize = AXIS_FONT_SIZE
+    axis.labels.fillColor = LABEL_COLOR
+    axis.strokeColor = Palette.RULE
 
 
 def _style_value_axis(axis, lo: float, hi: float, step: float, fmt: Callable[[float], str]) -> None:
     axis.valueMin, axis.valueMax, axis.valueStep = lo, hi, step
-    axis.labels.fontName = BASE_FONT
-    axis.labels.fontSize = AXIS_FONT_SIZE
-    axis.labels.fillColor = LABEL_COLOR
+    _style_axis_labels(axis)
     axis.labelTextFormat = fmt
-    axis.strokeColor = P.RULE
     axis.strokeWidth = 0.5
     axis.visibleGrid = 1
-    axis.gridStrokeColor = P.RULE
+    axis.gridStrokeColor = Palette.RULE
     axis.gridStrokeWidth = 0.4
     axis.visibleTicks = 0
 
 
 def _style_category_axis(axis, names: list[str], font: str = BASE_FONT) -> None:
     axis.categoryNames = names
-    axis.labels.fontName = font
-    axis.labels.fontSize = AXIS_FONT_SIZE
-    axis.labels.fillColor = LABEL_COLOR
-    axis.strokeColor = P.RULE
+    _style_axis_labels(axis, font)
     axis.strokeWidth = 0.5
     axis.visibleTicks = 0
 
@@ -65,7 +67,7 @@ def _legend(d: Drawing, x: float, y: float, pairs: list[tuple[object, str]], fon
     lg.dxTextSpace = 4
     lg.fontName = font
     lg.fontSize = 7.5
-    lg.fillColor = P.INK
+    lg.fillColor = Palette.INK
     lg.strokeWidth = 0
     lg.strokeColor = None
     lg.boxAnchor = "nw"
@@ -101,7 +103,7 @@ def revenue_income_chart(report: ReportInput, width: float, height: float = 200)
     bc.barSpacing = 2
     bc.barWidth = 10
     bc.strokeColor = None
-    for i, colour in enumerate((P.NAVY, P.TEAL)):
+    for i, colour in enumerate((Palette.NAVY, Palette.TEAL)):
         bc.bars[i].fillColor = colour
         bc.bars[i].strokeColor = None
     _style_value_axis(bc.valueAxis, lo, hi, step, lambda v: f"{v:,.0f}")
@@ -109,11 +111,11 @@ def revenue_income_chart(report: ReportInput, width: float, height: float = 200)
     bc.barLabelFormat = lambda v: f"{v:,.1f}" if v else ""
     bc.barLabels.fontName = BASE_FONT
     bc.barLabels.fontSize = 6.5
-    bc.barLabels.fillColor = P.SLATE
+    bc.barLabels.fillColor = Palette.SLATE
     bc.barLabels.nudge = 6
     d.add(bc)
     _unit_label(d, 4, height - 14, unit)
-    _legend(d, width - 190, height - 6, [(P.NAVY, "Revenue"), (P.TEAL, "Net income")])
+    _legend(d, width - 190, height - 6, [(Palette.NAVY, "Revenue"), (Palette.TEAL, "Net income")])
     return d
 
 
@@ -121,9 +123,9 @@ def margin_chart(report: ReportInput, width: float, height: float = 190) -> Draw
     years = report_years(report)
     series = []
     for metric, label, colour in (
-        ("gross_profit", "Gross margin", P.NAVY),
-        ("operating_income", "Operating margin", P.TEAL),
-        ("net_income", "Net margin", P.SKY),
+        ("gross_profit", "Gross margin", Palette.NAVY),
+        ("operating_income", "Operating margin", Palette.TEAL),
+        ("net_income", "Net margin", Palette.SKY),
     ):
         pts = [(y, m * 100) for y in years if (m := margin(report, metric, y)) is not None]
         if pts:
@@ -147,10 +149,7 @@ def margin_chart(report: ReportInput, width: float, height: float = 190) -> Draw
     x.valueMin, x.valueMax = span[0] - 0.3, span[1] + 0.3
     x.valueSteps = list(range(span[0], span[1] + 1))
     x.labelTextFormat = _year_axis_fmt
-    x.labels.fontName = BASE_FONT
-    x.labels.fontSize = AXIS_FONT_SIZE
-    x.labels.fillColor = LABEL_COLOR
-    x.strokeColor = P.RULE
+    _style_axis_labels(x)
     x.visibleTicks = 0
     d.add(lp)
     _unit_label(d, 4, height - 14, "% of revenue")
@@ -210,10 +209,7 @@ def _date_plot(
     ticks, fmt = _date_steps(start, end)
     x.valueSteps = ticks or [start.toordinal(), end.toordinal()]
     x.labelTextFormat = fmt
-    x.labels.fontName = BASE_FONT
-    x.labels.fontSize = AXIS_FONT_SIZE
-    x.labels.fillColor = LABEL_COLOR
-    x.strokeColor = P.RULE
+    _style_axis_labels(x)
     x.visibleTicks = 1
     x.tickDown = 2
     x.tickUp = 0
@@ -226,7 +222,7 @@ def price_chart(report: ReportInput, width: float, height: float = 170) -> Drawi
         return None
     pts = [(pt.date, pt.close) for pt in sorted(p.series, key=lambda x: x.date)]
     d = Drawing(width, height)
-    lp = _date_plot(width, height, [("Close", P.NAVY, pts)], lambda v: f"{v:,.0f}")
+    lp = _date_plot(width, height, [("Close", Palette.NAVY, pts)], lambda v: f"{v:,.0f}")
     d.add(lp)
     _unit_label(d, 4, height - 12, "Close, $ per share (weekly)")
     return d
@@ -240,7 +236,7 @@ def drawdown_chart(report: ReportInput, width: float, height: float = 120) -> Dr
     low = min(v for _, v in pts)
     lo, _hi, step = nice_range(min(low, -1.0), 0.0, ticks=3)
     d = Drawing(width, height)
-    lp = _date_plot(width, height, [("Drawdown", P.TEAL, pts)], lambda v: f"{v:.0f}%", (lo, 0.0, step))
+    lp = _date_plot(width, height, [("Drawdown", Palette.TEAL, pts)], lambda v: f"{v:.0f}%", (lo, 0.0, step))
     lp.lines[0].strokeWidth = 1.0
     # shade the area between zero and the drawdown line ("under water")
     x0, x1 = lp.xValueAxis.valueMin, lp.xValueAxis.valueMax
@@ -250,19 +246,19 @@ def drawdown_chart(report: ReportInput, width: float, height: float = 120) -> Dr
         return lp.x + (day.toordinal() - x0) / span * lp.width, lp.y + (v - lo) / (0.0 - lo) * lp.height
 
     outline = [to_xy(pts[0][0], 0.0), *(to_xy(day, v) for day, v in pts), to_xy(pts[-1][0], 0.0)]
-    d.add(Polygon([c for xy in outline for c in xy], fillColor=P.TEAL_PALE, strokeColor=None))
+    d.add(Polygon([c for xy in outline for c in xy], fillColor=Palette.TEAL_PALE, strokeColor=None))
     d.add(lp)
     _unit_label(d, 4, height - 12, "Drawdown from running peak, %")
     return d
 
 
 def trends_chart(report: ReportInput, width: float, height: float = 200) -> Drawing | None:
-    series = [s for s in report.trends.series if len(s.points) >= 2][: len(P.SERIES)]
+    series = [s for s in report.trends.series if len(s.points) >= 2][: len(Palette.SERIES)]
     if not series:
         return None
     font = pick_font([s.keyword for s in series])
     data = [
-        (plain(s.keyword, font, 28), P.SERIES[i], [(pt.date, pt.value) for pt in sorted(s.points, key=lambda x: x.date)])
+        (plain(s.keyword, font, 28), Palette.SERIES[i], [(pt.date, pt.value) for pt in sorted(s.points, key=lambda x: x.date)])
         for i, s in enumerate(series)
     ]
     d = Drawing(width, height)
@@ -290,18 +286,18 @@ def porter_chart(report: ReportInput, width: float, height: float = 150) -> Draw
     bc.strokeColor = None
     bc.bars[0].strokeColor = None
     for i, f in enumerate(forces):
-        colour = P.RED if f.rating >= 4 else (P.AMBER if f.rating >= 3 else P.TEAL)
+        colour = Palette.RED if f.rating >= 4 else (Palette.AMBER if f.rating >= 3 else Palette.TEAL)
         bc.bars[(0, i)].fillColor = colour
     _style_value_axis(bc.valueAxis, 0, 5, 1, lambda v: f"{v:.0f}")
     _style_category_axis(bc.categoryAxis, [FORCE_LABELS.get(f.name, f.name) for f in forces])
     bc.categoryAxis.labels.fontSize = 8
-    bc.categoryAxis.labels.fillColor = P.INK
+    bc.categoryAxis.labels.fillColor = Palette.INK
     bc.categoryAxis.labels.boxAnchor = "e"
     bc.categoryAxis.labels.dx = -6
     bc.barLabelFormat = lambda v: f"{v:.1f}"
     bc.barLabels.fontName = BASE_FONT_BOLD
     bc.barLabels.fontSize = 7.5
-    bc.barLabels.fillColor = P.INK
+    bc.barLabels.fillColor = Palette.INK
     bc.barLabels.boxAnchor = "w"
     bc.barLabels.dx = 4
     d.add(bc)
@@ -309,7 +305,7 @@ def porter_chart(report: ReportInput, width: float, height: float = 150) -> Draw
                  fillColor=LABEL_COLOR))
     # legend swatches for the colour bands
     x = width - 200
-    for colour, text in ((P.TEAL, "low"), (P.AMBER, "moderate"), (P.RED, "high")):
+    for colour, text in ((Palette.TEAL, "low"), (Palette.AMBER, "moderate"), (Palette.RED, "high")):
         d.add(Rect(x, 3, 7, 7, fillColor=colour, strokeColor=None))
         d.add(String(x + 10, 4, text, fontName=BASE_FONT, fontSize=7, fillColor=LABEL_COLOR))
         x += 58
@@ -330,7 +326,7 @@ def canvas_chart(report: ReportInput, width: float, height: float = 210) -> Draw
     lc.width, lc.height = width - 50, height - bottom - 28
     lc.data = [[c.company for c in canvas], [c.industry for c in canvas]]
     lc.joinedLines = 1
-    for i, colour in enumerate((P.TEAL, P.SLATE)):
+    for i, colour in enumerate((Palette.TEAL, Palette.SLATE)):
         lc.lines[i].strokeColor = colour
         lc.lines[i].strokeWidth = 2.0 if i == 0 else 1.4
         lc.lines[i].symbol = makeMarker("FilledCircle", size=5, fillColor=colour, strokeColor=colour)
@@ -344,7 +340,7 @@ def canvas_chart(report: ReportInput, width: float, height: float = 210) -> Draw
     d.add(lc)
     _unit_label(d, 4, height - 14, "Offering level (0-10)")
     company = plain(report.ticker, BASE_FONT, 12)
-    _legend(d, width - 220, height - 6, [(P.TEAL, company), (P.SLATE, "Peers / prior")])
+    _legend(d, width - 220, height - 6, [(Palette.TEAL, company), (Palette.SLATE, "Peers / prior")])
     return d
 
 
@@ -359,7 +355,7 @@ def confidence_chart(report: ReportInput, width: float, height: float = 120) -> 
     bc.x, bc.y = 120, 18
     bc.width, bc.height = width - 150, height - 26
     bc.data = [[max(0.0, min(1.0, v)) * 100 for _, v in items]]
-    bc.bars[0].fillColor = P.TEAL
+    bc.bars[0].fillColor = Palette.TEAL
     bc.bars[0].strokeColor = None
     bc.groupSpacing = 6
     _style_value_axis(bc.valueAxis, 0, 100, 25, lambda v: f"{v:.0f}%")
@@ -367,7 +363,7 @@ def confidence_chart(report: ReportInput, width: float, height: float = 120) -> 
     bc.categoryAxis.labels.boxAnchor = "e"
     bc.categoryAxis.labels.dx = -6
     bc.categoryAxis.labels.fontSize = 7.5
-    bc.categoryAxis.labels.fillColor = P.INK
+    bc.categoryAxis.labels.fillColor = Palette.INK
     bc.barLabelFormat = lambda v: f"{v:.0f}%"
     bc.barLabels.fontName = BASE_FONT
     bc.barLabels.fontSize = 7
@@ -381,8 +377,8 @@ def confidence_meter(value: float, width: float = 150, height: float = 12) -> Dr
     """A thin horizontal meter, 0-1."""
     v = max(0.0, min(1.0, value))
     d = Drawing(width, height)
-    d.add(Rect(0, 2, width, height - 4, fillColor=P.RULE, strokeColor=None))
-    d.add(Rect(0, 2, width * v, height - 4, fillColor=P.TEAL, strokeColor=None))
+    d.add(Rect(0, 2, width, height - 4, fillColor=Palette.RULE, strokeColor=None))
+    d.add(Rect(0, 2, width * v, height - 4, fillColor=Palette.TEAL, strokeColor=None))
     for t in (0.25, 0.5, 0.75):
-        d.add(Line(width * t, 2, width * t, height - 2, strokeColor=P.WHITE, strokeWidth=0.8))
+        d.add(Line(width * t, 2, width * t, height - 2, strokeColor=Palette.WHITE, strokeWidth=0.8))
     return d

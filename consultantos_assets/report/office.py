@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_bytes
 from .markup import clean
-from .theme import P
+from .theme import Palette
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,10 @@ def hex_rgb(colour) -> str:
     return colour.hexval()[2:].upper()
 
 
-PALETTE = {name: hex_rgb(getattr(P, name)) for name in
+PALETTE = {name: hex_rgb(getattr(Palette, name)) for name in
            ("NAVY", "NAVY_2", "TEAL", "TEAL_LIGHT", "TEAL_PALE", "SKY", "AMBER", "RED", "SLATE", "INK", "MUTED",
             "RULE", "PANEL", "WHITE")}
-SERIES = tuple(hex_rgb(c) for c in P.SERIES)
+SERIES = tuple(hex_rgb(c) for c in Palette.SERIES)
 
 
 def stamp(day: dt.date) -> dt.datetime:

@@ -98,7 +98,7 @@ def portfolio_pdf(p: Portfolio) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
     from .markup import esc
-    from .pdf import data_table
+    from .pdf.flowables import data_table
     from .theme import Styles
 
     buf = io.BytesIO()

@@ -31,8 +31,6 @@ class Palette:
     SERIES = (NAVY, TEAL, SKY, AMBER, colors.HexColor("#7C6FB0"), SLATE)
 
 
-P = Palette
-
 PAGE_SIZE = A4
 PAGE_W, PAGE_H = PAGE_SIZE
 MARGIN_L = MARGIN_R = 2.0 * cm
@@ -47,7 +45,7 @@ def _style(name: str, **kw) -> ParagraphStyle:
         fontName=BASE_FONT,
         fontSize=9.5,
         leading=13.5,
-        textColor=P.INK,
+        textColor=Palette.INK,
         splitLongWords=1,
         alignment=TA_LEFT,
     )
@@ -57,36 +55,36 @@ def _style(name: str, **kw) -> ParagraphStyle:
 
 class Styles:
     body = _style("body", spaceAfter=6)
-    lead = _style("lead", fontSize=11, leading=16, textColor=P.NAVY, spaceAfter=10)
-    h1 = _style("h1", fontName=BASE_FONT_BOLD, fontSize=20, leading=24, textColor=P.NAVY, spaceAfter=2)
-    kicker = _style("kicker", fontName=BASE_FONT_BOLD, fontSize=8, leading=10, textColor=P.TEAL)
+    lead = _style("lead", fontSize=11, leading=16, textColor=Palette.NAVY, spaceAfter=10)
+    h1 = _style("h1", fontName=BASE_FONT_BOLD, fontSize=20, leading=24, textColor=Palette.NAVY, spaceAfter=2)
+    kicker = _style("kicker", fontName=BASE_FONT_BOLD, fontSize=8, leading=10, textColor=Palette.TEAL)
     headline = _style(
-        "headline", fontName=BASE_FONT_ITALIC, fontSize=10.5, leading=14.5, textColor=P.SLATE, spaceAfter=12
+        "headline", fontName=BASE_FONT_ITALIC, fontSize=10.5, leading=14.5, textColor=Palette.SLATE, spaceAfter=12
     )
     h2 = _style(
-        "h2", fontName=BASE_FONT_BOLD, fontSize=12, leading=15, textColor=P.NAVY, spaceBefore=10, spaceAfter=5
+        "h2", fontName=BASE_FONT_BOLD, fontSize=12, leading=15, textColor=Palette.NAVY, spaceBefore=10, spaceAfter=5
     )
-    h3 = _style("h3", fontName=BASE_FONT_BOLD, fontSize=10, leading=13, textColor=P.NAVY, spaceAfter=3)
+    h3 = _style("h3", fontName=BASE_FONT_BOLD, fontSize=10, leading=13, textColor=Palette.NAVY, spaceAfter=3)
     point = _style("point", fontSize=9, leading=12.5, leftIndent=10, bulletIndent=0, spaceAfter=1)
-    cite = _style("cite", fontSize=6.8, leading=8.8, textColor=P.MUTED, leftIndent=10, spaceAfter=5)
-    small = _style("small", fontSize=7.5, leading=10, textColor=P.SLATE)
-    caption = _style("caption", fontSize=7.5, leading=10, textColor=P.MUTED, spaceBefore=2, spaceAfter=10)
+    cite = _style("cite", fontSize=6.8, leading=8.8, textColor=Palette.MUTED, leftIndent=10, spaceAfter=5)
+    small = _style("small", fontSize=7.5, leading=10, textColor=Palette.SLATE)
+    caption = _style("caption", fontSize=7.5, leading=10, textColor=Palette.MUTED, spaceBefore=2, spaceAfter=10)
     cell = _style("cell", fontSize=8, leading=10.5)
     cell_small = _style("cell_small", fontSize=7, leading=9)
     cell_num = _style("cell_num", fontSize=8, leading=10.5, alignment=TA_RIGHT)
-    cell_head = _style("cell_head", fontName=BASE_FONT_BOLD, fontSize=8, leading=10.5, textColor=P.WHITE)
+    cell_head = _style("cell_head", fontName=BASE_FONT_BOLD, fontSize=8, leading=10.5, textColor=Palette.WHITE)
     cell_head_num = _style(
-        "cell_head_num", fontName=BASE_FONT_BOLD, fontSize=8, leading=10.5, textColor=P.WHITE, alignment=TA_RIGHT
+        "cell_head_num", fontName=BASE_FONT_BOLD, fontSize=8, leading=10.5, textColor=Palette.WHITE, alignment=TA_RIGHT
     )
-    kpi_label = _style("kpi_label", fontName=BASE_FONT_BOLD, fontSize=7, leading=9, textColor=P.SLATE)
-    kpi_value = _style("kpi_value", fontName=BASE_FONT_BOLD, fontSize=17, leading=21, textColor=P.NAVY)
-    kpi_note = _style("kpi_note", fontSize=7, leading=9, textColor=P.MUTED)
-    callout = _style("callout", fontName=BASE_FONT_BOLD, fontSize=10, leading=14, textColor=P.RED)
-    toc0 = _style("toc0", fontSize=11, leading=22, textColor=P.NAVY)
-    cover_kicker = _style("cover_kicker", fontName=BASE_FONT_BOLD, fontSize=9, leading=12, textColor=P.TEAL_LIGHT)
-    cover_title = _style("cover_title", fontName=BASE_FONT_BOLD, fontSize=30, leading=35, textColor=P.WHITE)
+    kpi_label = _style("kpi_label", fontName=BASE_FONT_BOLD, fontSize=7, leading=9, textColor=Palette.SLATE)
+    kpi_value = _style("kpi_value", fontName=BASE_FONT_BOLD, fontSize=17, leading=21, textColor=Palette.NAVY)
+    kpi_note = _style("kpi_note", fontSize=7, leading=9, textColor=Palette.MUTED)
+    callout = _style("callout", fontName=BASE_FONT_BOLD, fontSize=10, leading=14, textColor=Palette.RED)
+    toc0 = _style("toc0", fontSize=11, leading=22, textColor=Palette.NAVY)
+    cover_kicker = _style("cover_kicker", fontName=BASE_FONT_BOLD, fontSize=9, leading=12, textColor=Palette.TEAL_LIGHT)
+    cover_title = _style("cover_title", fontName=BASE_FONT_BOLD, fontSize=30, leading=35, textColor=Palette.WHITE)
     cover_title_long = _style(
-        "cover_title_long", fontName=BASE_FONT_BOLD, fontSize=21, leading=25, textColor=P.WHITE
+        "cover_title_long", fontName=BASE_FONT_BOLD, fontSize=21, leading=25, textColor=Palette.WHITE
     )
-    cover_sub = _style("cover_sub", fontSize=12, leading=17, textColor=P.WHITE)
-    cover_meta = _style("cover_meta", fontSize=9, leading=13, textColor=P.INK)
+    cover_sub = _style("cover_sub", fontSize=12, leading=17, textColor=Palette.WHITE)
+    cover_meta = _style("cover_meta", fontSize=9, leading=13, textColor=Palette.INK)

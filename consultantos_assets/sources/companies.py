@@ -1,7 +1,8 @@
-"""Company directories: ticker -> CompanyProfile and SEC filing history.
+"""The snapshot company directory: ticker -> CompanyProfile and SEC filing history.
 
 `SnapshotDirectory` reads a snapshot directory (company metadata CSVs, the SEC ticker map and
-SEC submissions payloads); `EdgarDirectory` asks SEC EDGAR live through edgartools.
+SEC submissions payloads); `edgar_directory.EdgarDirectory` asks SEC EDGAR live, and both parse
+submissions with company_records.
 """
 
 from __future__ import annotations
@@ -9,19 +10,28 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..models import CompanyProfile, Filing, InvalidTicker, normalize_ticker
-from .base import MalformedResponse, NoData, UnknownCompany, unique_names
+from ..models import CompanyProfile, Filing
+from .base import UnknownCompany, unique_names
+from .company_records import (
+    SOURCE,
+    business_city,
+    clean_text,
+    display_name,
+    filing_from_row,
+    rows_from_columns,
+    safe_ticker,
+    short_name,
+    split_items,
+    to_int,
+)
 
 log = logging.getLogger(__name__)
 
-SOURCE = "company-directory"
 
 # Columns recognised in any company_metadata/*.csv, in order of preference per field.
 TICKER_COLUMNS = ("ticker", "Ticker", "Symbol", "symbol")
@@ -47,13 +57,6 @@ OWN_TABLE_FIELDS = (
     "keywords",
 )
 
-_CLASS_SUFFIX = re.compile(r"\s*\((?:class|series)\s+[a-z0-9]+\)\s*$", re.IGNORECASE)
-_NAME_NOISE = re.compile(
-    r"\b(?:inc|incorporated|corp|corporation|co|company|holdings?|plc|ltd|limited|llc|lp|sa|ag|nv|"
-    r"group|the|class\s+[a-z])\b\.?",
-    re.IGNORECASE,
-)
-
 
 @dataclass
 class _Record:
@@ -63,93 +66,12 @@ class _Record:
     values: dict[str, str]
 
 
-def _clean(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text or text.lower() in {"nan", "none", "null", "n/a"}:
-        return None
-    return text
-
-
-def _to_int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(float(value.replace(",", "")))
-    except ValueError:
-        return None
-
-
 def _pick(row: dict[str, str], columns: Iterable[str]) -> str | None:
     for column in columns:
-        value = _clean(row.get(column))
+        value = clean_text(row.get(column))
         if value:
             return value
     return None
-
-
-def short_name(name: str) -> str:
-    """Company name without legal suffixes, class designations or punctuation: 'Apple Inc.' -> 'Apple'."""
-    text = _CLASS_SUFFIX.sub("", name)
-    text = re.sub(r"\(.*?\)", " ", text)
-    text = re.sub(r"\.com\b", "", text, flags=re.IGNORECASE)
-    text = text.replace("&", " ")
-    text = _NAME_NOISE.sub(" ", text)
-    text = re.sub(r"[^\w\s'-]", " ", text)
-    text = re.sub(r"\s+", " ", text).strip(" -'")
-    return text or name.strip()
-
-
-def _display_name(name: str) -> str:
-    """Name as shown: class designation dropped, 'Coca-Cola Company (The)' -> 'The Coca-Cola Company'."""
-    text = _CLASS_SUFFIX.sub("", name).strip()
-    if text.lower().endswith("(the)"):
-        text = "The " + text[: -len("(the)")].strip()
-    return text
-
-
-def _parse_date(value: Any) -> date | None:
-    text = _clean(value)
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
-def _split_items(value: Any) -> list[str]:
-    text = _clean(value)
-    return [part.strip() for part in text.split(",") if part.strip()] if text else []
-
-
-def rows_from_columns(columns: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
-    """Turn SEC's column arrays (filings.recent) into row dicts; ragged columns are cut short."""
-    keys = [k for k, v in columns.items() if isinstance(v, list)]
-    if "accessionNumber" not in keys:
-        return
-    length = min(len(columns[k]) for k in keys)
-    for i in range(length):
-        yield {k: columns[k][i] for k in keys}
-
-
-def filing_from_row(row: dict[str, Any]) -> Filing | None:
-    """One models.Filing from a submissions row; None when the row is malformed."""
-    form = _clean(row.get("form"))
-    accession = _clean(row.get("accessionNumber"))
-    filed = _parse_date(row.get("filingDate"))
-    if not (form and accession and filed):
-        return None
-    return Filing(
-        form=form,
-        filing_date=filed,
-        report_date=_parse_date(row.get("reportDate")),
-        accession=accession,
-        primary_document=_clean(row.get("primaryDocument")),
-        description=_clean(row.get("primaryDocDescription")),
-        items=_split_items(row.get("items")),
-    )
 
 
 class SnapshotDirectory:
@@ -203,16 +125,16 @@ class SnapshotDirectory:
                 if city:
                     values["headquarters"] = f"{city}, {state}" if state else city
             if own_table:
-                values.update({f: v for f in OWN_TABLE_FIELDS if (v := _clean(row.get(f)))})
+                values.update({f: v for f in OWN_TABLE_FIELDS if (v := clean_text(row.get(f)))})
             elif "name" in values:
-                values["name"] = _display_name(values["name"])
+                values["name"] = display_name(values["name"])
             yield ("companies.csv" if own_table else "metadata"), raw_ticker.upper(), values
 
     def _read_ticker_csv(self, path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
         for row in _read_csv(path):
             ticker = _pick(row, TICKER_COLUMNS)
             if ticker:
-                values = {k: v for k in ("cik", "name") if (v := _clean(row.get(k)))}
+                values = {k: v for k in ("cik", "name") if (v := clean_text(row.get(k)))}
                 yield "sec-map", ticker.upper(), values
 
     def _read_sec_ticker_map(self, path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
@@ -221,7 +143,7 @@ class SnapshotDirectory:
         for entry in entries:
             if not isinstance(entry, dict):
                 continue
-            ticker, cik, title = _clean(entry.get("ticker")), _clean(entry.get("cik_str")), _clean(entry.get("title"))
+            ticker, cik, title = clean_text(entry.get("ticker")), clean_text(entry.get("cik_str")), clean_text(entry.get("title"))
             if ticker:
                 values = {k: v for k, v in (("cik", cik), ("name", title)) if v}
                 yield "sec-map", ticker.upper(), values
@@ -283,7 +205,7 @@ class SnapshotDirectory:
         return out
 
     def profile(self, ticker: str) -> CompanyProfile:
-        symbol = _safe_ticker(ticker)
+        symbol = safe_ticker(ticker)
         records = self._index().get(symbol, [])
         ciks = _candidate_ciks(records)
         submissions = self._find_submissions(symbol, ciks)
@@ -303,9 +225,9 @@ class SnapshotDirectory:
                         return record.values[field]
             return None
 
-        own_cik = _to_int(first("cik", ("companies.csv",)))
-        cik = own_cik or _to_int(_clean(subs.get("cik"))) or (ciks[0] if ciks else None)
-        name = first("name") or _clean(subs.get("name")) or ticker
+        own_cik = to_int(first("cik", ("companies.csv",)))
+        cik = own_cik or to_int(clean_text(subs.get("cik"))) or (ciks[0] if ciks else None)
+        name = first("name") or clean_text(subs.get("name")) or ticker
         own_exchanges = [e.strip() for e in (first("exchange", ("companies.csv",)) or "").split(";")]
         exchanges = unique_names([*own_exchanges, *[e for e in subs.get("exchanges") or [] if isinstance(e, str)]])
         profile = CompanyProfile(
@@ -314,15 +236,15 @@ class SnapshotDirectory:
             cik=cik,
             sector=first("sector"),
             industry=first("industry"),
-            sic=_to_int(first("sic", ("companies.csv",))) or _to_int(_clean(subs.get("sic"))),
-            sic_description=first("sic_description", ("companies.csv",)) or _clean(subs.get("sicDescription")),
-            headquarters=first("headquarters") or _business_city(subs),
+            sic=to_int(first("sic", ("companies.csv",))) or to_int(clean_text(subs.get("sic"))),
+            sic_description=first("sic_description", ("companies.csv",)) or clean_text(subs.get("sicDescription")),
+            headquarters=first("headquarters") or business_city(subs),
             state_of_incorporation=first("state_of_incorporation", ("companies.csv",))
-            or _clean(subs.get("stateOfIncorporation")),
-            fiscal_year_end=first("fiscal_year_end", ("companies.csv",)) or _clean(subs.get("fiscalYearEnd")),
+            or clean_text(subs.get("stateOfIncorporation")),
+            fiscal_year_end=first("fiscal_year_end", ("companies.csv",)) or clean_text(subs.get("fiscalYearEnd")),
             exchanges=exchanges,
-            employees=_to_int(first("employees")),
-            website=first("website") or _clean(subs.get("website")),
+            employees=to_int(first("employees")),
+            website=first("website") or clean_text(subs.get("website")),
             founded=first("founded"),
         )
         own_keywords = first("keywords", ("companies.csv",))
@@ -342,7 +264,7 @@ class SnapshotDirectory:
 
     def _snapshot_trend_keywords(self) -> list[str]:
         if self._trend_keywords is None:
-            from .trends import SnapshotTrends  # local import: trends imports nothing from here
+            from .search_interest import SnapshotTrends  # local import: search_interest imports nothing from here
 
             self._trend_keywords = SnapshotTrends(self.snapshot_dir).keywords()
         return self._trend_keywords
@@ -363,7 +285,7 @@ class SnapshotDirectory:
         return {
             str(row["accessionNumber"]): items
             for row in self._filing_rows(profile)
-            if (items := _split_items(row.get("items")))
+            if (items := split_items(row.get("items")))
         }
 
     def _filing_rows(self, profile: CompanyProfile) -> Iterator[dict[str, Any]]:
@@ -390,27 +312,10 @@ def _starts_with_word(keyword: str, stem: str) -> bool:
     return text == stem or text.startswith(stem + " ")
 
 
-def _safe_ticker(ticker: str) -> str:
-    try:
-        return normalize_ticker(ticker)
-    except InvalidTicker as exc:
-        raise UnknownCompany(str(exc), source=SOURCE) from exc
-
-
 def _candidate_ciks(records: list[_Record]) -> list[int]:
     order = ("companies.csv", "sec-map", "metadata")
-    ciks = [_to_int(r.values.get("cik")) for origin in order for r in records if r.origin == origin]
+    ciks = [to_int(r.values.get("cik")) for origin in order for r in records if r.origin == origin]
     return list(dict.fromkeys(c for c in ciks if c))
-
-
-def _business_city(subs: dict[str, Any]) -> str | None:
-    addresses = subs.get("addresses") if isinstance(subs.get("addresses"), dict) else {}
-    business = addresses.get("business") if isinstance(addresses.get("business"), dict) else {}
-    city = _clean(business.get("city"))
-    if not city:
-        return None
-    region = _clean(business.get("stateOrCountryDescription")) or _clean(business.get("stateOrCountry"))
-    return f"{city.title()}, {region}" if region else city.title()
 
 
 def _read_csv(path: Path) -> Iterator[dict[str, str]]:
@@ -436,94 +341,3 @@ def _read_json(path: Path) -> Any:
 # ---- live ----------------------------------------------------------------------------------------
 
 
-class EdgarDirectory:
-    """Company profiles and filings from SEC EDGAR (ticker list + submissions JSON) through `SecClient`:
-    identity, rate limit, retries and breaker in one place; parsed like a snapshot's payloads."""
-
-    name = "sec-edgar"
-
-    def __init__(self, identity: str | None, client: Any = None):
-        from .retry import Guard
-        from .sec_http import SecClient, process_limiter
-
-        self.identity = (identity or "").strip() or None
-        self.client = client or SecClient(self.identity, Guard("SEC EDGAR"), process_limiter(9.0))
-        self._items: dict[int, dict[str, list[str]]] = {}
-        self._ciks: dict[str, tuple[int, str | None]] | None = None
-        self._subs: dict[int, dict[str, Any]] = {}
-
-    def _ticker_ciks(self) -> dict[str, tuple[int, str | None]]:
-        if self._ciks is None:
-            found: dict[str, tuple[int, str | None]] = {}
-            for entry in self.client.ticker_map().values():
-                if not isinstance(entry, dict):
-                    continue
-                ticker, cik = _clean(entry.get("ticker")), _to_int(_clean(entry.get("cik_str")))
-                if ticker and cik:
-                    found.setdefault(ticker.upper(), (cik, _clean(entry.get("title"))))
-            self._ciks = found
-        return self._ciks
-
-    def _submissions(self, cik: int) -> dict[str, Any]:
-        if cik not in self._subs:
-            self._subs[cik] = self.client.submissions(cik)
-        return self._subs[cik]
-
-    def profile(self, ticker: str) -> CompanyProfile:
-        from .sec_http import check_identity
-
-        check_identity(self.identity)
-        symbol = _safe_ticker(ticker)
-        known = self._ticker_ciks().get(symbol)
-        if known is None:
-            raise UnknownCompany(f"unknown company {symbol!r}: SEC EDGAR's ticker list does not have it",
-                                 source=self.name)
-        cik, title = known
-        try:
-            subs = self._submissions(cik)
-        except NoData:
-            subs = {}
-        name = _display_name(_clean(subs.get("name")) or title or symbol)
-        return CompanyProfile(
-            ticker=symbol,
-            name=name,
-            cik=cik,
-            sic=_to_int(_clean(subs.get("sic"))),
-            sic_description=_clean(subs.get("sicDescription")),
-            headquarters=_business_city(subs),
-            state_of_incorporation=_clean(subs.get("stateOfIncorporation")),
-            fiscal_year_end=_clean(subs.get("fiscalYearEnd")),
-            exchanges=unique_names(e for e in subs.get("exchanges") or [] if isinstance(e, str)),
-            website=_clean(subs.get("website")),
-            keywords=unique_names([short_name(name), symbol]),
-        )
-
-    def filings(self, profile: CompanyProfile, limit: int = 200, forms: Sequence[str] | None = None) -> list[Filing]:
-        if profile.cik is None:
-            return []
-        try:
-            subs = self._submissions(profile.cik)
-        except NoData:
-            return []
-        recent = subs.get("filings", {}).get("recent")
-        if not isinstance(recent, dict):
-            raise MalformedResponse("SEC EDGAR: malformed response for submissions (no recent filings table)",
-                                    source=self.name)
-        wanted = {f.upper() for f in forms} if forms else None
-        out: list[Filing] = []
-        items: dict[str, list[str]] = {}
-        for row in rows_from_columns(recent):
-            filing = filing_from_row(row)
-            if filing is None:
-                continue
-            if codes := _split_items(row.get("items")):
-                items[filing.accession] = codes
-            if wanted is None or filing.form.upper() in wanted:
-                out.append(filing)
-        self._items[profile.cik] = items
-        out.sort(key=lambda f: f.filing_date, reverse=True)
-        return out[: max(limit, 0)]
-
-    def filing_items(self, profile: CompanyProfile) -> dict[str, list[str]]:
-        """8-K item codes seen by the last filings() call for this company."""
-        return dict(self._items.get(profile.cik or -1, {}))

@@ -106,21 +106,14 @@ def _profile_sentences(p: CompanyProfile) -> list[str]:
         sentences.append(f"Its SEC standard industrial classification is SIC {p.sic}{label}.")
     elif p.sic_description:
         sentences.append(f"Its SEC industry description is {p.sic_description}.")
-    if p.headquarters:
-        sentences.append(f"Its headquarters are in {p.headquarters}.")
-    if p.state_of_incorporation:
-        sentences.append(f"It is incorporated in {p.state_of_incorporation}.")
-    if p.exchanges:
-        sentences.append(f"Its shares are listed on {', '.join(p.exchanges)}.")
-    if fye := fiscal_year_end_text(p.fiscal_year_end):
-        sentences.append(f"Its fiscal year ends on {fye}.")
-    if p.employees:
-        sentences.append(f"It reports about {p.employees:,} employees.")
-    if p.founded:
-        sentences.append(f"It was founded in {p.founded}.")
-    if p.website:
-        sentences.append(f"Its website is {p.website}.")
-    return sentences
+    facts = ((p.headquarters, "Its headquarters are in {}."),
+             (p.state_of_incorporation, "It is incorporated in {}."),
+             (", ".join(p.exchanges), "Its shares are listed on {}."),
+             (fiscal_year_end_text(p.fiscal_year_end), "Its fiscal year ends on {}."),
+             (p.employees, "It reports about {:,} employees."),
+             (p.founded, "It was founded in {}."),
+             (p.website, "Its website is {}."))
+    return sentences + [text.format(value) for value, text in facts if value]
 
 
 def profile_document(profile: CompanyProfile, published: date | None) -> Document:

@@ -48,8 +48,8 @@ def snapshot_fingerprint(snapshot_dir: str | Path, asset: str, ticker: str, cik:
         for f in files:
             rel = f.relative_to(root).as_posix() if f.is_relative_to(root) else f.as_posix()
             try:
-                st = f.stat()
-                h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+                info = f.stat()
+                h.update(f"{rel}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
             except OSError:
                 h.update(f"{rel}\0missing\n".encode())
     return h.hexdigest()[:16]

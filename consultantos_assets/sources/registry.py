@@ -60,12 +60,13 @@ def reachable(host: str, port: int = 443, timeout: float = 1.5) -> bool:
 def plan_providers(settings: Settings, faults: SourceFaultSettings | None = None) -> dict[str, SourcePlan]:
     """Providers per source. Live ones share one guard per service (retries, timeout, and the breaker
     kept under the storage root) and SEC requests one client (identity, process-wide rate limit)."""
-    from .companies import EdgarDirectory, SnapshotDirectory
+    from .companies import SnapshotDirectory
+    from .edgar_directory import EdgarDirectory
     from .prices import SnapshotPrices, YahooPrices
     from .research import SnapshotResearch, TavilyResearch
+    from .search_interest import PyTrendsTrends, SnapshotTrends
     from .sec import EdgarFinancials, SnapshotFinancials
     from .sec_http import SecClient, process_limiter
-    from .trends import PyTrendsTrends, SnapshotTrends
 
     faults = faults or SourceFaultSettings.from_env()
     breakers = settings.breakers

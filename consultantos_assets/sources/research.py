@@ -25,6 +25,12 @@ from .user_documents import UserDocumentReader
 log = logging.getLogger(__name__)
 
 
+def _research(profile: CompanyProfile, filings: list, docs: list, warnings: list[str], **provenance) -> CompanyResearch:
+    """The research value both providers return: the documents, dated by the newest, with their provenance."""
+    return CompanyResearch(ticker=profile.ticker, profile=profile, filings=list(filings), documents=docs,
+                           provenance=Provenance(as_of=_as_of(docs), **provenance), warnings=warnings)
+
+
 def _as_of(documents: Sequence[Document]) -> date | None:
     return max((d.published for d in documents if d.published), default=None)
 
@@ -57,16 +63,8 @@ class SnapshotResearch:
         docs += user_docs
         if not docs:
             raise NoData(f"no research documents for {profile.ticker} in {self.snapshot_dir}", source=self.name)
-        return CompanyResearch(
-            ticker=profile.ticker,
-            profile=profile,
-            filings=list(filings),
-            documents=docs,
-            provenance=Provenance(
-                provider=self.name, mode="offline", as_of=_as_of(docs), location=str(self.snapshot_dir)
-            ),
-            warnings=warnings,
-        )
+        return _research(profile, filings, docs, warnings, provider=self.name, mode="offline",
+                         location=str(self.snapshot_dir))
 
 
 def _items(source: Any | None, profile: CompanyProfile) -> dict[str, list[str]]:
@@ -237,17 +235,5 @@ class TavilyResearch:
         docs = fact_documents(profile, filings, _items(self.items_source, profile)) + web
         if not docs:  # pragma: no cover - the profile document always exists
             raise NoData(f"no research documents for {profile.ticker}", source=self.name)
-        return CompanyResearch(
-            ticker=profile.ticker,
-            profile=profile,
-            filings=list(filings),
-            documents=docs,
-            provenance=Provenance(
-                provider=self.name,
-                mode="live",
-                as_of=_as_of(docs),
-                retrieved_at=datetime.now(UTC),
-                location=self.api_base_url or "https://api.tavily.com",
-            ),
-            warnings=warnings,
-        )
+        return _research(profile, filings, docs, warnings, provider=self.name, mode="live",
+                         retrieved_at=datetime.now(UTC), location=self.api_base_url or "https://api.tavily.com")

@@ -71,7 +71,8 @@ class AnalystResource(dg.ConfigurableResource):
         client = genai.Client(api_key=self.gemini_api_key,
                               http_options=types.HttpOptions(timeout=int(settings.timeout_s * 1000)))
         return LLMAnalyst(client, settings, cache=self.answer_cache(),
-                          ledger=self.ledger(), run_id=run_id, secrets=(self.gemini_api_key or "",))
+                          ledger=self.ledger(), run_id=run_id, secrets=(self.gemini_api_key or "",),
+                          fallback=RuleBasedAnalyst())
 
 
 PORTFOLIO_DIR = "portfolio"  # lower case: never a company's (upper-case ticker) folder
