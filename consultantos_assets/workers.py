@@ -25,8 +25,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any
+
+from .processes import process_alive, process_start
 
 log = logging.getLogger(__name__)
 ENV = "CONSULTANTOS_WORKERS"
@@ -36,29 +37,16 @@ _pool: ProcessPoolExecutor | None = None
 _broken = False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # killed but not yet reaped by its own parent
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _watch(pid: int) -> None:
-    while _alive(pid):
+def _watch(pid: int, started: str) -> None:
+    while process_alive(pid, started):
         time.sleep(0.5)
     os._exit(0)
 
 
-def _initialize(caller: int) -> None:
+def _initialize(caller: int, started: str) -> None:
     """Each worker: load LanceDB, and end when the process that started the pool is gone (a worker of
     a killed `consultantos` would otherwise wait for work forever, and keep the fork server alive)."""
-    threading.Thread(target=_watch, args=(caller,), name="consultantos-workers-watch", daemon=True).start()
+    threading.Thread(target=_watch, args=(caller, started), name="consultantos-workers-watch", daemon=True).start()
     importlib.import_module(PRELOAD).load_in_worker()
 
 
@@ -87,7 +75,7 @@ def warm(workers: int | None = None) -> bool:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([PRELOAD])
     _pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_initialize,
-                                       initargs=(os.getpid(),))
+                                       initargs=(os.getpid(), process_start(os.getpid())))
 
     def start() -> None:  # workers start on demand, each start waiting for the fork server's imports
         for _ in range(n):

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..processes import process_alive, process_start
+
 PID_TAG = "consultantos/cli-pid"
 HOST_TAG = "consultantos/cli-host"
 START_TAG = "consultantos/cli-process-start"
@@ -42,16 +44,6 @@ _IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.Da
 _PID_RECORD_SLACK_SECONDS = 2.0
 
 
-def process_start(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), so a reused pid is not mistaken for
-    the original process; empty where /proc is unavailable."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
 def _process_start_epoch(pid: int) -> float | None:
     ticks = process_start(pid)
     if not ticks:
@@ -64,24 +56,9 @@ def _process_start_epoch(pid: int) -> float | None:
     return boot + int(ticks) / os.sysconf("SC_CLK_TCK")
 
 
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def process_alive(pid: int, started: str) -> bool:
-    """Whether the process with this pid and start time (see `process_start`) still runs."""
-    return _exists(pid) and (not started or process_start(pid) in ("", started))
-
-
 def _alive_since(pid: int, recorded_at: float) -> bool:
     """Whether a process with this pid runs and is not younger than the moment its pid was recorded."""
-    if not _exists(pid):
+    if not process_alive(pid):
         return False
     started = _process_start_epoch(pid)
     return started is None or started <= recorded_at + _PID_RECORD_SLACK_SECONDS
