@@ -415,11 +415,11 @@ def dagster_env(offline_env: Path, server: str, monkeypatch: pytest.MonkeyPatch)
 def _materialize(selection: list[str], ticker: str = "AAPL", raise_on_error: bool = True):
     import dagster as dg
 
-    from consultantos_assets.cli import _instance
+    from consultantos_assets.cli import open_instance
     from consultantos_assets.defs import build_definitions
     from consultantos_assets.defs.partitions import add_companies
 
-    instance = _instance()
+    instance = open_instance()
     add_companies(instance, [ticker])
     job = build_definitions().resolve_job_def("company_report")
     return job.execute_in_process(instance=instance, partition_key=ticker, raise_on_error=raise_on_error,
