@@ -445,7 +445,8 @@ def _without_refresh_fault(stored: Path) -> dict:
 def test_refresh_faults_ride_on_the_value_outside_its_data_version() -> None:
     """A kept value carries its refresh fault on its provenance (the price part's on the price
     provenance); the data version ignores it, and the report turns it into a provenance note."""
-    from consultantos_assets.defs.assets import VOLATILE, _with_refresh_notes
+    from consultantos_assets.defs.company_graph import VOLATILE
+    from consultantos_assets.defs.report_assets import _with_refresh_notes
     from consultantos_assets.defs.source_assets import _with_refresh_fault
     from consultantos_assets.models import Financials, Provenance, content_hash
     from consultantos_assets.sources.collect import SourceOutcome

@@ -23,7 +23,7 @@ from ..models import (
 )
 from ..settings import AutomationSettings
 from ..sources.base import SourceError
-from .assets import _versioned, company_asset, md_escape, md_list, ticker_of
+from .company_graph import company_asset, md_escape, md_list, ticker_of, versioned_output
 from .metadata import ROW_COUNT
 from .resources import SourcesResource
 from .source_assets import SNAPSHOT_INPUTS, StoredValues, _stored, nothing_gathered
@@ -54,7 +54,7 @@ def peers(context: dg.AssetExecutionContext, sources: SourcesResource,
         raise dg.Failure(description=f"{ticker}: {exc}") from exc
     for note in value.notes:
         context.log.info(note)
-    return _versioned(value, {
+    return versioned_output(value, {
         SNAPSHOT_INPUTS: sources.snapshot_fingerprint("peers", ticker, profile.cik),
         "served_from": "snapshot",
         "method": value.method,

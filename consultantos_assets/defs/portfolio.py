@@ -108,10 +108,10 @@ def build_portfolio(instance: dg.DagsterInstance, check_keys: list[dg.AssetCheck
 
 
 def company_check_keys() -> list[dg.AssetCheckKey]:
-    """Every check of the company graph (declared with the assets in defs/source_assets.py and defs/assets.py)."""
-    from . import assets, source_assets
+    """Every check of the company graph (declared with its assets)."""
+    from . import COMPANY_MODULES
 
-    keys = {k for a in dg.load_assets_from_modules([source_assets, assets]) if isinstance(a, dg.AssetsDefinition)
+    keys = {k for a in dg.load_assets_from_modules(COMPANY_MODULES) if isinstance(a, dg.AssetsDefinition)
             for k in a.check_keys}
     return sorted(keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
 

@@ -12,7 +12,7 @@ from ..analysis.quality import financials_problems
 from ..models import CompanyResearch, Financials, MarketTrends, Provenance
 from ..sources import collect
 from ..sources.base import SourceError
-from .assets import _versioned, company_asset, company_check, md_list, ticker_of
+from .company_graph import company_asset, company_check, md_list, ticker_of, versioned_output
 from .metadata import ROW_COUNT, financials_preview, latest_value
 from .pools import POOLS
 from .resources import SourcesResource
@@ -125,7 +125,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     research = _with_refresh_fault(research, outcomes)
     for w in research.warnings:
         context.log.warning(w)
-    return _versioned(research, {
+    return versioned_output(research, {
         **_provenance_metadata(research.provenance),
         **_inputs_metadata(sources, "company_research", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
@@ -153,7 +153,7 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
     trends = _with_refresh_fault(collect.trends(sources.serve, profile, stored, outcomes, sources.settings().mode),
                                  outcomes)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
-    return _versioned(trends, {
+    return versioned_output(trends, {
         **_provenance_metadata(trends.provenance),
         **_inputs_metadata(sources, "market_trends", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
@@ -184,7 +184,7 @@ def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
                               outcomes)
     for gap in fin.gaps:
         context.log.warning(gap)
-    yield _versioned(fin, {
+    yield versioned_output(fin, {
         **_provenance_metadata(fin.provenance),
         **_inputs_metadata(sources, "financials", profile),
         **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
