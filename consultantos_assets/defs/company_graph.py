@@ -1,4 +1,4 @@
-"""What every asset of the company graph shares: the asset decorator (one partition per company, group, kinds,
+"""What every asset of the company graph shares (and `portfolio_asset`, the assets over every company): the asset decorator (one partition per company, group, kinds,
 layer tag, code version), checks with one result per company, the ticker of the partition, content-hash data
 versions, Markdown-safe metadata, and the latest materialization of an asset for a company."""
 
@@ -27,6 +27,14 @@ def company_asset(group: str, kind: str = "python", **kwargs):
                         code_version=CODE_VERSIONS[name], tags={"consultantos/layer": group}, **kwargs)(fn)
 
     return wrap
+
+
+def portfolio_asset(name: str, kinds: set[str], description: str):
+    """`dg.asset` for an asset over every company (no partitions): in the portfolio group, read after any
+    company's report (every partition of report_pdf)."""
+    return dg.asset(name=name, group_name="portfolio", kinds=kinds, code_version=CODE_VERSIONS[name],
+                    tags={"consultantos/layer": "portfolio"}, description=description,
+                    deps=[dg.AssetDep("report_pdf", partition_mapping=dg.AllPartitionMapping())])
 
 
 def company_check(name: str, asset: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
@@ -64,8 +72,9 @@ def ticker_of(context: dg.AssetExecutionContext) -> str:
     return ticker
 
 
-def versioned_output(value, metadata: dict[str, object]) -> dg.Output:
-    version = content_hash(value, exclude=VOLATILE)
+def versioned_output(value, metadata: dict[str, object], exclude=VOLATILE) -> dg.Output:
+    """The value with its content hash (without the `exclude`d fields) as data version, also in the metadata."""
+    version = content_hash(value, exclude=exclude)
     return dg.Output(value, data_version=dg.DataVersion(version), metadata={**metadata, "data_version": version})
 
 
