@@ -677,7 +677,7 @@ def test_breakers_are_shared_through_postgres(breaker_db, tmp_path, monkeypatch,
     services = [f"trial-{i}" for i in range(20)]
     cooled = datetime.now(UTC) - timedelta(seconds=1)
     for s in services:
-        store.update(s, lambda st, s=s: BreakerState(s, 3, "HTTP 503", open_until=cooled))
+        store.update(s, lambda state, s=s: BreakerState(s, 3, "HTTP 503", open_until=cooled))
     start, out = ctx.Barrier(2), ctx.Queue()
     procs = [ctx.Process(target=_claim_trials, args=(breaker_db, services, start, out)) for _ in range(2)]
     for p in procs:

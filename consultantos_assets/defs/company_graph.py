@@ -86,11 +86,11 @@ def latest_materialization(context: dg.AssetExecutionContext, asset: str, ticker
 
 
 def latest_data_version(context: dg.AssetExecutionContext, asset: str, ticker: str) -> str | None:
-    mat = latest_materialization(context, asset, ticker)
-    return (mat.tags or {}).get("dagster/data_version") if mat else None
+    materialization = latest_materialization(context, asset, ticker)
+    return (materialization.tags or {}).get("dagster/data_version") if materialization else None
 
 
 def latest_metadata_text(context: dg.AssetExecutionContext, asset: str, ticker: str, key: str) -> str | None:
-    mat = latest_materialization(context, asset, ticker)
-    value = (mat.metadata or {}).get(key) if mat else None
+    materialization = latest_materialization(context, asset, ticker)
+    value = (materialization.metadata or {}).get(key) if materialization else None
     return str(getattr(value, "value", value)) if value is not None else None

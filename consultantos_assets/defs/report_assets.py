@@ -62,9 +62,9 @@ def report_pdf(
             ("synthesis", synthesis.analyst),
         )
     ]
-    fw = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
+    frameworks = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
     company_research, market_trends, financials = _with_refresh_notes(company_research, market_trends, financials)
-    bundle = report_input(company_research, market_trends, financials, fw, synthesis, versions, evidence=evidence)
+    bundle = report_input(company_research, market_trends, financials, frameworks, synthesis, versions, evidence=evidence)
     artifact, markdown = reports.publish(bundle)
     problems = reports.verify(artifact, company_research.profile.name)
     from ..analysis.llm import fallbacks
