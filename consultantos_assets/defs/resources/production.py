@@ -91,7 +91,7 @@ class GCSModelJsonIOManager(_InBucket, JsonEnvelopeIOManager):
 
     gcs_prefix: str = "consultantos/assets"
 
-    def _location(self, asset: str, partition: str | None) -> str:
+    def location(self, asset: str, partition: str | None) -> str:
         prefix = self.gcs_prefix.strip("/")
         if partition is None:
             return f"gs://{self.gcs_bucket}/{prefix}/{asset}.json"
@@ -100,16 +100,16 @@ class GCSModelJsonIOManager(_InBucket, JsonEnvelopeIOManager):
     def _blob(self, location: str):
         return self._bucket.blob(location.removeprefix(f"gs://{self.gcs_bucket}/"))
 
-    def _write(self, location: str, text: str) -> None:
+    def write_text(self, location: str, text: str) -> None:
         _upload(self._blob(location), text, "application/json")
 
-    def _read(self, location: str) -> str:
+    def read_text(self, location: str) -> str:
         try:
             return self._blob(location).download_as_text()
         except NotFound as exc:
             raise FileNotFoundError(f"no stored value at {location}") from exc
 
-    def _stored_at(self, location: str) -> dg.MetadataValue:
+    def stored_at(self, location: str) -> dg.MetadataValue:
         return dg.MetadataValue.url(location)
 
 
