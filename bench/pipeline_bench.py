@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from consultantos_assets.cli import ASSET_ORDER
+from consultantos_assets.cli import asset_order
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -155,7 +155,7 @@ def main() -> None:
             cold_over_deps_only_floor=round(cold / deps_floor, 2),
             cold_first_step_s=round(cold_start, 2), first_step_over_floor_s=round(cold_start - floor_start, 2),
             rerun_report_s=round(warm, 2), rerun_over_floor=round(warm / floor[1], 2),
-            rerun_up_to_date=warm_out.count("up to date"), assets=len(ASSET_ORDER),
+            rerun_up_to_date=warm_out.count("up to date"), assets=len(asset_order()),
             rerun_model_calls=llm_calls(home), peak_rss_mb=round(max(cold_rss, warm_rss) / 1024, 1),
             peak_pss_mb=round(PEAK_PSS_KB[0] / 1024, 1),
         )

@@ -178,17 +178,22 @@ def parse_duration(value: str, name: str = "duration") -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _positive_int(env: dict[str, str] | os._Environ, name: str, default: int) -> int:
+def _env_number(env: dict[str, str] | os._Environ, name: str, default, parse=float, minimum: float = 0.0):
+    """The variable as a number (`parse`: int or float) of at least `minimum`; `default` when unset."""
     raw = env.get(name)
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number of seconds") from None
-    if value < 1:
-        raise ConfigError(f"{name}={raw!r} must be at least 1")
+        raise ConfigError(f"{name}={raw!r} is not {'a whole number' if parse is int else 'a number'}") from None
+    if value < minimum or value != value:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
     return value
+
+
+def _positive_int(env: dict[str, str] | os._Environ, name: str, default: int) -> int:
+    return _env_number(env, name, default, int, minimum=1)
 
 
 @dataclass(frozen=True)
@@ -242,19 +247,6 @@ def requests_dir(home: Path | None = None) -> Path:
 # EDGAR_RATE_LIMIT_PER_SEC           SEC requests per second per process, at most 10   (default 9)
 
 
-def _positive_float(env: dict[str, str] | os._Environ, name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value < minimum or value != value:
-        raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
-    return value
-
-
 @dataclass(frozen=True)
 class RetrySettings:
     """A live request's timeout, its tries and their back-off, and the time all tries may take together."""
@@ -277,15 +269,15 @@ class SourceFaultSettings(RetrySettings):
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> SourceFaultSettings:
         env = os.environ if env is None else env
-        rate = _positive_float(env, "EDGAR_RATE_LIMIT_PER_SEC", 9.0, minimum=0.1)
+        rate = _env_number(env, "EDGAR_RATE_LIMIT_PER_SEC", 9.0, minimum=0.1)
         if rate > 10:
             raise ConfigError(f"EDGAR_RATE_LIMIT_PER_SEC={rate:g} exceeds SEC's limit of 10 requests per second")
         return cls(
-            timeout_s=_positive_float(env, "CONSULTANTOS_SOURCE_TIMEOUT_S", 20.0, minimum=0.05),
+            timeout_s=_env_number(env, "CONSULTANTOS_SOURCE_TIMEOUT_S", 20.0, minimum=0.05),
             attempts=_positive_int(env, "CONSULTANTOS_SOURCE_ATTEMPTS", 4),
-            backoff_s=_positive_float(env, "CONSULTANTOS_SOURCE_BACKOFF_S", 1.0),
-            backoff_max_s=_positive_float(env, "CONSULTANTOS_SOURCE_BACKOFF_MAX_S", 30.0),
-            budget_s=_positive_float(env, "CONSULTANTOS_SOURCE_BUDGET_S", 90.0, minimum=0.05),
+            backoff_s=_env_number(env, "CONSULTANTOS_SOURCE_BACKOFF_S", 1.0),
+            backoff_max_s=_env_number(env, "CONSULTANTOS_SOURCE_BACKOFF_MAX_S", 30.0),
+            budget_s=_env_number(env, "CONSULTANTOS_SOURCE_BUDGET_S", 90.0, minimum=0.05),
             breaker_failures=_positive_int(env, "CONSULTANTOS_BREAKER_FAILURES", 3),
             breaker_cooldown=parse_duration(env.get("CONSULTANTOS_BREAKER_COOLDOWN") or "10m",
                                             "CONSULTANTOS_BREAKER_COOLDOWN"),

@@ -343,12 +343,11 @@ def dagster_env(tmp_path, monkeypatch):
 
 
 def _materialize(instance, resources, *names):
-    from consultantos_assets.defs import assets as A
-    from consultantos_assets.defs import evidence_assets as E
-    from consultantos_assets.defs import source_assets as S
+    from consultantos_assets.defs import evidence_assets, framework_assets, index_assets, source_assets
 
-    selected = [S.company_research, S.market_trends, S.financials, E.peers, E.peer_figures, E.evidence,
-                A.research_index, *[getattr(A, n) for n in names]]
+    selected = [source_assets.company_research, source_assets.market_trends, source_assets.financials,
+                evidence_assets.peers, evidence_assets.peer_figures, evidence_assets.evidence,
+                index_assets.research_index, *[getattr(framework_assets, n) for n in names]]
     return dg.materialize(selected, partition_key="AAPL", instance=instance, resources=resources,
                           raise_on_error=False)
 

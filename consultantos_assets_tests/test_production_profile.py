@@ -632,7 +632,6 @@ def test_breakers_are_shared_through_postgres(breaker_db, tmp_path, monkeypatch,
 
     from consultantos_assets.cli import main
     from consultantos_assets.defs.resources import breaker_store, build_resources
-    from consultantos_assets.sources import breaker
     from consultantos_assets.sources.base import CircuitOpen
     from consultantos_assets.sources.breaker import BreakerState, CircuitBreaker, JsonBreakerStore, PostgresBreakerStore
     from consultantos_assets.sources.registry import plan_providers
@@ -643,7 +642,7 @@ def test_breakers_are_shared_through_postgres(breaker_db, tmp_path, monkeypatch,
         f"PostgreSQL table consultantos_breakers (127.0.0.1/{os.environ['DAGSTER_PG_DB']})"
     plans = plan_providers(build_resources(tmp_path, resolve_env=True)["sources"].settings())
     assert plans["research"].guard.breaker.store is store  # the resources hand the providers the same store
-    assert breaker.breaker_store(tmp_path) is store  # the CLI's entry point forwards to the same choice
+    assert build_resources(tmp_path, resolve_env=True)["sources"].breaker_store() is store  # and the CLI's
     assert isinstance(breaker_store(tmp_path, {"CONSULTANTOS_PROFILE": "local"}), JsonBreakerStore)
     assert store.states() == {}
 
@@ -678,7 +677,7 @@ def test_breakers_are_shared_through_postgres(breaker_db, tmp_path, monkeypatch,
     services = [f"trial-{i}" for i in range(20)]
     cooled = datetime.now(UTC) - timedelta(seconds=1)
     for s in services:
-        store.update(s, lambda st, s=s: BreakerState(s, 3, "HTTP 503", open_until=cooled))
+        store.update(s, lambda state, s=s: BreakerState(s, 3, "HTTP 503", open_until=cooled))
     start, out = ctx.Barrier(2), ctx.Queue()
     procs = [ctx.Process(target=_claim_trials, args=(breaker_db, services, start, out)) for _ in range(2)]
     for p in procs:

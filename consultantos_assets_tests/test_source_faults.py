@@ -415,11 +415,11 @@ def dagster_env(offline_env: Path, server: str, monkeypatch: pytest.MonkeyPatch)
 def _materialize(selection: list[str], ticker: str = "AAPL", raise_on_error: bool = True):
     import dagster as dg
 
-    from consultantos_assets.cli import _instance
+    from consultantos_assets.cli import open_instance
     from consultantos_assets.defs import build_definitions
     from consultantos_assets.defs.partitions import add_companies
 
-    instance = _instance()
+    instance = open_instance()
     add_companies(instance, [ticker])
     job = build_definitions().resolve_job_def("company_report")
     return job.execute_in_process(instance=instance, partition_key=ticker, raise_on_error=raise_on_error,
@@ -445,7 +445,8 @@ def _without_refresh_fault(stored: Path) -> dict:
 def test_refresh_faults_ride_on_the_value_outside_its_data_version() -> None:
     """A kept value carries its refresh fault on its provenance (the price part's on the price
     provenance); the data version ignores it, and the report turns it into a provenance note."""
-    from consultantos_assets.defs.assets import VOLATILE, _with_refresh_notes
+    from consultantos_assets.defs.company_graph import VOLATILE
+    from consultantos_assets.defs.report_assets import _with_refresh_notes
     from consultantos_assets.defs.source_assets import _with_refresh_fault
     from consultantos_assets.models import Financials, Provenance, content_hash
     from consultantos_assets.sources.collect import SourceOutcome

@@ -87,3 +87,26 @@ def test_dg_check_defs(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All definitions loaded successfully" in done.stdout + done.stderr
     assert "does not match the virtual environment" not in done.stdout + done.stderr
+
+
+def test_the_cli_reads_the_asset_order_from_the_graph():
+    """Every company asset once, each after the assets it reads; portfolio and evaluation (every company) left out."""
+    from consultantos_assets.cli import asset_order
+    from consultantos_assets.defs import build_definitions
+
+    defs = build_definitions()
+    order = asset_order(defs)
+    specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
+    assert sorted(order) == sorted(set(specs) - {"portfolio", "evaluation"}) and len(order) == len(set(order))
+    for name in order:
+        for dep in specs[name].deps:
+            assert order.index(dep.asset_key.to_user_string()) < order.index(name), (dep, name)
+    assert order[0] == "company_research" and order[-1] == "report_pdf"
+
+
+def test_sources_never_import_defs():
+    """sources/ is handed ready stores; it never reaches up into the Dagster layer."""
+    importers = [str(p.relative_to(REPO)) for p in sorted((PACKAGE / "sources").rglob("*.py"))
+                 if "from ..defs" in p.read_text(encoding="utf-8")
+                 or any(m.startswith("consultantos_assets.defs") for m in _imports(p))]
+    assert importers == []

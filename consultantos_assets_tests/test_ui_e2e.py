@@ -1,6 +1,7 @@
 """The Dagster UI driven in headless Chromium: add a company, materialize it, read the report metadata.
 
-Starts `dagster dev` (webserver + daemon) on 127.0.0.1 with a temporary instance, uses Debian's
+Starts `dg dev` as `make ui` does (webserver + daemon, the project of pyproject.toml's [tool.dg]) on
+127.0.0.1 with a temporary instance, uses Debian's
 Chromium through Playwright (executable path, never a browser download) and stops the servers by
 their process group. Screenshots go to test-artifacts/ui/.
 """
@@ -73,18 +74,19 @@ def wait_until_serving(base: str, proc: subprocess.Popen, log: Path, what: str, 
 def dagster_ui(tmp_path):
     home, env = offline_instance_env(tmp_path)
     port = _free_port()
-    log = open(tmp_path / "dagster-dev.log", "w")  # noqa: SIM115 - closed in teardown
+    log = open(tmp_path / "dg-dev.log", "w")  # noqa: SIM115 - closed in teardown
+    venv = Path(sys.executable).parent.parent
     proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
-         "-p", str(port)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [str(venv / "bin" / "dg"), "dev", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO, env={**env, "VIRTUAL_ENV": str(venv)}, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(base, proc, tmp_path / "dagster-dev.log", "dagster dev")
+        wait_until_serving(base, proc, tmp_path / "dg-dev.log", "dg dev")
         yield base, home
     finally:
-        # dagster dev shuts its webserver, daemon and code servers down on Ctrl-C (SIGINT)
+        # dg dev shuts its webserver, daemon and code servers down on Ctrl-C (SIGINT)
         try:
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(timeout=30)

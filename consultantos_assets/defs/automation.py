@@ -87,7 +87,7 @@ def downstream_condition() -> dg.AutomationCondition:
         (ac.data_version_changed() & ~ac.executed_with_root_target()).with_label("data version changed elsewhere")
     ).with_label("upstream data version changed")
     chained = ac.any_deps_match(ac.will_be_requested()).ignore(SOURCES).with_label("upstream analysis requested")
-    # the checks are partitioned like their assets (defs/assets.py company_check), so this reads each
+    # the checks are partitioned like their assets (defs/company_graph.py company_check), so this reads each
     # company's own results: one company's failed check never holds back another's analysis. A check
     # of an upstream requested on this tick counts as passing; inside the run Dagster stops what follows
     # a failing blocking check

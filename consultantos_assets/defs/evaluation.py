@@ -15,7 +15,7 @@ import dagster as dg
 
 from ..analysis.evaluation import score_report
 from ..models.evaluation import Evaluation, ReportScore
-from .catalog import CODE_VERSIONS
+from .company_graph import portfolio_asset
 from .metadata import ROW_COUNT
 from .partitions import valid_companies
 from .resources import ReportStore
@@ -77,12 +77,8 @@ def evaluation_metadata(value: Evaluation) -> dict[str, object]:
     return meta
 
 
-@dg.asset(
-    group_name="portfolio",
-    kinds={"json"},
-    code_version=CODE_VERSIONS["evaluation"],
-    tags={"consultantos/layer": "portfolio"},
-    deps=[dg.AssetDep("report_pdf", partition_mapping=dg.AllPartitionMapping())],
+@portfolio_asset(
+    "evaluation", {"json"},
     description="How sound every company's latest report reads: share of points resting only on industry priors, "
     "contradictions, comparisons without a named basis, trend claims on low bases and ungrounded figures, as "
     "numeric metadata plotted over time.",

@@ -19,20 +19,20 @@ from ..models import (
     MarketTrends,
     PeerComparison,
     PeerSet,
-    content_hash,
 )
 from ..settings import AutomationSettings
 from ..sources.base import SourceError
-from .assets import _versioned, company_asset, md_escape, md_list, ticker_of
+from ..sources.peers import peer_comparison, peer_set
+from .company_graph import company_asset, md_escape, md_list, ticker_of, versioned_output
 from .metadata import ROW_COUNT
 from .resources import SourcesResource
-from .source_assets import SNAPSHOT_INPUTS, StoredValues, _stored, nothing_gathered
+from .source_assets import SNAPSHOT_INPUTS, StoredValues, _stored, nothing_gathered, worst_served
 
 
 def _live(sources: SourcesResource) -> bool:
     """Whether SEC is asked live (an identity is configured and the mode allows it)."""
-    s = sources.settings()
-    return s.mode != "offline" and bool(s.edgar_identity)
+    settings = sources.settings()
+    return settings.mode != "offline" and bool(settings.edgar_identity)
 
 
 @company_asset(
@@ -43,18 +43,16 @@ def _live(sources: SourcesResource) -> bool:
 )
 def peers(context: dg.AssetExecutionContext, sources: SourcesResource,
           company_research: CompanyResearch) -> dg.Output[PeerSet]:
-    from ..sources.peers import peer_set
-
     ticker = ticker_of(context)
-    s = sources.settings()
+    settings = sources.settings()
     profile = company_research.profile
     try:
-        value = peer_set(s.snapshot_dir, s.home, profile, _live(sources))
+        value = peer_set(settings.snapshot_dir, settings.home, profile, _live(sources))
     except SourceError as exc:  # a bad pinned list: refused, and the stored peers stay as they were
         raise dg.Failure(description=f"{ticker}: {exc}") from exc
     for note in value.notes:
         context.log.info(note)
-    return _versioned(value, {
+    return versioned_output(value, {
         SNAPSHOT_INPUTS: sources.snapshot_fingerprint("peers", ticker, profile.cik),
         "served_from": "snapshot",
         "method": value.method,
@@ -75,8 +73,6 @@ def peers(context: dg.AssetExecutionContext, sources: SourcesResource,
 )
 def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
                  io_manager: dg.ResourceParam[StoredValues], peers: PeerSet) -> dg.Output[PeerComparison]:
-    from ..sources.peers import peer_comparison
-
     ticker = ticker_of(context)
     settings = sources.settings()
     stored = _stored(io_manager, "peer_figures", ticker, PeerComparison)
@@ -87,18 +83,15 @@ def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
         log = context.log.info if served_from.get(gap.ticker) == "snapshot" else context.log.warning
         log(f"peer {gap.ticker}: no figures ({gap.reason})")
     counts = {m: len(with_figure(out, m)) for m in PEER_METRICS}
-    version = content_hash(out, exclude={"retrieved_at"})
-    worst = max(served_from.values(), key=["live", "snapshot", "last_good", "none"].index, default="snapshot")
-    return dg.Output(out, data_version=dg.DataVersion(version), metadata={
+    return versioned_output(out, exclude={"retrieved_at"}, metadata={
         SNAPSHOT_INPUTS: sources.snapshot_fingerprint("peer_figures", ticker, None,
                                                       [(p.ticker, p.cik) for p in peers.peers]),
-        "served_from": worst,
+        "served_from": worst_served(list(served_from.values())),
         ROW_COUNT: len(out.figures),
         "peers_with_figures": ", ".join(f.ticker for f in out.figures) or "none",
         "peers_without_figures": md_list(f"{g.ticker}: {g.reason}" for g in out.missing),
         "comparable_metrics": sum(1 for n in counts.values() if n >= MIN_PEERS),
         "peers_per_metric": dg.MetadataValue.json(counts),
-        "data_version": version,
     })
 
 
@@ -126,9 +119,7 @@ def evidence(context: dg.AssetExecutionContext, company_research: CompanyResearc
     for e in value.items:
         by_kind[e.kind] = by_kind.get(e.kind, 0) + 1
     peer_items = [e for e in value.items if e.id.startswith("peer:")]
-    version = content_hash(value, exclude={"peers": {"retrieved_at"}})
-    return dg.Output(value, data_version=dg.DataVersion(version), metadata={
-        "data_version": version,
+    return versioned_output(value, exclude={"peers": {"retrieved_at"}}, metadata={
         ROW_COUNT: len(value.items),
         "by_kind": dg.MetadataValue.json(dict(sorted(by_kind.items()))),
         "peer_medians": len(peer_items),

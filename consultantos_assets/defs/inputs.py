@@ -71,14 +71,14 @@ class InputsResource(dg.ConfigurableResource):
         folder = Path(self.requests_dir)
         folder.mkdir(parents=True, exist_ok=True)
         out = []
-        for p in folder.iterdir():
+        for path in folder.iterdir():
             try:
-                if not p.is_file():
+                if not path.is_file():
                     continue
-                st = p.stat()
+                stat = path.stat()
             except FileNotFoundError:
                 continue
-            out.append(RequestFile(p.name, st.st_size, st.st_mtime, st.st_mtime_ns))
+            out.append(RequestFile(path.name, stat.st_size, stat.st_mtime, stat.st_mtime_ns))
         return out
 
     def read_request(self, f: RequestFile, limit: int) -> bytes:

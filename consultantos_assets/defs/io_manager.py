@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+from abc import abstractmethod
 from pathlib import Path
 
 import dagster as dg
@@ -56,43 +57,45 @@ def load_value(base_dir: str | Path, asset: str, partition: str) -> BaseModel:
 
 
 class JsonEnvelopeIOManager(dg.ConfigurableIOManager):
-    """Asset values as JSON envelopes, one object per asset and company, in every profile; subclasses say
-    where an object lives (`_location`) and how its text is written and read (`_write`, `_read`)."""
+    """Asset values as JSON envelopes, one object per asset and company, in every profile. The storage
+    interface each profile implements: where an object lives (`location`), how its text is written and read
+    (`write_text`, `read_text`) and how the catalog links to it (`stored_at`): files here
+    (ModelJsonIOManager), objects in a bucket in production (GCSModelJsonIOManager)."""
 
-    def _location(self, asset: str, partition: str | None) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def location(self, asset: str, partition: str | None) -> str: ...
 
-    def _write(self, location: str, text: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def write_text(self, location: str, text: str) -> None: ...
 
-    def _read(self, location: str) -> str:
+    @abstractmethod
+    def read_text(self, location: str) -> str:
         """The stored text; FileNotFoundError when nothing is stored there."""
-        raise NotImplementedError
 
-    def _stored_at(self, location: str) -> dg.MetadataValue:
-        raise NotImplementedError
+    @abstractmethod
+    def stored_at(self, location: str) -> dg.MetadataValue: ...
 
     def _where(self, context: dg.OutputContext | dg.InputContext) -> str:
         partition = context.asset_partition_key if context.has_asset_partitions else None
-        return self._location("/".join(context.asset_key.path), partition)
+        return self.location("/".join(context.asset_key.path), partition)
 
     def handle_output(self, context: dg.OutputContext, obj: BaseModel) -> None:
         if not isinstance(obj, BaseModel):
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}, not a model")
         location = self._where(context)
-        self._write(location, envelope_text(obj))
-        context.add_output_metadata({"stored_at": self._stored_at(location)})
+        self.write_text(location, envelope_text(obj))
+        context.add_output_metadata({"stored_at": self.stored_at(location)})
 
     def load_input(self, context: dg.InputContext) -> BaseModel:
         location = self._where(context)
-        return model_from_envelope(self._read(location), location)
+        return model_from_envelope(self.read_text(location), location)
 
     def stored_value(self, asset_key: dg.AssetKey, partition: str) -> BaseModel | None:
         """The value last stored for this asset and company, or None when nothing (usable) is stored (a
         source asset keeps it in use when a live refresh fails)."""
         try:
-            location = self._location("/".join(asset_key.path), partition)
-            return model_from_envelope(self._read(location), location)
+            location = self.location("/".join(asset_key.path), partition)
+            return model_from_envelope(self.read_text(location), location)
         except FileNotFoundError:
             return None
         except ValueError as exc:  # not a ticker, unreadable, or of an older shape: as good as nothing stored
@@ -107,17 +110,17 @@ class ModelJsonIOManager(JsonEnvelopeIOManager):
 
     base_dir: str
 
-    def _location(self, asset: str, partition: str | None) -> str:
+    def location(self, asset: str, partition: str | None) -> str:
         return str(value_path(self.base_dir, asset, partition or "__all__"))
 
-    def _write(self, location: str, text: str) -> None:
+    def write_text(self, location: str, text: str) -> None:
         atomic_write_text(Path(location), text)
 
-    def _read(self, location: str) -> str:
+    def read_text(self, location: str) -> str:
         path = Path(location)
         if not path.exists():
             raise FileNotFoundError(f"no stored value at {path}")
         return path.read_text(encoding="utf-8")
 
-    def _stored_at(self, location: str) -> dg.MetadataValue:
+    def stored_at(self, location: str) -> dg.MetadataValue:
         return dg.MetadataValue.path(location)

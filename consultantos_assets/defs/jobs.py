@@ -1,8 +1,12 @@
-"""Jobs over the company graph."""
+"""Jobs over the company graph, and the graph's order as the CLI shows it."""
 
 from __future__ import annotations
 
+import graphlib
+
 import dagster as dg
+
+from .partitions import companies
 
 company_report_job = dg.define_asset_job(
     "company_report",
@@ -18,3 +22,19 @@ company_report_job = dg.define_asset_job(
         "start_method": {"forkserver": {"preload_modules": ["consultantos_assets.definitions"]}},
     }),
 )
+
+
+def company_asset_order(defs: dg.Definitions) -> list[str]:
+    """The company graph's assets (those with one partition per company, what company_report runs) in
+    topological order, read from the definitions: every asset after the assets it reads; assets of the same
+    level by name."""
+    specs = {s.key: s for s in defs.resolve_all_asset_specs() if s.partitions_def == companies}
+    sorter = graphlib.TopologicalSorter({key: {d.asset_key for d in spec.deps if d.asset_key in specs}
+                                         for key, spec in specs.items()})
+    sorter.prepare()
+    order: list[str] = []
+    while sorter.is_active():
+        level = sorted(sorter.get_ready(), key=lambda key: key.to_user_string())
+        order.extend(key.to_user_string() for key in level)
+        sorter.done(*level)
+    return order

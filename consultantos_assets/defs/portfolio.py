@@ -16,7 +16,8 @@ import dagster as dg
 from ..models.portfolio import Portfolio, PortfolioRow, SourceAge
 from ..settings import AutomationSettings
 from .automation import SOURCE_ASSETS
-from .catalog import ANALYSIS_ASSETS, CODE_VERSIONS
+from .catalog import ANALYSIS_ASSETS
+from .company_graph import portfolio_asset
 from .metadata import ROW_COUNT, URI
 from .partitions import valid_companies
 from .resources import ReportStore
@@ -108,20 +109,16 @@ def build_portfolio(instance: dg.DagsterInstance, check_keys: list[dg.AssetCheck
 
 
 def company_check_keys() -> list[dg.AssetCheckKey]:
-    """Every check of the company graph (declared with the assets in defs/source_assets.py and defs/assets.py)."""
-    from . import assets, source_assets
+    """Every check of the company graph (declared with its assets)."""
+    from . import COMPANY_MODULES
 
-    keys = {k for a in dg.load_assets_from_modules([source_assets, assets]) if isinstance(a, dg.AssetsDefinition)
+    keys = {k for a in dg.load_assets_from_modules(COMPANY_MODULES) if isinstance(a, dg.AssetsDefinition)
             for k in a.check_keys}
     return sorted(keys, key=lambda k: (k.asset_key.to_user_string(), k.name))
 
 
-@dg.asset(
-    group_name="portfolio",
-    kinds={"pdf", "csv"},
-    code_version=CODE_VERSIONS["portfolio"],
-    tags={"consultantos/layer": "portfolio"},
-    deps=[dg.AssetDep("report_pdf", partition_mapping=dg.AllPartitionMapping())],
+@portfolio_asset(
+    "portfolio", {"pdf", "csv"},
     description="Every company in one table: each source's age against its freshness window, the last report's "
     "date, confidence, analyst and fallbacks, material changes and check results; a one-page PDF and a CSV "
     "beside the reports.",

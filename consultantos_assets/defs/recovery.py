@@ -105,8 +105,8 @@ def _local_code_server(run: dg.DagsterRun) -> bool:
 def _recorded_worker_pid(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
     """The pid of the run's process and when it was recorded, from the latest "Started process for
     run" engine event (a resumed run records a new one)."""
-    conn = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False)
-    for record in conn.records:
+    connection = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False)
+    for record in connection.records:
         entry = record.event_log_entry
         event = entry.dagster_event
         if event is None or entry.step_key or not (event.message or "").startswith(_PID_EVENT_PREFIX):

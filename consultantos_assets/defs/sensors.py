@@ -54,6 +54,13 @@ from .jobs import company_report_job
 from .partitions import companies, valid_companies
 from .resources import SourcesResource
 
+
+def running_sensor(name: str, interval: int, description: str, job: dg.JobDefinition | None = None):
+    """`dg.sensor` as every sensor here is declared: on from the start, ticking every `interval` seconds,
+    requesting runs of `job` when given."""
+    return dg.sensor(name=name, job=job, minimum_interval_seconds=interval,
+                     default_status=dg.DefaultSensorStatus.RUNNING, description=description)
+
 WATCHED_FORMS = ("10-K", "10-Q", "8-K")
 REQUEST_SUFFIXES = {".txt", ".csv", ".tsv", ".lst", ""}
 MAX_REQUEST_BYTES = 256 * 1024
@@ -156,11 +163,8 @@ def _reason_text(name: str, v: Validation, actions: dict[str, str], when: str) -
 
 
 def build_requests_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="portfolio_requests",
-        job=company_report_job,
-        minimum_interval_seconds=settings.requests_interval,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+    @running_sensor(
+        "portfolio_requests", settings.requests_interval, job=company_report_job,
         description="Tickers dropped as a file into the requests folder (<storage root>/requests/, or "
         "gs://<bucket>/<prefix>/requests/ in production): validated, added as companies, built or "
         "refreshed; the file then moves to done/ or failed/ with a reason.",
@@ -273,11 +277,8 @@ def latest_filing(serve, ticker: str):
 
 
 def build_filings_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="new_filings",
-        job=company_report_job,
-        minimum_interval_seconds=settings.filings_interval,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+    @running_sensor(
+        "new_filings", settings.filings_interval, job=company_report_job,
         description="Refreshes a company's financials and research when a new 10-K, 10-Q or 8-K appears "
         "in SEC EDGAR (live) or the snapshot (offline).",
     )
@@ -337,10 +338,8 @@ def _filed_after_financials(instance: dg.DagsterInstance, ticker: str, filed: da
 
 # --------------------------------------------------------------------------------- partition guard
 def build_partition_guard_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="company_partition_guard",
-        minimum_interval_seconds=settings.requests_interval,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+    @running_sensor(
+        "company_partition_guard", settings.requests_interval,
         description="Removes `companies` partitions whose key is not a valid upper-case ticker (the UI's "
         "Add partition accepts any text); their runs fail before writing anything, and this stops "
         "automation and schedules from requesting more.",

@@ -3,6 +3,7 @@ mode selects, the last good value kept when a live refresh fails (its provenance
 each part came from as metadata."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Protocol
 
 import dagster as dg
@@ -12,7 +13,7 @@ from ..analysis.quality import financials_problems
 from ..models import CompanyResearch, Financials, MarketTrends, Provenance
 from ..sources import collect
 from ..sources.base import SourceError
-from .assets import _versioned, company_asset, company_check, md_list, ticker_of
+from .company_graph import company_asset, company_check, md_list, ticker_of, versioned_output
 from .metadata import ROW_COUNT, financials_preview, latest_value
 from .pools import POOLS
 from .resources import SourcesResource
@@ -51,6 +52,11 @@ class StoredValues(Protocol):
 _WORST = ["live", "snapshot", "last_good", "none"]
 
 
+def worst_served(served: list[str]) -> str:
+    """Where a value made of parts came from: the worst part's (live, snapshot, last_good, none)."""
+    return max(served, key=_WORST.index, default="snapshot")
+
+
 def _stored(io_manager: StoredValues, asset: str, ticker: str, cls: type[BaseModel]):
     value = io_manager.stored_value(dg.AssetKey(asset), ticker)
     return value if isinstance(value, cls) else None
@@ -66,7 +72,7 @@ def _profile(context: dg.AssetExecutionContext, sources: SourcesResource, io_man
 
 def _served_and_faults(outcomes: list[collect.SourceOutcome]) -> tuple[str, list[str]]:
     """Where the asset's value came from (the worst part wins) and the faults of its parts."""
-    served = max((o.served_from for o in outcomes), key=_WORST.index, default="snapshot")
+    served = worst_served([o.served_from for o in outcomes])
     return served, [o.fault for o in outcomes if o.fault]
 
 
@@ -109,6 +115,42 @@ def _fault_metadata(context: dg.AssetExecutionContext, outcomes: list[collect.So
     }
 
 
+@dataclass
+class _Refresh:
+    """One source asset's refresh: the company, the value an earlier run stored (kept when a live refresh
+    fails) and the outcome of each part the providers gathered."""
+
+    context: dg.AssetExecutionContext
+    sources: SourcesResource
+    asset: str
+    profile: object
+    stored: BaseModel | None
+    outcomes: list[collect.SourceOutcome]
+
+    @classmethod
+    def start(cls, context: dg.AssetExecutionContext, sources: SourcesResource, io_manager: StoredValues,
+              asset: str, model: type[BaseModel]) -> "_Refresh":
+        ticker = ticker_of(context)
+        stored = _stored(io_manager, asset, ticker, model)
+        return cls(context, sources, asset, _profile(context, sources, io_manager, ticker), stored, [])
+
+    def gather(self, collect_part):
+        """`collect_part` (a sources.collect function) for the company; each part's outcome is recorded."""
+        return collect_part(self.sources.serve, self.profile, self.stored, self.outcomes, self.sources.settings().mode)
+
+    def output(self, value, metadata: dict[str, object]) -> dg.Output:
+        """The value (its provenance marked when the refresh failed and the stored value is kept) with
+        where it came from, the snapshot files read and the faults, then the asset's own `metadata`."""
+        value = _with_refresh_fault(value, self.outcomes)
+        stored_as_of = self.stored.provenance.as_of if self.stored is not None else None
+        return versioned_output(value, {
+            **_provenance_metadata(value.provenance),
+            **_inputs_metadata(self.sources, self.asset, self.profile),
+            **_fault_metadata(self.context, self.outcomes, stored_as_of),
+            **metadata,
+        })
+
+
 @company_asset(
     group="sources",
     pool=POOLS["company_research"],
@@ -117,19 +159,12 @@ def _fault_metadata(context: dg.AssetExecutionContext, outcomes: list[collect.So
 )
 def company_research(context: dg.AssetExecutionContext, sources: SourcesResource,
                      io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[CompanyResearch]:
-    ticker = ticker_of(context)
-    stored = _stored(io_manager, "company_research", ticker, CompanyResearch)
-    profile = _profile(context, sources, io_manager, ticker)
-    outcomes: list[collect.SourceOutcome] = []
-    research, n_filings = collect.research(sources.serve, profile, stored, outcomes, sources.settings().mode)
-    research = _with_refresh_fault(research, outcomes)
-    for w in research.warnings:
-        context.log.warning(w)
-    return _versioned(research, {
-        **_provenance_metadata(research.provenance),
-        **_inputs_metadata(sources, "company_research", profile),
-        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
-        "company": profile.name,
+    refresh = _Refresh.start(context, sources, io_manager, "company_research", CompanyResearch)
+    research, n_filings = refresh.gather(collect.research)
+    for warning in research.warnings:
+        context.log.warning(warning)
+    return refresh.output(research, {
+        "company": refresh.profile.name,
         ROW_COUNT: len(research.documents),
         "documents": len(research.documents),
         "user_documents": sum(1 for d in research.documents if d.kind == "user"),
@@ -146,17 +181,10 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
 )
 def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
                   io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[MarketTrends]:
-    ticker = ticker_of(context)
-    stored = _stored(io_manager, "market_trends", ticker, MarketTrends)
-    profile = _profile(context, sources, io_manager, ticker)
-    outcomes: list[collect.SourceOutcome] = []
-    trends = _with_refresh_fault(collect.trends(sources.serve, profile, stored, outcomes, sources.settings().mode),
-                                 outcomes)
+    refresh = _Refresh.start(context, sources, io_manager, "market_trends", MarketTrends)
+    trends = refresh.gather(collect.trends)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
-    return _versioned(trends, {
-        **_provenance_metadata(trends.provenance),
-        **_inputs_metadata(sources, "market_trends", profile),
-        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
+    return refresh.output(trends, {
         "keywords": len(trends.keywords),
         ROW_COUNT: sum(len(s.points) for s in trends.series),
         "series": len(trends.series),
@@ -176,18 +204,11 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
 )
 def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
                io_manager: dg.ResourceParam[StoredValues]):
-    ticker = ticker_of(context)
-    stored = _stored(io_manager, "financials", ticker, Financials)
-    profile = _profile(context, sources, io_manager, ticker)
-    outcomes: list[collect.SourceOutcome] = []
-    fin = _with_refresh_fault(collect.financials(sources.serve, profile, stored, outcomes, sources.settings().mode),
-                              outcomes)
+    refresh = _Refresh.start(context, sources, io_manager, "financials", Financials)
+    fin = refresh.gather(collect.financials)
     for gap in fin.gaps:
         context.log.warning(gap)
-    yield _versioned(fin, {
-        **_provenance_metadata(fin.provenance),
-        **_inputs_metadata(sources, "financials", profile),
-        **_fault_metadata(context, outcomes, stored.provenance.as_of if stored else None),
+    yield refresh.output(fin, {
         "fiscal_years": ", ".join(str(y) for y in fin.fiscal_years()) or "none",
         ROW_COUNT: len(fin.annual) + len(fin.quarterly),
         "annual_facts": len(fin.annual),

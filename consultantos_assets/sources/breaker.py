@@ -365,11 +365,3 @@ def breaker_path(home: Path) -> Path:
 def postgres_breaker_store(dsn: str) -> PostgresBreakerStore:
     """One store per process and database: the table check and outage back-off."""
     return PostgresBreakerStore(dsn)
-
-
-def breaker_store(home: Path, env: dict[str, str] | None = None) -> BreakerStore:
-    """The configured profile's breaker store, for the `consultantos breakers` command: the profile is
-    picked in defs/resources (`breaker_store` there); this only forwards to it."""
-    from ..defs.resources import breaker_store as profile_breaker_store
-
-    return profile_breaker_store(home, env)

@@ -80,31 +80,32 @@ PORTFOLIO_DIR = "portfolio"  # lower case: never a company's (upper-case ticker)
 
 class ReportStore(dg.ConfigurableResource):
     """Where PDFs, their exports (Markdown, JSON, slide deck, workbook) and the history of report inputs are
-    written.
+    written: files under `directory`, one folder per company.
 
-    Rendering always happens into a local directory; the storage hooks below (`_render_dir`, `_keep`,
-    `_history`, `_archive`, `_local_pdf`) say where the files end up. Here they are files under
-    `directory`; GCSReportStore (defs/resources/production.py) renders into a temporary directory and keeps the
-    files in a bucket.
+    Rendering always happens into a local directory; the storage interface says where the files end up,
+    and GCSReportStore (defs/resources/production.py) implements it for a bucket:
+
+        render_dir(ticker)                  the local directory to render into (a context manager)
+        keep(ticker, paths)                 make the rendered files durable; where each one is, by format
+        history(ticker)                     the archived inputs, newest first
+        archive(ticker, inputs_hash, text)  keep these inputs once
+        local_pdf(artifact)                 the stored PDF as a local file (a context manager)
     """
 
     directory: str
 
-    def path_for(self, ticker: str) -> Path:
-        d = Path(self.directory) / ticker
-        d.mkdir(parents=True, exist_ok=True)
-        return d
-
-    # ---- storage hooks (local files) -------------------------------------------------------------
+    # ---- the storage interface (local files) ---------------------------------------------------------
     @contextmanager
-    def _render_dir(self, ticker: str) -> Iterator[Path]:
-        yield self.path_for(ticker)
+    def render_dir(self, ticker: str) -> Iterator[Path]:
+        directory = Path(self.directory) / ticker
+        directory.mkdir(parents=True, exist_ok=True)
+        yield directory
 
-    def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
+    def keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
         """Make the rendered files durable; returns where each one is, by format (pdf, md, json, pptx, xlsx)."""
         return {fmt: str(path) for fmt, path in paths.items()}
 
-    def _history(self, ticker: str) -> list[tuple[str, Callable[[], str]]]:
+    def history(self, ticker: str) -> list[tuple[str, Callable[[], str]]]:
         """Archived inputs, newest first: (inputs hash, a reader of their JSON)."""
         history = Path(self.directory) / ticker / "history"
         if not history.is_dir():
@@ -112,7 +113,7 @@ class ReportStore(dg.ConfigurableResource):
         files = sorted(history.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
         return [(p.stem, lambda p=p: p.read_text(encoding="utf-8")) for p in files]
 
-    def _archive(self, ticker: str, inputs_hash: str, text: str) -> None:
+    def archive(self, ticker: str, inputs_hash: str, text: str) -> None:
         """Keep these inputs once (the first archiving of identical inputs stays, with its time)."""
         from ...atomic import atomic_write_text
 
@@ -122,13 +123,13 @@ class ReportStore(dg.ConfigurableResource):
             atomic_write_text(archived, text)
 
     @contextmanager
-    def _local_pdf(self, artifact: ReportArtifact) -> Iterator[Path]:
+    def local_pdf(self, artifact: ReportArtifact) -> Iterator[Path]:
         yield Path(artifact.path)
 
     # ---- the API the report asset uses -------------------------------------------------------------
     def _previous(self, ticker: str, current: str) -> tuple[ReportInput | None, str | None]:
         """The latest archived inputs that differ from the current ones (stable across re-renders)."""
-        for inputs_hash, read in self._history(ticker):
+        for inputs_hash, read in self.history(ticker):
             if inputs_hash == current:
                 continue
             try:
@@ -145,10 +146,10 @@ class ReportStore(dg.ConfigurableResource):
         current = content_hash(bundle)
         previous, previous_id = self._previous(bundle.ticker, current)
         full = bundle.model_copy(update={"previous": previous}) if previous else bundle
-        with self._render_dir(bundle.ticker) as directory:
+        with self.render_dir(bundle.ticker) as directory:
             out = write_exports(full, directory, f"{bundle.ticker}_report")
-            kept = self._keep(bundle.ticker, out.paths)
-        self._archive(bundle.ticker, current, bundle.model_dump_json())
+            kept = self.keep(bundle.ticker, out.paths)
+        self.archive(bundle.ticker, current, bundle.model_dump_json())
         artifact = ReportArtifact(
             ticker=bundle.ticker, path=kept["pdf"], pages=out.pdf.pages, bytes=out.pdf.bytes,
             sha256=out.pdf.sha256, markdown_path=kept["md"], json_path=kept["json"], outputs=kept,
@@ -162,7 +163,7 @@ class ReportStore(dg.ConfigurableResource):
 
     def report_inputs(self, ticker: str, inputs_hash: str) -> ReportInput | None:
         """The archived inputs of the report with `inputs_hash` (None when not kept or unreadable)."""
-        for archived, read in self._history(ticker):
+        for archived, read in self.history(ticker):
             if archived == inputs_hash:
                 try:
                     return ReportInput.model_validate_json(read())
@@ -175,18 +176,18 @@ class ReportStore(dg.ConfigurableResource):
         companies' report folders; returns where each one is."""
         from ...atomic import atomic_write_bytes
 
-        with self._render_dir(PORTFOLIO_DIR) as directory:
+        with self.render_dir(PORTFOLIO_DIR) as directory:
             paths = {}
             for fmt, data in files.items():
                 paths[fmt] = Path(directory) / f"portfolio.{fmt}"
                 atomic_write_bytes(paths[fmt], data)
-            return self._keep(PORTFOLIO_DIR, paths)
+            return self.keep(PORTFOLIO_DIR, paths)
 
     def verify(self, artifact: ReportArtifact, company_name: str) -> list[str]:
         """Problems of the PDF as stored (read back from where `publish` kept it)."""
         from ... import workers
 
-        with self._local_pdf(artifact) as path:  # read back where pypdf is loaded already
+        with self.local_pdf(artifact) as path:  # read back where pypdf is loaded already
             return workers.call("consultantos_assets.report.verify:verify_pdf", path, company_name)
 
 

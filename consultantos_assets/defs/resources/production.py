@@ -91,7 +91,7 @@ class GCSModelJsonIOManager(_InBucket, JsonEnvelopeIOManager):
 
     gcs_prefix: str = "consultantos/assets"
 
-    def _location(self, asset: str, partition: str | None) -> str:
+    def location(self, asset: str, partition: str | None) -> str:
         prefix = self.gcs_prefix.strip("/")
         if partition is None:
             return f"gs://{self.gcs_bucket}/{prefix}/{asset}.json"
@@ -100,27 +100,28 @@ class GCSModelJsonIOManager(_InBucket, JsonEnvelopeIOManager):
     def _blob(self, location: str):
         return self._bucket.blob(location.removeprefix(f"gs://{self.gcs_bucket}/"))
 
-    def _write(self, location: str, text: str) -> None:
+    def write_text(self, location: str, text: str) -> None:
         _upload(self._blob(location), text, "application/json")
 
-    def _read(self, location: str) -> str:
+    def read_text(self, location: str) -> str:
         try:
             return self._blob(location).download_as_text()
         except NotFound as exc:
             raise FileNotFoundError(f"no stored value at {location}") from exc
 
-    def _stored_at(self, location: str) -> dg.MetadataValue:
+    def stored_at(self, location: str) -> dg.MetadataValue:
         return dg.MetadataValue.url(location)
 
 
 # ------------------------------------------------------------------------------------------- reports
 class GCSReportStore(_InBucket, ReportStore):
-    """ReportStore whose files live in a bucket: gs://<gcs_bucket>/<directory>/<TICKER>/...
+    """ReportStore whose files live in a bucket: gs://<gcs_bucket>/<directory>/<TICKER>/... (ReportStore's
+    storage interface on google-cloud-storage's public API).
 
     Rendering happens in a temporary directory; the PDF and every export (Markdown, JSON, slide deck,
-    workbook) are then uploaded, and the report's paths are gs:// URIs. The inputs history is read from and written to the bucket.
+    workbook) are then uploaded, and the report's paths are gs:// URIs. The inputs history is read from and
+    written to the bucket.
     """
-
 
     def _name(self, ticker: str, *parts: str) -> str:
         return "/".join([self.directory.strip("/"), ticker, *parts])
@@ -128,15 +129,12 @@ class GCSReportStore(_InBucket, ReportStore):
     def uri(self, name: str) -> str:
         return f"gs://{self.gcs_bucket}/{name}"
 
-    def path_for(self, ticker: str) -> Path:
-        raise NotImplementedError("reports of the production profile are objects in a bucket, not a directory")
-
     @contextmanager
-    def _render_dir(self, ticker: str) -> Iterator[Path]:
+    def render_dir(self, ticker: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix=f"consultantos-report-{ticker}-") as tmp:
             yield Path(tmp)
 
-    def _keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
+    def keep(self, ticker: str, paths: dict[str, Path]) -> dict[str, str]:
         kept = {}
         for fmt in sorted(paths, key=lambda f: f == "pdf"):  # the PDF last: once it is there, its exports are too
             name = self._name(ticker, paths[fmt].name)
@@ -144,13 +142,13 @@ class GCSReportStore(_InBucket, ReportStore):
             kept[fmt] = self.uri(name)
         return kept
 
-    def _history(self, ticker: str) -> list[tuple[str, Callable[[], str]]]:
+    def history(self, ticker: str) -> list[tuple[str, Callable[[], str]]]:
         blobs = [b for b in self._bucket.client.list_blobs(self._bucket, prefix=self._name(ticker, "history", ""))
                  if b.name.endswith(".json")]
         blobs.sort(key=lambda b: (b.time_created, b.name), reverse=True)
         return [(b.name.rsplit("/", 1)[-1].removesuffix(".json"), b.download_as_text) for b in blobs]
 
-    def _archive(self, ticker: str, inputs_hash: str, text: str) -> None:
+    def archive(self, ticker: str, inputs_hash: str, text: str) -> None:
         blob = self._bucket.blob(self._name(ticker, "history", f"{inputs_hash}.json"))
         try:  # create-only: the first archiving of identical inputs stays, with its time
             _upload(blob, text, "application/json", if_generation_match=0)
@@ -158,7 +156,7 @@ class GCSReportStore(_InBucket, ReportStore):
             pass
 
     @contextmanager
-    def _local_pdf(self, artifact: ReportArtifact) -> Iterator[Path]:
+    def local_pdf(self, artifact: ReportArtifact) -> Iterator[Path]:
         prefix = f"gs://{self.gcs_bucket}/"
         if not artifact.path.startswith(prefix):
             raise ValueError(f"{artifact.path} is not in bucket {self.gcs_bucket}")
