@@ -72,7 +72,7 @@ def test_a_company_without_gics_is_matched_by_sic_code():
     outsider = CompanyProfile(ticker="ZZZZ", name="Outside Co", sic=int(with_sic[0]["sic"]),
                               sic_description=with_sic[0]["sic_description"])
     pool = [Candidate(ticker=r["ticker"], name=r["name"], cik=int(r["cik"]) if r["cik"] else None,
-                      sub_industry=r["industry"], sic=int(r["sic"]) if r["sic"] else None) for r in rows]
+                      industry=r["industry"], sic=int(r["sic"]) if r["sic"] else None) for r in rows]
     chosen = choose_peers(outsider, pool)
     same_code = {r["ticker"] for r in with_sic if int(r["sic"]) == outsider.sic}
     assert chosen.peers and same_code <= set(chosen.tickers)  # every same-code company comes first

@@ -9,7 +9,7 @@ Confidence, overall intensity, the strategy canvas and data gaps are computed by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -108,6 +108,10 @@ class CitedPoint(_Answer):
         return self
 
 
+# a framework's list of points, empty when the model gives none
+CitedPoints = Annotated[list[CitedPoint], Field(default_factory=list)]
+
+
 class ForceAnswer(_Answer):
     name: ForceName
     rating: float = Field(ge=1.0, le=5.0, description="1.0 weak force (good for the company) to 5.0 strong")
@@ -137,30 +141,30 @@ class PorterAnswer(_Answer):
 class SWOTAnswer(_Answer):
     """SWOT analysis."""
 
-    strengths: list[CitedPoint] = Field(default_factory=list)
-    weaknesses: list[CitedPoint] = Field(default_factory=list)
-    opportunities: list[CitedPoint] = Field(default_factory=list)
-    threats: list[CitedPoint] = Field(default_factory=list)
+    strengths: CitedPoints
+    weaknesses: CitedPoints
+    opportunities: CitedPoints
+    threats: CitedPoints
 
 
 class PESTELAnswer(_Answer):
     """PESTEL analysis."""
 
-    political: list[CitedPoint] = Field(default_factory=list)
-    economic: list[CitedPoint] = Field(default_factory=list)
-    social: list[CitedPoint] = Field(default_factory=list)
-    technological: list[CitedPoint] = Field(default_factory=list)
-    environmental: list[CitedPoint] = Field(default_factory=list)
-    legal: list[CitedPoint] = Field(default_factory=list)
+    political: CitedPoints
+    economic: CitedPoints
+    social: CitedPoints
+    technological: CitedPoints
+    environmental: CitedPoints
+    legal: CitedPoints
 
 
 class BlueOceanAnswer(_Answer):
     """Blue Ocean ERRC grid."""
 
-    eliminate: list[CitedPoint] = Field(default_factory=list)
-    reduce: list[CitedPoint] = Field(default_factory=list)
-    raise_: list[CitedPoint] = Field(default_factory=list, alias="raise")
-    create: list[CitedPoint] = Field(default_factory=list)
+    eliminate: CitedPoints
+    reduce: CitedPoints
+    raise_: Annotated[CitedPoints, Field(alias="raise")]
+    create: CitedPoints
 
 
 class SynthesisAnswer(_Answer):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ..models import CompanyProfile, Peer, PeerSet
 from .gics import industry_of
@@ -19,18 +18,10 @@ MAX_PEERS = 8
 ENOUGH_PEERS = 5  # a lower level is consulted only while fewer peers than this were found
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A company that could be a peer, as the company tables describe it."""
+class Candidate(CompanyProfile):
+    """A company that could be a peer, as the company tables describe it (its GICS sub-industry in
+    ``industry``, as for the company itself)."""
 
-    ticker: str
-    name: str
-    cik: int | None = None
-    sector: str | None = None
-    sub_industry: str | None = None
-    sic: int | None = None
-    sic_description: str | None = None
-    employees: int | None = None
     has_data: bool = True  # figures can be computed (e.g. SEC facts are in the snapshot)
 
 
@@ -45,11 +36,11 @@ def _levels(company: CompanyProfile) -> list[tuple[str, str, object]]:
     out: list[tuple[str, str, object]] = []
     sub = company.industry
     if sub:
-        out.append(("sub_industry", f"same GICS sub-industry ({sub})", lambda c: c.sub_industry == sub))
+        out.append(("sub_industry", f"same GICS sub-industry ({sub})", lambda c: c.industry == sub))
         industry = industry_of(sub)
         if industry and industry != sub:
             out.append(("industry", f"same GICS industry ({industry})",
-                        lambda c: c.sub_industry != sub and industry_of(c.sub_industry) == industry))
+                        lambda c: c.industry != sub and industry_of(c.industry) == industry))
     elif company.sic:
         sic = company.sic
         what = f" ({company.sic_description})" if company.sic_description else ""

@@ -37,6 +37,15 @@ class Signal:
         return self.evidence.id
 
 
+def _latest(metric: str, doc: str | None = None) -> property:
+    """A named signal: financial ``metric`` in the latest covered fiscal year (None when it is missing)."""
+
+    def read(self: Signals) -> Signal | None:
+        return self.fin(metric)
+
+    return property(read, doc=doc or f"{metric} in the latest covered fiscal year.")
+
+
 class Signals:
     """Named, evidence-backed readings of one company's data."""
 
@@ -79,13 +88,9 @@ class Signals:
         return None
 
     # --- named signals --------------------------------------------------
-    @property
-    def revenue(self) -> Signal | None:
-        return self.fin("revenue")
+    revenue = _latest("revenue")
 
-    @property
-    def growth(self) -> Signal | None:
-        return self.fin("revenue_growth")
+    growth = _latest("revenue_growth")
 
     @property
     def cagr(self) -> Signal | None:
@@ -94,17 +99,11 @@ class Signals:
                 return Signal(e.value, e)
         return None
 
-    @property
-    def gross_margin(self) -> Signal | None:
-        return self.fin("gross_margin")
+    gross_margin = _latest("gross_margin")
 
-    @property
-    def operating_margin(self) -> Signal | None:
-        return self.fin("operating_margin")
+    operating_margin = _latest("operating_margin")
 
-    @property
-    def net_margin(self) -> Signal | None:
-        return self.fin("net_margin")
+    net_margin = _latest("net_margin")
 
     def margin_change(self, name: str) -> tuple[Signal, Signal] | None:
         """(earliest, latest) margin over the covered years, when both exist."""
@@ -116,23 +115,15 @@ class Signals:
             return None
         return first, last
 
-    @property
-    def liabilities_ratio(self) -> Signal | None:
-        return self.fin("liabilities_to_assets")
+    liabilities_ratio = _latest("liabilities_to_assets")
 
-    @property
-    def cash_to_debt(self) -> Signal | None:
-        return self.fin("cash_to_debt")
+    cash_to_debt = _latest("cash_to_debt")
 
-    @property
-    def net_cash(self) -> Signal | None:
-        """Cash and marketable securities less total debt at the latest year end (negative: net debt)."""
-        return self.fin("net_cash")
+    net_cash = _latest("net_cash", "Cash and marketable securities less total debt at the latest year end "
+                                   "(negative: net debt).")
 
-    @property
-    def equity_ratio(self) -> Signal | None:
-        """Equity to assets: the capital measure given for banks and insurers instead of leverage."""
-        return self.fin("equity_to_assets")
+    equity_ratio = _latest("equity_to_assets", "Equity to assets: the capital measure given for banks and "
+                                               "insurers instead of leverage.")
 
     def ttm(self, metric: str) -> Signal | None:
         return self.get(f"fin:{metric}:TTM")
@@ -156,13 +147,9 @@ class Signals:
             return None
         return q, self.get(f"fin:revenue_growth_yoy:{q.id.rsplit(':', 1)[1]}")
 
-    @property
-    def total_assets(self) -> Signal | None:
-        return self.fin("total_assets")
+    total_assets = _latest("total_assets")
 
-    @property
-    def eps(self) -> Signal | None:
-        return self.fin("eps_diluted")
+    eps = _latest("eps_diluted")
 
     def eps_prev(self) -> Signal | None:
         return None if self.fy is None else self.fin("eps_diluted", self.fy - 1)

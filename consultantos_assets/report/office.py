@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_bytes
 from .markup import clean
-from .theme import Palette
+from .theme import COLOURS, SERIES_COLOURS
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +33,8 @@ def text(value: object, max_len: int | None = None) -> str:
     return clean(value, max_len or MAX_TEXT)
 
 
-def hex_rgb(colour) -> str:
-    """'0B2545' for a reportlab colour of the report palette."""
-    return colour.hexval()[2:].upper()
-
-
-PALETTE = {name: hex_rgb(getattr(Palette, name)) for name in
-           ("NAVY", "NAVY_2", "TEAL", "TEAL_LIGHT", "TEAL_PALE", "SKY", "AMBER", "RED", "SLATE", "INK", "MUTED",
-            "RULE", "PANEL", "WHITE")}
-SERIES = tuple(hex_rgb(c) for c in Palette.SERIES)
+PALETTE = {name: code.removeprefix("#") for name, code in COLOURS.items()}  # 'NAVY': '0B2545'
+SERIES = tuple(PALETTE[name] for name in SERIES_COLOURS)
 
 
 def stamp(day: dt.date) -> dt.datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -10,25 +12,30 @@ from reportlab.lib.units import cm
 
 from .markup import BASE_FONT, BASE_FONT_BOLD, BASE_FONT_ITALIC
 
+# The report's colours by name, declared once: the PDF draws them as reportlab colours (`Palette`), the
+# deck and the workbook write the same hex codes (report/office.py).
+COLOURS: dict[str, str] = {
+    "NAVY": "#0B2545",
+    "NAVY_2": "#13315C",
+    "TEAL": "#0F9D8F",
+    "TEAL_LIGHT": "#8FD3CB",
+    "TEAL_PALE": "#E6F5F3",
+    "SKY": "#4F8FC0",
+    "AMBER": "#D99A3D",
+    "RED": "#B8463F",
+    "SLATE": "#5B6B7C",
+    "INK": "#1E2A36",
+    "MUTED": "#8593A3",
+    "RULE": "#D6DDE4",
+    "PANEL": "#F3F6F9",
+    "WHITE": "#FFFFFF",
+    "VIOLET": "#7C6FB0",
+}
+SERIES_COLOURS = ("NAVY", "TEAL", "SKY", "AMBER", "VIOLET", "SLATE")  # chart series, in order of use
 
-class Palette:
-    NAVY = colors.HexColor("#0B2545")
-    NAVY_2 = colors.HexColor("#13315C")
-    TEAL = colors.HexColor("#0F9D8F")
-    TEAL_LIGHT = colors.HexColor("#8FD3CB")
-    TEAL_PALE = colors.HexColor("#E6F5F3")
-    SKY = colors.HexColor("#4F8FC0")
-    AMBER = colors.HexColor("#D99A3D")
-    RED = colors.HexColor("#B8463F")
-    SLATE = colors.HexColor("#5B6B7C")
-    INK = colors.HexColor("#1E2A36")
-    MUTED = colors.HexColor("#8593A3")
-    RULE = colors.HexColor("#D6DDE4")
-    PANEL = colors.HexColor("#F3F6F9")
-    WHITE = colors.white
-
-    # chart series, in order of use
-    SERIES = (NAVY, TEAL, SKY, AMBER, colors.HexColor("#7C6FB0"), SLATE)
+# Palette.NAVY etc.: each colour of COLOURS as reportlab draws it; Palette.SERIES the chart series
+Palette = SimpleNamespace(**{name: colors.HexColor(code) for name, code in COLOURS.items()})
+Palette.SERIES = tuple(getattr(Palette, name) for name in SERIES_COLOURS)
 
 
 PAGE_SIZE = A4

@@ -68,7 +68,7 @@ def candidates(directory: SnapshotDirectory, live: bool) -> list[Candidate]:
         cik = _int(row.get("cik"))
         out.append(Candidate(
             ticker=row["ticker"], name=row.get("name") or row["ticker"], cik=cik, sector=row.get("sector"),
-            sub_industry=row.get("industry"), sic=_int(row.get("sic")), sic_description=row.get("sic_description"),
+            industry=row.get("industry"), sic=_int(row.get("sic")), sic_description=row.get("sic_description"),
             employees=_int(row.get("employees")), has_data=live or (cik is not None and cik in facts)))
     return out
 
