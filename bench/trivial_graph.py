@@ -5,7 +5,7 @@
 
 (several tickers: one run after another in one process, as `consultantos report T1 T2 ...` does)
 
-Same partitions (dynamic, by ticker), the same 14 assets and their asset checks, the same job,
+Same partitions (dynamic, by ticker), the same 15 assets and their asset checks, the same job,
 executor (in process) and instance config. The real graph's edges are inputs that Dagster loads
 through an IO manager (all but the frameworks' edge from research_index, a bare dependency), so by
 default (`--edges inputs`) each asset here has the same inputs and dependencies, through an IO
@@ -26,8 +26,9 @@ import dagster as dg
 
 companies = dg.DynamicPartitionsDefinition(name="companies")
 SHAPE = {
-    "company_research": [], "market_trends": [], "financials": [],
-    "peers": ["company_research"], "peer_figures": ["peers"],
+    "company_profile": [],
+    "company_research": ["company_profile"], "market_trends": ["company_profile"], "financials": ["company_profile"],
+    "peers": ["company_profile"], "peer_figures": ["peers"],
     "evidence": ["company_research", "financials", "market_trends", "peer_figures"],
     "research_index": ["company_research", "evidence"],
     "porter_five_forces": ["company_research", "evidence", "financials", "market_trends", "research_index"],

@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from consultantos_assets.defs import build_definitions
-from consultantos_assets.defs.automation import SOURCE_ASSETS
+from consultantos_assets.defs.automation import PROFILE_ASSET, SOURCE_ASSETS
 from consultantos_assets.defs.pools import POOLS
 from consultantos_assets.defs.resources import SourcesResource
 from consultantos_assets.defs.schedules import evaluate_portfolio
@@ -183,6 +183,37 @@ def test_stale_fresh_new_and_identical_refresh(instance, defs):
     assert requested(r5)["AAPL"] == {"company_research", "market_trends"}
 
 
+def test_the_profile_refreshes_with_the_financials_and_only_a_changed_one_rereads_the_sources(instance, defs):
+    """The profile is due in the financials' window (91 days); a lookup that returns the same profile
+    (same data version) requests nothing more; a changed profile has the three sources and the peers
+    read it again."""
+    now, r0 = two_built_companies(instance, defs)
+    windows = AutomationSettings.from_env({}).windows
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey(PROFILE_ASSET)).freshness_policy == \
+        dg.FreshnessPolicy.time_window(fail_window=windows["financials"])
+
+    assert graph.get(dg.AssetKey(PROFILE_ASSET)).automation_condition.label == "refresh when stale (91d)"
+    at = now + timedelta(hours=1)   # AAPL's profile looked up again (a new company table): the same profile
+    record(instance, PROFILE_ASSET, "AAPL", "v1", at)
+    r2 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=at + timedelta(minutes=1),
+                                           cursor=r0.cursor)
+    assert "AAPL" not in requested(r2)
+
+    # MSFT's profile is looked up again too, and changed
+    record(instance, PROFILE_ASSET, "MSFT", "v2", at + timedelta(minutes=2))
+    r3 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=at + timedelta(minutes=3),
+                                           cursor=r2.cursor)
+    # the sources and the peers read it again (and, as on any peers request, the chain behind the peers)
+    assert set(requested(r3)) == {"MSFT"}
+    assert {*SOURCE_ASSETS, "peers"} <= requested(r3)["MSFT"] and PROFILE_ASSET not in requested(r3)["MSFT"]
+    for asset in requested(r3)["MSFT"]:          # MSFT's run finished
+        record(instance, asset, "MSFT", "v1", at + timedelta(minutes=4))
+    r4 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=at + timedelta(minutes=5),
+                                           cursor=r3.cursor)
+    assert requested(r4) == {}
+
+
 def test_checks_are_per_company(defs):
     graph = defs.resolve_asset_graph()
     checks = {k: graph.get(k) for k in graph.asset_check_keys}
@@ -192,16 +223,17 @@ def test_checks_are_per_company(defs):
 
 
 def test_one_companys_failed_check_holds_back_only_that_company(instance, defs):
-    """AAPL's swot grounding check failed. A data change for MSFT requests MSFT's whole downstream
-    (all 11 assets, as when nothing failed); AAPL's own synthesis waits for its swot check."""
+    """AAPL's swot grounding check failed. A change of MSFT's research requests everything that reads it
+    (9 assets, as when nothing failed; not the profile, the peers nor their figures, which read only the
+    profile); AAPL's own synthesis waits for its swot check."""
     now, r0 = two_built_companies(instance, defs)
 
     record_check(instance, dg.AssetCheckKey(dg.AssetKey("swot"), "figures_grounded"), "AAPL", passed=False)
     record(instance, "company_research", "MSFT", "v2", now + timedelta(seconds=10))
     r1 = dg.evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now + timedelta(minutes=1),
                                            cursor=r0.cursor)
-    assert requested(r1) == {"MSFT": _all_assets(defs) - set(SOURCE_ASSETS)}
-    assert len(requested(r1)["MSFT"]) == 11
+    assert requested(r1) == {"MSFT": _all_assets(defs) - {*SOURCE_ASSETS, PROFILE_ASSET, "peers", "peer_figures"}}
+    assert len(requested(r1)["MSFT"]) == 9
 
     # AAPL's porter analysis changed: synthesis, insight_index and report_pdf depend on swot, whose
     # check failed for AAPL, so nothing runs for AAPL; the same change for MSFT runs its chain
@@ -211,7 +243,7 @@ def test_one_companys_failed_check_holds_back_only_that_company(instance, defs):
             if check.asset_key == dg.AssetKey(asset):
                 record_check(instance, check, ticker, passed=True)
 
-    for asset in _all_assets(defs) - set(SOURCE_ASSETS):     # MSFT's requested run finished
+    for asset in requested(r1)["MSFT"]:     # MSFT's requested run finished
         finished(asset, "MSFT", "v2")
     r1b = dg.evaluate_automation_conditions(defs=defs, instance=instance,
                                             evaluation_time=now + timedelta(minutes=2, seconds=30), cursor=r1.cursor)

@@ -101,7 +101,7 @@ def test_the_cli_reads_the_asset_order_from_the_graph():
     for name in order:
         for dep in specs[name].deps:
             assert order.index(dep.asset_key.to_user_string()) < order.index(name), (dep, name)
-    assert order[0] == "company_research" and order[-1] == "report_pdf"
+    assert order[0] == "company_profile" and order[-1] == "report_pdf"
 
 
 def test_sources_never_import_defs():

@@ -14,7 +14,7 @@ from .instance import asset_order, known_profiles, open_instance, validated_tick
 
 NO_COMPANIES = "No companies yet: `consultantos add AAPL` or `consultantos report AAPL`."
 # `list`'s column heads, by asset (an asset not named here is headed by its name)
-COLUMN_HEADS = {"company_research": "research", "market_trends": "trends", "peer_figures": "peer_figs",
+COLUMN_HEADS = {"company_profile": "profile", "company_research": "research", "market_trends": "trends", "peer_figures": "peer_figs",
                 "research_index": "index", "porter_five_forces": "porter", "insight_index": "insights",
                 "report_pdf": "report"}
 

@@ -6,7 +6,9 @@ Freshness policies (dg.FreshnessPolicy.time_window) show the same windows as ass
 they judge the asset, not a company, and launch nothing, so per-company refresh comes from the
 automation conditions below, evaluated per partition by the automation sensor.
 
-Sources:     (missing | older than window) & not in progress & latest run for it did not fail
+Profile:     (missing | older than the financials' window) & not in progress & latest run did not fail
+Sources:     (missing | older than window) & not in progress & latest run for it did not fail,
+             or the profile's data version changed outside this source's own run
 Downstream:  since last handled: (newly missing | an upstream data version changed outside this
              asset's own run | a non-source upstream is requested this tick)
              & no upstream missing or in progress & not in progress
@@ -30,11 +32,15 @@ from ..settings import AutomationSettings
 log = logging.getLogger(__name__)
 
 SOURCE_ASSETS: tuple[str, ...] = ("company_research", "market_trends", "financials")
-SOURCES = dg.AssetSelection.assets(*SOURCE_ASSETS)
+# the company looked up once per run, upstream of the sources and the peers
+PROFILE_ASSET = "company_profile"
+# assets whose requests do not chain what reads them: it waits for their data version to change
+SOURCES = dg.AssetSelection.assets(PROFILE_ASSET, *SOURCE_ASSETS)
 # assets that record the fingerprint of the snapshot files they read (sources/fingerprint.py)
-FINGERPRINTED_ASSETS: tuple[str, ...] = (*SOURCE_ASSETS, "peers", "peer_figures")
-# downstream assets that also hold fetched data, refreshed within the window of the named source
-WINDOW_OF: dict[str, str] = {"peer_figures": "financials"}
+FINGERPRINTED_ASSETS: tuple[str, ...] = (PROFILE_ASSET, *SOURCE_ASSETS, "peers", "peer_figures")
+# other assets that hold fetched data, refreshed within the window of the named source (a profile
+# rarely changes: it is looked up again as often as the financials)
+WINDOW_OF: dict[str, str] = {PROFILE_ASSET: "financials", "peer_figures": "financials"}
 
 
 
@@ -80,12 +86,25 @@ def source_condition(window: timedelta) -> dg.AutomationCondition:
     ).with_label(f"refresh when stale ({_fmt(window)})")
 
 
+def _upstream_data_changed() -> dg.AutomationCondition:
+    ac = dg.AutomationCondition
+    return ac.any_deps_match(
+        (ac.data_version_changed() & ~ac.executed_with_root_target()).with_label("data version changed elsewhere")
+    ).with_label("upstream data version changed")
+
+
+def profile_changed_condition() -> dg.AutomationCondition:
+    """A source reads the company's profile again when its data version changed (an unchanged profile
+    refreshes nothing)."""
+    ac = dg.AutomationCondition
+    return (_upstream_data_changed().since_last_handled() & ~ac.any_deps_missing() & ~ac.any_deps_in_progress()
+            & ~ac.in_progress()).with_label("on a changed profile")
+
+
 def downstream_condition() -> dg.AutomationCondition:
     """Run when an upstream data version really changed, or a non-source upstream runs in the same run."""
     ac = dg.AutomationCondition
-    data_changed = ac.any_deps_match(
-        (ac.data_version_changed() & ~ac.executed_with_root_target()).with_label("data version changed elsewhere")
-    ).with_label("upstream data version changed")
+    data_changed = _upstream_data_changed()
     chained = ac.any_deps_match(ac.will_be_requested()).ignore(SOURCES).with_label("upstream analysis requested")
     # the checks are partitioned like their assets (defs/company_graph.py company_check), so this reads each
     # company's own results: one company's failed check never holds back another's analysis. A check
@@ -130,8 +149,15 @@ def apply_automation(assets: Iterable, settings: AutomationSettings) -> list:
             return spec.replace_attributes(automation_condition=portfolio_condition())
         if name == "evaluation":
             return spec.replace_attributes(automation_condition=evaluation_condition())
-        if name in settings.windows:
+        if name in settings.windows:  # a source: by age, and when the profile it reads changed
             window = settings.windows[name]
+            condition = source_condition(window)
+            if spec.deps:
+                condition = (condition | profile_changed_condition()).with_label(
+                    f"refresh when stale ({_fmt(window)}) or the profile changed")
+            return spec.replace_attributes(freshness_policy=freshness_policy(window), automation_condition=condition)
+        if name in WINDOW_OF and not spec.deps:  # fetched data read by the sources: by age
+            window = settings.windows[WINDOW_OF[name]]
             return spec.replace_attributes(freshness_policy=freshness_policy(window),
                                            automation_condition=source_condition(window))
         if name in WINDOW_OF:  # fetched data downstream of a source: refreshed by age and by upstream change
@@ -177,12 +203,13 @@ def latest_materialization_ts(instance: dg.DagsterInstance, asset: str, ticker: 
 
 def stale_sources(instance: dg.DagsterInstance, ticker: str, windows: Mapping[str, timedelta],
                   now: datetime | None = None) -> list[str]:
-    """The company's source assets that are missing or older than their window at `now`."""
+    """The company's source assets (and its profile) that are missing or older than their window at `now`."""
     now_ts = (now or datetime.now(UTC)).timestamp()
     out = []
-    for asset in SOURCE_ASSETS:
+    for asset in (PROFILE_ASSET, *SOURCE_ASSETS):
         ts = latest_materialization_ts(instance, asset, ticker)
-        if ts is None or now_ts - ts > windows[asset].total_seconds():
+        window = windows.get(asset) or windows[WINDOW_OF[asset]]
+        if ts is None or now_ts - ts > window.total_seconds():
             out.append(asset)
     return out
 
@@ -270,8 +297,8 @@ def report_plan(instance: dg.DagsterInstance, specs: Iterable[dg.AssetSpec], tic
     a run, from the event log alone:
 
     - any asset: never materialized, or its code version changed;
-    - a source (and peer_figures, in the financials' window): older than its freshness window;
-    - an asset that read snapshot files (sources, peers, peer_figures), when it was served from the
+    - a source (and company_profile and peer_figures, in the financials' window): older than its window;
+    - an asset that read snapshot files (the profile, sources, peers, peer_figures), when it was served from the
       snapshot and those files differ from those it read (`snapshot_inputs`: asset -> fingerprint);
     - a downstream asset: an upstream is planned, or an upstream's data version differs from the one
       this asset last read (sources return content-hash versions, so identical data is no change).

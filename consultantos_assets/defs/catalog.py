@@ -47,7 +47,7 @@ def code_versions(prompt: str = PROMPT_VERSION, rules: str = RULES_VERSION, rend
     """Every asset's code_version from the versions of what makes it (pure)."""
     analysis = f"{_slug(prompt)}+{_slug(rules)}"
     return {
-        "company_research": SOURCE_VERSION, "market_trends": SOURCE_VERSION, "financials": SOURCE_VERSION,
+        "company_profile": SOURCE_VERSION, "company_research": SOURCE_VERSION, "market_trends": SOURCE_VERSION, "financials": SOURCE_VERSION,
         "peers": PEERS_VERSION, "peer_figures": PEERS_VERSION, "evidence": EVIDENCE_VERSION,
         "research_index": INDEX_VERSION, "insight_index": INDEX_VERSION,
         **{name: analysis for name in ANALYSIS_ASSETS},

@@ -19,6 +19,7 @@ from ..models import (
     MarketTrends,
     PeerComparison,
     PeerSet,
+    SourcedProfile,
 )
 from ..settings import AutomationSettings
 from ..sources.base import SourceError
@@ -42,10 +43,10 @@ def _live(sources: SourcesResource) -> bool:
     "sub-industry, then industry, or for companies without GICS the same SIC code.",
 )
 def peers(context: dg.AssetExecutionContext, sources: SourcesResource,
-          company_research: CompanyResearch) -> dg.Output[PeerSet]:
+          company_profile: SourcedProfile) -> dg.Output[PeerSet]:
     ticker = ticker_of(context)
     settings = sources.settings()
-    profile = company_research.profile
+    profile = company_profile.profile
     try:
         value = peer_set(settings.snapshot_dir, settings.home, profile, _live(sources))
     except SourceError as exc:  # a bad pinned list: refused, and the stored peers stay as they were

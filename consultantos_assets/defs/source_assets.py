@@ -1,6 +1,7 @@
-"""The source assets: company_research, market_trends and financials, each from the providers the
-mode selects, the last good value kept when a live refresh fails (its provenance says so), with where
-each part came from as metadata."""
+"""The source assets: company_profile (the company looked up once per run), then company_research,
+market_trends and financials, each reading that profile as an input; each from the providers the mode
+selects, the last good value kept when a live refresh fails (its provenance says so), with where each
+part came from as metadata."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ import dagster as dg
 from pydantic import BaseModel
 
 from ..analysis.quality import financials_problems
-from ..models import CompanyResearch, Financials, MarketTrends, Provenance
+from ..models import CompanyProfile, CompanyResearch, Financials, MarketTrends, Provenance, SourcedProfile
 from ..sources import collect
 from ..sources.base import SourceError
 from .company_graph import company_asset, company_check, md_list, ticker_of, versioned_output
@@ -60,14 +61,6 @@ def worst_served(served: list[str]) -> str:
 def _stored(io_manager: StoredValues, asset: str, ticker: str, cls: type[BaseModel]):
     value = io_manager.stored_value(dg.AssetKey(asset), ticker)
     return value if isinstance(value, cls) else None
-
-
-def _profile(context: dg.AssetExecutionContext, sources: SourcesResource, io_manager: StoredValues, ticker: str):
-    stored = _stored(io_manager, "company_research", ticker, CompanyResearch)
-    try:
-        return collect.profile(sources.serve, ticker, stored.profile if stored else None)
-    except SourceError as exc:
-        raise dg.Failure(description=f"{ticker}: the company could not be looked up ({exc})") from exc
 
 
 def _served_and_faults(outcomes: list[collect.SourceOutcome]) -> tuple[str, list[str]]:
@@ -123,16 +116,15 @@ class _Refresh:
     context: dg.AssetExecutionContext
     sources: SourcesResource
     asset: str
-    profile: object
+    profile: CompanyProfile
     stored: BaseModel | None
     outcomes: list[collect.SourceOutcome]
 
     @classmethod
     def start(cls, context: dg.AssetExecutionContext, sources: SourcesResource, io_manager: StoredValues,
-              asset: str, model: type[BaseModel]) -> "_Refresh":
-        ticker = ticker_of(context)
-        stored = _stored(io_manager, asset, ticker, model)
-        return cls(context, sources, asset, _profile(context, sources, io_manager, ticker), stored, [])
+              asset: str, model: type[BaseModel], company: SourcedProfile) -> "_Refresh":
+        stored = _stored(io_manager, asset, ticker_of(context), model)
+        return cls(context, sources, asset, company.profile, stored, [])
 
     def gather(self, collect_part):
         """`collect_part` (a sources.collect function) for the company; each part's outcome is recorded."""
@@ -153,13 +145,44 @@ class _Refresh:
 
 @company_asset(
     group="sources",
+    pool=POOLS["company_profile"],
+    description="The company as the SEC company directory knows it (name, CIK, classification, fiscal "
+    "year end, exchanges, search keywords), looked up once per run and read by the other sources and "
+    "the peers; the last good profile is kept when a live lookup fails.",
+)
+def company_profile(context: dg.AssetExecutionContext, sources: SourcesResource,
+                    io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[SourcedProfile]:
+    ticker = ticker_of(context)
+    stored = _stored(io_manager, "company_profile", ticker, SourcedProfile)
+    outcomes: list[collect.SourceOutcome] = []
+    try:
+        value = collect.sourced_profile(sources.serve, ticker, stored, outcomes, sources.settings().mode)
+    except SourceError as exc:  # unknown company, or the directory failed with no stored profile
+        raise dg.Failure(description=f"{ticker}: the company could not be looked up ({exc})") from exc
+    prof = value.profile
+    value = _with_refresh_fault(value, outcomes)
+    stored_as_of = stored.provenance.retrieved_at if stored is not None else None
+    return versioned_output(value, {
+        **_provenance_metadata(value.provenance),
+        **_inputs_metadata(sources, "company_profile", prof),
+        **_fault_metadata(context, outcomes, stored_as_of.date() if stored_as_of else None),
+        "company": prof.name,
+        ROW_COUNT: 1,
+        "cik": prof.cik or "none",
+        "classification": ", ".join(x for x in (prof.sector, prof.industry, prof.sic_description) if x) or "none",
+        "keywords": ", ".join(prof.keywords) or "none",
+    })
+
+
+@company_asset(
+    group="sources",
     pool=POOLS["company_research"],
     description="Documents about the company: profile and filing history written from SEC facts, "
     "the user's own documents, and web research when live.",
 )
-def company_research(context: dg.AssetExecutionContext, sources: SourcesResource,
+def company_research(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                      io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[CompanyResearch]:
-    refresh = _Refresh.start(context, sources, io_manager, "company_research", CompanyResearch)
+    refresh = _Refresh.start(context, sources, io_manager, "company_research", CompanyResearch, company_profile)
     research, n_filings = refresh.gather(collect.research)
     for warning in research.warnings:
         context.log.warning(warning)
@@ -179,9 +202,9 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     pool=POOLS["market_trends"],
     description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
 )
-def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
+def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                   io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[MarketTrends]:
-    refresh = _Refresh.start(context, sources, io_manager, "market_trends", MarketTrends)
+    refresh = _Refresh.start(context, sources, io_manager, "market_trends", MarketTrends, company_profile)
     trends = refresh.gather(collect.trends)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
     return refresh.output(trends, {
@@ -202,9 +225,9 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource,
                                description="One value per metric and year, annual durations of "
                                "350-380 days, quarters of 80-100 days, years in order.")],
 )
-def financials(context: dg.AssetExecutionContext, sources: SourcesResource,
+def financials(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                io_manager: dg.ResourceParam[StoredValues]):
-    refresh = _Refresh.start(context, sources, io_manager, "financials", Financials)
+    refresh = _Refresh.start(context, sources, io_manager, "financials", Financials, company_profile)
     fin = refresh.gather(collect.financials)
     for gap in fin.gaps:
         context.log.warning(gap)

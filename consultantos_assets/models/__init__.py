@@ -1,7 +1,7 @@
 """Pydantic models: the contracts between pipeline steps. No I/O here."""
 
 from .common import InvalidTicker, Provenance, content_hash, normalize_ticker
-from .company import CompanyProfile, CompanyResearch, Document, Filing
+from .company import CompanyProfile, CompanyResearch, Document, Filing, SourcedProfile
 from .evidence import EvidenceSet
 from .financials import (
     FLOW_METRICS_SET,
@@ -70,6 +70,7 @@ __all__ = [
     "ReportArtifact",
     "ResearchIndexSummary",
     "RetrievedContext",
+    "SourcedProfile",
     "StockSplit",
     "Synthesis",
     "TrendPoint",

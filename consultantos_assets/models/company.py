@@ -30,6 +30,15 @@ class CompanyProfile(Model):
     keywords: list[str] = Field(default_factory=list, description="search keywords: name, products")
 
 
+class SourcedProfile(Model):
+    """The company's profile with where it came from: what the company_profile asset stores, read by the
+    sources and the peers (one lookup per run)."""
+
+    ticker: str
+    profile: CompanyProfile
+    provenance: Provenance
+
+
 class Filing(Model):
     form: str
     filing_date: date

@@ -6,12 +6,13 @@ resource and plain scripts/tests both supply one.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..analysis.metrics import price_stats
-from ..models import CompanyProfile, CompanyResearch, Financials, MarketTrends, Provenance
+from ..models import CompanyProfile, CompanyResearch, Financials, MarketTrends, Provenance, SourcedProfile
 from ..settings import Settings
 from .base import NoData, SourceError
 from .fact_documents import fact_documents
@@ -66,9 +67,21 @@ def _mode(served_mode: str) -> str:
     return "offline" if served_mode == "offline" else "live"
 
 
-def profile(serve_: Serve, ticker: str, last_good: CompanyProfile | None = None) -> CompanyProfile:
-    """The company's profile; when the directory fails, the profile stored with the last research."""
-    return serve_("directory", lambda d: d.profile(ticker), (lambda: last_good) if last_good else None).value
+def profile(serve_: Serve, ticker: str) -> CompanyProfile:
+    """The company's profile from the directory (a peer's, a ticker to check: nothing stored to fall back on)."""
+    return serve_("directory", lambda d: d.profile(ticker)).value
+
+
+def sourced_profile(serve_: Serve, ticker: str, last_good: SourcedProfile | None = None,
+                    outcomes: list[SourceOutcome] | None = None, mode: str = "auto") -> SourcedProfile:
+    """The company's profile with where it came from; when the live directory fails, the profile an
+    earlier run stored, exactly as it was. Raises SourceError when there is neither."""
+    served = serve_("directory", lambda d: d.profile(ticker), (lambda: last_good) if last_good is not None else None)
+    _record(outcomes, SourceOutcome.of("SEC company directory", served))
+    if served.served_from == "last_good":
+        return served.value
+    return SourcedProfile(ticker=ticker, profile=served.value, provenance=Provenance(
+        provider=served.provider, mode=_mode(mode), retrieved_at=dt.datetime.now(dt.UTC), notes=list(served.notes)))
 
 
 def research(serve_: Serve, prof: CompanyProfile, last_good: CompanyResearch | None = None,

@@ -16,6 +16,9 @@ def _inputs(snapshot_dir: Path, asset: str, ticker: str, cik: int | None, home: 
             peers: list[tuple[str, int | None]] | None = None) -> list[Path]:
     cik_file = f"CIK{cik:010d}.json" if cik else None
     edgar = snapshot_dir / "sec_edgar"
+    if asset == "company_profile":  # sources/companies.py: the company tables, SEC's ticker list, submissions
+        paths = [snapshot_dir / "company_metadata", edgar / "reference" / "company_tickers.json"]
+        return paths + ([edgar / "submissions" / cik_file] if cik_file else [])
     if asset == "company_research":
         paths = [snapshot_dir / "documents" / ticker, snapshot_dir / "company_metadata"]
         return paths + ([edgar / "submissions" / cik_file] if cik_file else [])
