@@ -313,12 +313,15 @@ def test_live_peer_fetch_without_identity_is_a_listed_gap_not_a_crash(sec_stand_
 
 
 # ------------------------------------------------------------------------------------------ once per run
-def test_the_evidence_pack_is_built_once_per_run(offline_env, monkeypatch):
+def test_a_run_looks_the_company_up_once_and_builds_the_evidence_pack_once(offline_env, monkeypatch):
+    """One run: the company's profile is looked up once (company_profile, read by the three sources and
+    the peers as an input), and the evidence pack is built once."""
     import dagster as dg
 
     from consultantos_assets.analysis import evidence as evidence_module
     from consultantos_assets.defs import build_definitions
     from consultantos_assets.defs.partitions import companies
+    from consultantos_assets.sources.companies import SnapshotDirectory
 
     calls: list[str] = []
     real = evidence_module.build_evidence
@@ -327,17 +330,30 @@ def test_the_evidence_pack_is_built_once_per_run(offline_env, monkeypatch):
         calls.append(research.ticker)
         return real(research, *args, **kwargs)
 
+    lookups: list[str] = []
+    real_profile = SnapshotDirectory.profile
+
+    def looked_up(self, ticker):
+        lookups.append(ticker)
+        return real_profile(self, ticker)
+
     monkeypatch.setattr(evidence_module, "build_evidence", counting)
+    monkeypatch.setattr(SnapshotDirectory, "profile", looked_up)
     defs = build_definitions()
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(companies.name, ["AAPL"])
-    names = ["company_research", "market_trends", "financials", "peers", "peer_figures", "evidence",
-             "research_index", "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis"]
+    names = ["company_profile", "company_research", "market_trends", "financials", "peers", "peer_figures",
+             "evidence", "research_index", "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis"]
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=instance, partition_key="AAPL",
                                     asset_selection=[dg.AssetKey(n) for n in names])
     assert result.success
     assert calls == ["AAPL"]
+    assert lookups.count("AAPL") == 1  # the peers' own profiles are looked up by peer_figures
+    for reader in ("company_research", "market_trends", "financials", "peers"):
+        [upstream] = [d.asset_key.to_user_string() for d in defs.resolve_assets_def(reader).specs_by_key[
+            dg.AssetKey(reader)].deps]
+        assert upstream == "company_profile", reader
     spec_deps = {s.key.to_user_string(): {d.asset_key.to_user_string() for d in s.deps}
                  for s in defs.resolve_all_asset_specs()}
     for reader in ("research_index", "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "report_pdf"):

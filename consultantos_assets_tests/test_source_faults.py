@@ -431,7 +431,7 @@ def _meta(result, asset: str) -> dict:
     return {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
 
 
-ALL = ["company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
+ALL = ["company_profile", "company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
        "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 
@@ -477,7 +477,7 @@ def test_failed_refresh_keeps_last_good_value_and_breaker_skips_the_service(dags
     from consultantos_assets.cli import main
 
     Fault.mode, Fault.calls = "ok", []
-    first = _materialize(["company_research"])
+    first = _materialize(["company_profile", "company_research"])
     meta = _meta(first, "company_research")
     assert meta["served_from"] == "live" and meta["provider"] == "tavily" and meta["fault"] == "none"
     stored = dagster_env / "assets" / "company_research" / "AAPL.json"
@@ -506,6 +506,55 @@ def test_failed_refresh_keeps_last_good_value_and_breaker_skips_the_service(dags
     assert json.loads(stored.read_text(encoding="utf-8"))["value"]["provenance"]["refresh_fault"] == meta4["fault"]
     assert main(["breakers"]) == 0
     assert main(["breakers", "--reset", "tavily"]) == 0
+
+
+def test_a_failed_profile_lookup_keeps_the_stored_profile_and_without_one_fails_clearly(
+        dagster_env: Path, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The company is looked up once per run (company_profile). When the live SEC directory fails, the
+    profile the last run stored is kept exactly, its provenance says why and its data version stays, so
+    nothing downstream reruns; with no stored profile the step fails naming the company and the fault."""
+    import consultantos_assets.sources.registry as registry
+    from consultantos_assets.defs.resources import common as resources
+    from consultantos_assets.settings import BUNDLED_SNAPSHOT
+
+    first = _materialize(["company_profile"])  # SEC unreachable in this fixture: the bundled snapshot
+    meta = _meta(first, "company_profile")
+    assert meta["served_from"] == "snapshot" and meta["company"] == "Apple Inc."
+    stored = dagster_env / "assets" / "company_profile" / "AAPL.json"
+    before = json.loads(stored.read_text(encoding="utf-8"))
+    with open(BUNDLED_SNAPSHOT / "sec_edgar" / "submissions" / "CIK0000320193.json", encoding="utf-8") as f:
+        submissions = json.load(f)  # SEC's own payload: the profile's CIK and name are SEC's
+    assert before["value"]["profile"]["cik"] == int(submissions["cik"]) == 320193
+    assert before["value"]["profile"]["name"].lower() == submissions["name"].lower()
+
+    # the SEC directory live (identity set, host answering), pointed at the fake server answering 503
+    monkeypatch.setenv("EDGAR_IDENTITY", "Jane Doe jane@example.com")
+    monkeypatch.setenv("EDGAR_DATA_URL", server)
+    monkeypatch.setenv("EDGAR_BASE_URL", server)
+    monkeypatch.setattr(registry, "reachable", lambda host, port=443, timeout=1.5: True)
+    resources._serve_for.cache_clear()
+    Fault.mode, Fault.calls = "503", []
+    second = _materialize(["company_profile"])
+    meta2 = _meta(second, "company_profile")
+    assert Fault.calls, "the live directory was asked"
+    assert meta2["served_from"] == "last_good" and meta2["fault"].startswith("SEC EDGAR: HTTP 503 after 2 attempts")
+    assert meta2["data_version"] == meta["data_version"]
+    assert _without_refresh_fault(stored) == before  # the stored profile is kept as it was
+    kept = json.loads(stored.read_text(encoding="utf-8"))["value"]["provenance"]
+    assert kept["refresh_fault"] == meta2["fault"] and kept["refresh_failed_at"]
+
+    # nothing stored (a new home) and live only: the step fails, saying which company and why
+    other = tmp_path / "other-home"
+    monkeypatch.setenv("CONSULTANTOS_MODE", "live")
+    monkeypatch.setenv("CONSULTANTOS_HOME", str(other))
+    monkeypatch.setenv("DAGSTER_HOME", str(other / "dagster"))
+    resources._serve_for.cache_clear()
+    failed = _materialize(["company_profile"], raise_on_error=False)
+    assert not failed.success
+    [failure] = [e for e in failed.all_events if e.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert message.startswith("AAPL: the company could not be looked up (SEC EDGAR: HTTP 503 after 2 attempts")
+    assert not (other / "assets" / "company_profile" / "AAPL.json").exists()
 
 
 def test_one_source_down_still_reports_the_gap_with_lower_confidence(dagster_env: Path, server: str,
