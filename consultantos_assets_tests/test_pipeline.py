@@ -16,7 +16,7 @@ from consultantos_assets.report import pdf_text
 
 from .conftest import BUNDLED, artifacts_dir
 
-ASSETS = ["company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
+ASSETS = ["company_profile", "company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
           "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 

@@ -33,7 +33,7 @@ from .conftest import REPO
 BUCKET = "consultantos-test"
 PREFIX = "teams/research"
 COMPANIES = ["AAPL", "NVDA", "MSFT"]
-ASSETS = ["company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
+ASSETS = ["company_profile", "company_research", "market_trends", "financials", "peers", "peer_figures", "evidence", "research_index",
           "porter_five_forces", "swot", "pestel", "blue_ocean", "synthesis", "insight_index", "report_pdf"]
 
 

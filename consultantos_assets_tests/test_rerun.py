@@ -20,7 +20,7 @@ from consultantos_assets.report import pdf_text
 from .conftest import BUNDLED
 from .test_pipeline import ASSETS, cli
 
-SOURCES = ["company_research", "market_trends", "financials"]
+SOURCES = ["company_profile", "company_research", "market_trends", "financials"]
 
 
 def states(out: str) -> dict[str, str]:
@@ -83,9 +83,10 @@ def test_a_new_document_reruns_exactly_what_depends_on_it(built):
         "# Channel check <b>Q3</b>\n\nDistributors report steady demand for services & wearables.\n",
         encoding="utf-8")
     out = cli(home, "report", "AAPL", snapshot=snapshot).stdout
-    # company_research reads documents/; the other sources do not, and every asset below depends on it
-    assert states(out) == {a: "up to date" if a in ("market_trends", "financials") else "materialized"
-                           for a in ASSETS}
+    # company_research reads documents/; the profile, the other sources and the peers (which read only the
+    # profile) do not, and every asset below the evidence depends on it
+    assert states(out) == {a: "up to date" if a in ("company_profile", "market_trends", "financials", "peers",
+                                                     "peer_figures") else "materialized" for a in ASSETS}
     flat = " ".join(pdf_text(Path(out.strip().splitlines()[-1]))[1].split())
     assert "What changed" in flat
     assert "Research documents" in flat and "channel-check.md" in flat  # listed as added
