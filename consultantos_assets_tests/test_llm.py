@@ -343,11 +343,22 @@ def dagster_env(tmp_path, monkeypatch):
 
 
 def _materialize(instance, resources, *names):
-    from consultantos_assets.defs import evidence_assets, framework_assets, index_assets, source_assets
+    """The sources, peers, evidence and index, and the named assets after them (found in whichever
+    defs module defines them)."""
+    from consultantos_assets.defs import (
+        evidence_assets,
+        framework_assets,
+        index_assets,
+        report_assets,
+        source_assets,
+    )
 
-    selected = [source_assets.company_research, source_assets.market_trends, source_assets.financials,
-                evidence_assets.peers, evidence_assets.peer_figures, evidence_assets.evidence,
-                index_assets.research_index, *[getattr(framework_assets, n) for n in names]]
+    def named(name: str):
+        return next(getattr(m, name) for m in (framework_assets, report_assets, index_assets) if hasattr(m, name))
+
+    selected = [source_assets.company_profile, source_assets.company_research, source_assets.market_trends,
+                source_assets.financials, evidence_assets.peers, evidence_assets.peer_figures,
+                evidence_assets.evidence, index_assets.research_index, *[named(n) for n in names]]
     return dg.materialize(selected, partition_key="AAPL", instance=instance, resources=resources,
                           raise_on_error=False)
 
