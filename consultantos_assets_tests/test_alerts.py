@@ -27,7 +27,8 @@ def _alerts(smtp_port: int | None = None, webhook: str | None = None, attempts: 
 
 @pytest.fixture(scope="module")
 def failed_run(tmp_path_factory):
-    """company_research for AAPL fails on a snapshot path that quotes a key (an error text with a key in it)."""
+    """company_profile, the run's first step, fails for AAPL on a snapshot path that quotes a key (an error
+    text with a key in it)."""
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CONSULTANTOS_HOME", str(home))
@@ -35,10 +36,10 @@ def failed_run(tmp_path_factory):
         mp.setenv("GEMINI_API_KEY", FAKE_KEY)
         mp.setenv("CONSULTANTOS_SNAPSHOT_DIR", f"/nonexistent/{FAKE_KEY}")
         defs = build_definitions()
-        research = next(a for a in defs.assets if a.key == dg.AssetKey("company_research"))
+        first = next(a for a in defs.assets if a.key == dg.AssetKey("company_profile"))
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("companies", ["AAPL"])
-            result = dg.materialize([research], partition_key="AAPL", instance=instance,
+            result = dg.materialize([first], partition_key="AAPL", instance=instance,
                                     resources=build_resources(home), raise_on_error=False)
             assert not result.success
             [rec] = instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
@@ -63,7 +64,7 @@ def test_failed_run_is_told_by_email_and_webhook_without_the_key(failed_run):
     body = mail.get_content()
     assert mail["Subject"] == "ConsultantOS: run failed for AAPL (__ephemeral_asset_job__)"
     assert mail["To"] == "owner@example.com"
-    assert run.run_id in body and "company_research" in body and "CONSULTANTOS_SNAPSHOT_DIR" in body
+    assert run.run_id in body and "company_profile" in body and "CONSULTANTOS_SNAPSHOT_DIR" in body
     assert f"http://dagster.example:3000/runs/{run.run_id}" in body
     assert "consultantos report AAPL --resume" in body
     assert post["text"].startswith("ConsultantOS: run failed for AAPL")

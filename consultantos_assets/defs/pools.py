@@ -7,8 +7,9 @@ instance by `make pools` (`dagster instance concurrency set <pool> <limit>`), wh
 
 search  Tavily web research (company_research)
 trends  Google Trends via pytrends (market_trends); Google throttles hard, so one at a time
-sec     SEC EDGAR company facts and submissions (company_profile, financials; prices are fetched in the
-        financials step).
+sec     SEC EDGAR company facts and submissions (financials; prices are fetched in the financials step).
+        company_profile, one directory lookup per run and every run's first step, is in no pool: in
+        the sec pool it would keep every other run in the queue until the first one's lookup ended.
         SEC allows 10 requests/s per client: edgartools throttles each process to
         EDGAR_RATE_LIMIT_PER_SEC (default 9); `make ui` sets 2 so the at most 4 concurrent runs stay
         under 10/s together, and the sec pool admits one financials step at a time.
@@ -19,7 +20,6 @@ model   the analyst (LLM calls when a model analyst is configured): frameworks a
 from __future__ import annotations
 
 POOLS: dict[str, str] = {
-    "company_profile": "sec",
     "company_research": "search",
     "market_trends": "trends",
     "financials": "sec",

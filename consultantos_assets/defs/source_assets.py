@@ -145,7 +145,6 @@ class _Refresh:
 
 @company_asset(
     group="sources",
-    pool=POOLS["company_profile"],
     description="The company as the SEC company directory knows it (name, CIK, classification, fiscal "
     "year end, exchanges, search keywords), looked up once per run and read by the other sources and "
     "the peers; the last good profile is kept when a live lookup fails.",
