@@ -4,7 +4,8 @@ Rendering the PDF, the slide deck and the workbook, reading the PDF back, and wr
 index are plain functions of their arguments. Where a pool is started (`warm`), they run in worker
 processes, the PDF beside the deck and the workbook, and their libraries (reportlab, python-pptx,
 XlsxWriter, pypdf, LanceDB: about 2 s of imports) are loaded once, in a fork server, on the other
-core while the calling process is still starting Dagster. Where no pool is started (the Dagster
+core while the calling process runs the first steps (the CLI starts the pool before a run that
+builds a step using it). Where no pool is started (the Dagster
 UI's run workers, the tests, ``CONSULTANTOS_WORKERS=0``) the same functions run in the calling
 process: same code, same bytes.
 

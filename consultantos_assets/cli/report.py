@@ -18,7 +18,6 @@ from .process import lean_gc
 from .progress import Progress, run_with_progress
 
 RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-WORKERS_ENV = "CONSULTANTOS_WORKERS"  # consultantos_assets.workers.ENV, without importing it here
 # the steps whose work runs in worker processes (consultantos_assets.workers)
 POOLED = frozenset({"research_index", "insight_index", "report_pdf"})
 OUTPUT_NAMES = {"md": "markdown", "json": "json", "pptx": "slides", "xlsx": "workbook"}
@@ -107,7 +106,9 @@ def report_in_workers(args: argparse.Namespace, tickers: list[str]) -> int:
     env = dict(os.environ)
     # each process gets render workers of its own only where it has two cores to itself
     share = (os.cpu_count() or 1) // args.jobs
-    env.setdefault(WORKERS_ENV, str(share if share >= 2 else 0))
+    from .. import workers as worker_pool
+
+    env.setdefault(worker_pool.ENV, str(share if share >= 2 else 0))
     workers = []
     for i in range(min(args.jobs, len(tickers))):
         part = tickers[i :: args.jobs]

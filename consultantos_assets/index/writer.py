@@ -4,10 +4,7 @@ worker process (`consultantos_assets.workers`) where LanceDB is already loaded (
 from __future__ import annotations
 
 from ..models import Chunk
-from .embedders import Embedder
-
-# embedders that compute in the process that holds them (Gemini's calls the service: no gain there)
-LOCAL_KINDS = ("static", "minilm", "minilm-torch", "lexical")
+from .embedders import LOCAL_KINDS, Embedder
 
 
 def replace_company(uri: str, embedder: Embedder, ticker: str, chunks: list[Chunk], scope: str):
@@ -21,6 +18,7 @@ def replace_company_anywhere(store, ticker: str, chunks: list[Chunk], scope: str
     """The write of `store.replace_company`, in a worker when a pool runs and the embedder is local."""
     from .. import workers
 
-    if getattr(store.embedder, "kind", "") in LOCAL_KINDS and workers.active():
+    # local embedders compute where they are held (Gemini's calls the service: no gain in a worker)
+    if getattr(store.embedder, "kind", "") in {*LOCAL_KINDS, "lexical"} and workers.active():
         return workers.call(f"{__name__}:replace_company", store.uri, store.embedder, ticker, chunks, scope)
     return store.replace_company(ticker, chunks, scope=scope)
