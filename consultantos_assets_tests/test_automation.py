@@ -15,6 +15,7 @@ import pytest
 
 from consultantos_assets.defs import build_definitions
 from consultantos_assets.defs.automation import PROFILE_ASSET, SOURCE_ASSETS
+from consultantos_assets.defs.inputs import InputsResource
 from consultantos_assets.defs.pools import POOLS
 from consultantos_assets.defs.resources import SourcesResource
 from consultantos_assets.defs.schedules import evaluate_portfolio
@@ -291,7 +292,8 @@ def test_requests_folder_validates_adds_requests_and_moves(instance, env):
     _drop(folder, "batch.txt", "nvda\nbad$$\nZZZZ9  # not a company\n")
 
     def run(cursor=None):
-        return _tick(instance, evaluate_requests, cursor, sources=_sources(), settings=settings, folder=folder)
+        return _tick(instance, evaluate_requests, cursor, sources=_sources(), settings=settings,
+                     inputs=InputsResource.under(folder.parent))
 
     r1 = run()
     assert instance.get_dynamic_partitions("companies") == ["NVDA"]
@@ -318,7 +320,8 @@ def test_duplicate_request_files_are_harmless(instance, env, defs):
     _drop(folder, "b.csv", "ticker,note\nAAPL,again\n")
 
     def run(cursor=None):
-        return _tick(instance, evaluate_requests, cursor, sources=_sources(), settings=settings, folder=folder)
+        return _tick(instance, evaluate_requests, cursor, sources=_sources(), settings=settings,
+                     inputs=InputsResource.under(folder.parent))
 
     r1 = run()
     assert [r.partition_key for r in r1.run_requests] == ["AAPL"]      # one run, not two
@@ -383,7 +386,7 @@ def test_portfolio_schedule_requests_only_stale(instance, env, defs):
 
     def tick(when, s=settings):
         with dg.build_schedule_context(instance=instance, scheduled_execution_time=when) as ctx:
-            return evaluate_portfolio(ctx, _sources(), s, home=env)
+            return evaluate_portfolio(ctx, _sources(), s, InputsResource.under(env))
 
     fresh = tick(now + timedelta(hours=1))
     assert isinstance(fresh, dg.SkipReason) and "nothing stale" in fresh.skip_message

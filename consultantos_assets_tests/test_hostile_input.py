@@ -15,6 +15,7 @@ import dagster as dg
 import pytest
 
 from consultantos_assets.cli import main
+from consultantos_assets.defs.inputs import InputsResource
 from consultantos_assets.defs.partitions import partition_problem
 from consultantos_assets.defs.resources import SourcesResource
 from consultantos_assets.defs.schedules import evaluate_portfolio
@@ -92,13 +93,13 @@ def test_a_bad_request_line_is_reported_and_the_good_tickers_still_run(offline_e
     sources = SourcesResource(mode="offline")
     with dg.instance_for_test() as instance:
         with dg.build_sensor_context(instance=instance) as ctx:
-            first = evaluate_requests(ctx, sources, settings, folder)
+            first = evaluate_requests(ctx, sources, settings, InputsResource.under(offline_env))
         assert sorted(r.partition_key for r in first.run_requests) == ["AAPL", "NVDA"]
         [add] = first.dynamic_partitions_requests
         assert sorted(add.partition_keys) == ["AAPL", "NVDA"]
         assert path.exists()                              # moved on the next tick, with the reason
         with dg.build_sensor_context(instance=instance, cursor=first.cursor) as ctx:
-            second = evaluate_requests(ctx, sources, settings, folder)
+            second = evaluate_requests(ctx, sources, settings, InputsResource.under(offline_env))
         assert not second.run_requests
     assert not path.exists()
     reason = (folder / "failed" / "watch.txt.reason.txt").read_text()
@@ -114,7 +115,7 @@ def test_a_bad_request_line_is_reported_and_the_good_tickers_still_run(offline_e
     os.utime(only_bad, (old, old))
     with dg.instance_for_test() as instance:
         with dg.build_sensor_context(instance=instance) as ctx:
-            result = evaluate_requests(ctx, sources, settings, folder)
+            result = evaluate_requests(ctx, sources, settings, InputsResource.under(offline_env))
         assert not result.run_requests and not result.dynamic_partitions_requests
         assert "bad.txt: accepted none; rejected <b>" in result.skip_reason.skip_message
 
@@ -128,11 +129,11 @@ def test_portfolio_file_with_bad_lines_requests_only_the_valid_companies(offline
         instance.add_dynamic_partitions("companies", ["<b>x"])      # as the UI's Add partition allows
         # a context opened by `with`, as the daemon does: it closes what its `instance` property opens
         with dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(UTC)) as ctx:
-            requests = evaluate_portfolio(ctx, SourcesResource(mode="offline"), settings, offline_env)
+            requests = evaluate_portfolio(ctx, SourcesResource(mode="offline"), settings, InputsResource.under(offline_env))
             assert [r.partition_key for r in requests] == ["AAPL"]
             assert sorted(instance.get_dynamic_partitions("companies")) == ["<b>x", "AAPL"]
             everything = evaluate_portfolio(ctx, SourcesResource(mode="offline"),
-                                            AutomationSettings.from_env({}), offline_env)
+                                            AutomationSettings.from_env({}), InputsResource.under(offline_env))
         assert [r.partition_key for r in everything] == ["AAPL"]         # the invalid key is skipped
 
 

@@ -454,10 +454,10 @@ def test_refresh_faults_ride_on_the_value_outside_its_data_version() -> None:
     stored = Financials(ticker="ACME", provenance=Provenance(provider="sec-edgar", mode="live"),
                         price_provenance=Provenance(provider="yfinance", mode="live"))
     fault = "Yahoo Finance: HTTP 429 after 4 attempts (38 s)"
-    fresh = [SourceOutcome("SEC company facts", "live", "sec-edgar"), SourceOutcome("Share prices", "live", "yfinance")]
+    fresh = [SourceOutcome("SEC company facts", "live", "sec-edgar"), SourceOutcome("Share prices", "live", "yfinance", part="prices")]
     assert _with_refresh_fault(stored, fresh) is stored
     kept = _with_refresh_fault(stored, [SourceOutcome("SEC company facts", "live", "sec-edgar"),
-                                        SourceOutcome("Share prices", "last_good", "last good value", fault)])
+                                        SourceOutcome("Share prices", "last_good", "last good value", fault, part="prices")])
     assert stored.provenance.refresh_fault is None  # the stored value itself is untouched
     assert kept.provenance.refresh_fault == kept.price_provenance.refresh_fault == fault
     assert content_hash(kept, exclude=VOLATILE) == content_hash(stored, exclude=VOLATILE)
@@ -469,7 +469,7 @@ def test_refresh_faults_ride_on_the_value_outside_its_data_version() -> None:
     note = f"refresh of {when} failed ({fault}); the last good value is shown"
     assert noted.provenance.notes == [note] and noted.price_provenance.notes == [note]
     sec_down = _with_refresh_fault(stored, [SourceOutcome("SEC company facts", "last_good", "last good value", "SEC"),
-                                            SourceOutcome("Share prices", "live", "yfinance")])
+                                            SourceOutcome("Share prices", "live", "yfinance", part="prices")])
     assert sec_down.provenance.refresh_fault == "SEC" and sec_down.price_provenance.refresh_fault is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..models.financials import price_gap
 from .analyst import EvidencePack
 from .coverage import stale_families
 from .industry import has_specific_prior
@@ -14,7 +15,7 @@ def signal_gaps(s: Signals) -> list[str]:
     if not fin.has_statements:
         gaps.insert(0, f"Financial statements are missing for {s.ticker}: no SEC company facts were found.")
     if fin.prices is None:
-        gaps.append(f"No price history for {s.ticker}.")
+        gaps.append(price_gap(s.ticker))
     if not s.pack.trends.series:
         gaps.append("No search-interest data.")
     elif s.pack.trends.missing:

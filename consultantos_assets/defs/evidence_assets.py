@@ -27,7 +27,7 @@ from ..sources.peers import peer_comparison, peer_set
 from .company_graph import company_asset, md_escape, md_list, ticker_of, versioned_output
 from .metadata import ROW_COUNT
 from .resources import SourcesResource
-from .source_assets import SNAPSHOT_INPUTS, StoredValues, _stored, nothing_gathered, worst_served
+from .source_assets import SNAPSHOT_INPUTS, StoredValues, last_stored, nothing_gathered, worst_served
 
 
 def _live(sources: SourcesResource) -> bool:
@@ -76,7 +76,7 @@ def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
                  io_manager: dg.ResourceParam[StoredValues], peers: PeerSet) -> dg.Output[PeerComparison]:
     ticker = ticker_of(context)
     settings = sources.settings()
-    stored = _stored(io_manager, "peer_figures", ticker, PeerComparison)
+    stored = last_stored(context, io_manager, PeerComparison)
     out, served_from = peer_comparison(
         sources.serve, peers, settings.mode, settings.snapshot_dir, live=_live(sources),
         reuse=stored, window=AutomationSettings.from_env().windows["financials"])

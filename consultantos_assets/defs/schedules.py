@@ -12,11 +12,9 @@ Analysis and the report follow through automation when the refreshed data versio
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
-from ..settings import AutomationSettings, storage_root
+from ..settings import AutomationSettings
 from .automation import refresh_plan, run_request_for
 from .inputs import InputsResource
 from .jobs import company_report_job
@@ -65,17 +63,15 @@ def build_portfolio_schedule(settings: AutomationSettings) -> dg.ScheduleDefinit
     )
     def portfolio_refresh(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
                           inputs: InputsResource):
-        return evaluate_portfolio(context, sources, settings, inputs=inputs)
+        return evaluate_portfolio(context, sources, settings, inputs)
 
     return portfolio_refresh
 
 
 def evaluate_portfolio(context: dg.ScheduleEvaluationContext, sources: SourcesResource,
-                       settings: AutomationSettings, home: Path | None = None, *,
-                       inputs: InputsResource | None = None):
-    """One tick of the portfolio schedule; portfolio files come from `inputs` (else from <home>/portfolios/)."""
+                       settings: AutomationSettings, inputs: InputsResource):
+    """One tick of the portfolio schedule, over the portfolio files of `inputs`."""
     name = settings.portfolio
-    inputs = inputs or InputsResource.under(home or storage_root())
     tickers, problems = portfolio_tickers(context, sources, name, inputs)
     for p in problems:
         context.log.warning("portfolio %s: %s", shown(name), p)

@@ -34,7 +34,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import dagster as dg
 
@@ -171,19 +171,14 @@ def build_requests_sensor(settings: AutomationSettings) -> dg.SensorDefinition:
     )
     def portfolio_requests(context: dg.SensorEvaluationContext, sources: SourcesResource,
                            inputs: InputsResource):
-        return evaluate_requests(context, sources, settings, inputs=inputs)
+        return evaluate_requests(context, sources, settings, inputs)
 
     return portfolio_requests
 
 
 def evaluate_requests(context: dg.SensorEvaluationContext, sources: SourcesResource,
-                      settings: AutomationSettings, folder: Path | None = None, *,
-                      inputs: InputsResource | None = None):
-    """One tick over the requests folder of `inputs` (or over the local directory `folder`)."""
-    if inputs is None:
-        if folder is None:
-            raise ValueError("evaluate_requests needs the inputs resource or a requests folder")
-        inputs = InputsResource(requests_dir=str(folder), portfolios_dir=str(folder.parent / "portfolios"))
+                      settings: AutomationSettings, inputs: InputsResource):
+    """One tick over the requests folder of `inputs`."""
     state = json.loads(context.cursor) if context.cursor else {}
     handled: dict[str, dict] = state.get("handled", {})
     now = time.time()

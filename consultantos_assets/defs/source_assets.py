@@ -33,10 +33,10 @@ def _provenance_metadata(p: Provenance) -> dict[str, object]:
 SNAPSHOT_INPUTS = "snapshot_inputs"
 
 
-def _inputs_metadata(sources: SourcesResource, asset: str, profile) -> dict[str, object]:
+def _inputs_metadata(context: dg.AssetExecutionContext, sources: SourcesResource, profile) -> dict[str, object]:
     """The fingerprint of the snapshot files this source read: a report run refreshes the source when
     it differs from the snapshot's files now (defs/automation.py: report_plan)."""
-    return {SNAPSHOT_INPUTS: sources.snapshot_fingerprint(asset, profile.ticker, profile.cik)}
+    return {SNAPSHOT_INPUTS: sources.snapshot_fingerprint(context.asset_key.path[-1], profile.ticker, profile.cik)}
 
 
 # ------------------------------------------------------------------------------------------- sources
@@ -58,8 +58,9 @@ def worst_served(served: list[str]) -> str:
     return max(served, key=_WORST.index, default="snapshot")
 
 
-def _stored(io_manager: StoredValues, asset: str, ticker: str, cls: type[BaseModel]):
-    value = io_manager.stored_value(dg.AssetKey(asset), ticker)
+def last_stored(context: dg.AssetExecutionContext, io_manager: StoredValues, cls: type[BaseModel]):
+    """What an earlier run stored for this asset and company, when it is a `cls` (else None)."""
+    value = io_manager.stored_value(context.asset_key, ticker_of(context))
     return value if isinstance(value, cls) else None
 
 
@@ -79,7 +80,7 @@ def _with_refresh_fault(value, outcomes: list[collect.SourceOutcome]):
     now = dt.datetime.now(dt.UTC)
     value = value.model_copy(deep=True)
     value.provenance.refresh_fault, value.provenance.refresh_failed_at = "; ".join(faults), now
-    prices = next((o for o in outcomes if o.source == "Share prices"), None)
+    prices = next((o for o in outcomes if o.part == "prices"), None)
     if isinstance(value, Financials) and value.price_provenance is not None and prices is not None \
             and prices.served_from == "last_good" and prices.fault:
         value.price_provenance.refresh_fault, value.price_provenance.refresh_failed_at = prices.fault, now
@@ -115,16 +116,14 @@ class _Refresh:
 
     context: dg.AssetExecutionContext
     sources: SourcesResource
-    asset: str
     profile: CompanyProfile
     stored: BaseModel | None
     outcomes: list[collect.SourceOutcome]
 
     @classmethod
     def start(cls, context: dg.AssetExecutionContext, sources: SourcesResource, io_manager: StoredValues,
-              asset: str, model: type[BaseModel], company: SourcedProfile) -> "_Refresh":
-        stored = _stored(io_manager, asset, ticker_of(context), model)
-        return cls(context, sources, asset, company.profile, stored, [])
+              model: type[BaseModel], company: SourcedProfile) -> "_Refresh":
+        return cls(context, sources, company.profile, last_stored(context, io_manager, model), [])
 
     def gather(self, collect_part):
         """`collect_part` (a sources.collect function) for the company; each part's outcome is recorded."""
@@ -137,7 +136,7 @@ class _Refresh:
         stored_as_of = self.stored.provenance.as_of if self.stored is not None else None
         return versioned_output(value, {
             **_provenance_metadata(value.provenance),
-            **_inputs_metadata(self.sources, self.asset, self.profile),
+            **_inputs_metadata(self.context, self.sources, self.profile),
             **_fault_metadata(self.context, self.outcomes, stored_as_of),
             **metadata,
         })
@@ -152,7 +151,7 @@ class _Refresh:
 def company_profile(context: dg.AssetExecutionContext, sources: SourcesResource,
                     io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[SourcedProfile]:
     ticker = ticker_of(context)
-    stored = _stored(io_manager, "company_profile", ticker, SourcedProfile)
+    stored = last_stored(context, io_manager, SourcedProfile)
     outcomes: list[collect.SourceOutcome] = []
     try:
         value = collect.sourced_profile(sources.serve, ticker, stored, outcomes, sources.settings().mode)
@@ -163,7 +162,7 @@ def company_profile(context: dg.AssetExecutionContext, sources: SourcesResource,
     stored_as_of = stored.provenance.retrieved_at if stored is not None else None
     return versioned_output(value, {
         **_provenance_metadata(value.provenance),
-        **_inputs_metadata(sources, "company_profile", prof),
+        **_inputs_metadata(context, sources, prof),
         **_fault_metadata(context, outcomes, stored_as_of.date() if stored_as_of else None),
         "company": prof.name,
         ROW_COUNT: 1,
@@ -181,7 +180,7 @@ def company_profile(context: dg.AssetExecutionContext, sources: SourcesResource,
 )
 def company_research(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                      io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[CompanyResearch]:
-    refresh = _Refresh.start(context, sources, io_manager, "company_research", CompanyResearch, company_profile)
+    refresh = _Refresh.start(context, sources, io_manager, CompanyResearch, company_profile)
     research, n_filings = refresh.gather(collect.research)
     for warning in research.warnings:
         context.log.warning(warning)
@@ -203,7 +202,7 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
 )
 def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                   io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[MarketTrends]:
-    refresh = _Refresh.start(context, sources, io_manager, "market_trends", MarketTrends, company_profile)
+    refresh = _Refresh.start(context, sources, io_manager, MarketTrends, company_profile)
     trends = refresh.gather(collect.trends)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
     return refresh.output(trends, {
@@ -226,7 +225,7 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource, c
 )
 def financials(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                io_manager: dg.ResourceParam[StoredValues]):
-    refresh = _Refresh.start(context, sources, io_manager, "financials", Financials, company_profile)
+    refresh = _Refresh.start(context, sources, io_manager, Financials, company_profile)
     fin = refresh.gather(collect.financials)
     for gap in fin.gaps:
         context.log.warning(gap)
@@ -256,7 +255,7 @@ def nothing_gathered(research: CompanyResearch, trends: MarketTrends, fin: Finan
     if research.provenance.provider != "none" or trends.provenance.provider != "none" or \
             fin.provenance.provider != "none" or fin.prices is not None:
         return []
-    price = next((g for g in fin.gaps if g.startswith(("Share prices", "No price history"))), "no price history")
+    price = next(iter(fin.price_gaps()), "no price history")
     return [f"Web research: {'; '.join(research.provenance.notes) or 'unavailable'}",
             f"Google Trends: {'; '.join(trends.provenance.notes) or 'unavailable'}",
             f"SEC company facts: {'; '.join(fin.provenance.notes) or 'unavailable'}",

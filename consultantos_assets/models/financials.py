@@ -143,6 +143,18 @@ class PriceStats(Model):
     series: list[PricePoint] = Field(default_factory=list, description="weekly closes for charts")
 
 
+NO_PRICE_HISTORY, PRICES_UNAVAILABLE = "No price history", "Share prices unavailable"
+
+
+def price_gap(ticker: str, reason: str | None = None) -> str:
+    """The gap line for missing share prices: none on record (no reason) or the source failed."""
+    return f"{NO_PRICE_HISTORY} for {ticker}." if reason is None else f"{PRICES_UNAVAILABLE}: {reason}"
+
+
+def is_price_gap(gap: str) -> bool:
+    return gap.startswith((NO_PRICE_HISTORY, PRICES_UNAVAILABLE))
+
+
 class Financials(Model):
     ticker: str
     cik: int | None = None
@@ -196,6 +208,12 @@ class Financials(Model):
             if f.metric == metric and f.fiscal_year == fiscal_year:
                 return f
         return None
+
+    def price_gaps(self) -> list[str]:
+        return [g for g in self.gaps if is_price_gap(g)]
+
+    def statement_gaps(self) -> list[str]:
+        return [g for g in self.gaps if not is_price_gap(g)]
 
     @property
     def has_statements(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from ..analysis.metrics import price_stats
 from ..models import CompanyProfile, CompanyResearch, Financials, MarketTrends, Provenance, SourcedProfile
+from ..models.financials import price_gap
 from ..settings import Settings
 from .base import NoData, SourceError
 from .fact_documents import fact_documents
@@ -31,10 +32,11 @@ class SourceOutcome:
     provider: str
     fault: str | None = None
     breaker: str | None = None
+    part: str = "value"  # the part of the value it served: "value" (its provenance) or "prices"
 
     @classmethod
-    def of(cls, source: str, served: Served) -> SourceOutcome:
-        return cls(source, served.served_from, served.provider, served.fault, served.breaker)
+    def of(cls, source: str, served: Served, part: str = "value") -> SourceOutcome:
+        return cls(source, served.served_from, served.provider, served.fault, served.breaker, part)
 
 
 def settings_serve(settings: Settings) -> Serve:
@@ -137,10 +139,6 @@ def trends(serve_: Serve, prof: CompanyProfile, last_good: MarketTrends | None =
     return value
 
 
-def _is_price_gap(gap: str) -> bool:
-    return gap.startswith(("No price history", "Share prices unavailable"))
-
-
 def financials(serve_: Serve, prof: CompanyProfile, last_good: Financials | None = None,
                outcomes: list[SourceOutcome] | None = None, mode: str = "auto") -> Financials:
     """SEC statements and price statistics; each part falls back on its own (last good, snapshot, gap)."""
@@ -149,7 +147,7 @@ def financials(serve_: Serve, prof: CompanyProfile, last_good: Financials | None
     stored_statements = None
     if last_good is not None and last_good.has_statements:
         stored_statements = last_good.model_copy(deep=True, update={"prices": None, "price_provenance": None})
-        stored_statements.gaps = [g for g in stored_statements.gaps if not _is_price_gap(g)]
+        stored_statements.gaps = stored_statements.statement_gaps()
     try:
         served = serve_("financials", lambda f: f.financials(prof),
                         (lambda: stored_statements) if stored_statements is not None else None)
@@ -167,12 +165,12 @@ def financials(serve_: Serve, prof: CompanyProfile, last_good: Financials | None
     stored_prices = last_good if last_good is not None and last_good.prices is not None else None
     try:
         prices_served = serve_("prices", lambda p: p.daily_closes(t), (lambda: stored_prices) if stored_prices else None)
-        _record(outcomes, SourceOutcome.of("Share prices", prices_served))
+        _record(outcomes, SourceOutcome.of("Share prices", prices_served, part="prices"))
         parts.append(prices_served.served_from)
         if prices_served.served_from == "last_good":
             fin.prices = stored_prices.prices  # type: ignore[union-attr]
             fin.price_provenance = stored_prices.price_provenance  # type: ignore[union-attr]
-            fin.gaps.extend(g for g in stored_prices.gaps if _is_price_gap(g))  # type: ignore[union-attr]
+            fin.gaps.extend(stored_prices.price_gaps())  # type: ignore[union-attr]
         else:
             points, prov = prices_served.value
             shares = fin.latest_reported("shares_outstanding")  # newest cover, latest split basis
@@ -181,9 +179,8 @@ def financials(serve_: Serve, prof: CompanyProfile, last_good: Financials | None
             prov.notes.extend(prices_served.notes)
             fin.price_provenance = prov
     except SourceError as exc:
-        _record(outcomes, SourceOutcome("Share prices", "none", "none", str(exc)))
-        fin.gaps.append(f"No price history for {t}." if isinstance(exc, NoData)
-                        else f"Share prices unavailable: {exc}")
+        _record(outcomes, SourceOutcome("Share prices", "none", "none", str(exc), part="prices"))
+        fin.gaps.append(price_gap(t, None if isinstance(exc, NoData) else str(exc)))
     if last_good is not None and parts == ["last_good", "last_good"]:
         return last_good  # nothing refreshed: the stored value exactly as it was
     return fin

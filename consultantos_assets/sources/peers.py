@@ -173,10 +173,10 @@ def _one_peer(serve_: collect.Serve, peer: Peer, mode: str, snapshot_dir: Path, 
         return PeerGap(ticker=peer.ticker, name=peer.name, reason=f"company directory unavailable ({exc})"), "none"
     outcomes: list[collect.SourceOutcome] = []
     fin: Financials = collect.financials(serve_, profile, None, outcomes, mode)
-    served = next((o.served_from for o in outcomes if o.source == "SEC company facts"), "none")
+    served = next((o.served_from for o in outcomes if o.part == "value"), "none")
     figures = peer_figures(peer.ticker, profile.name, profile.sector or "", fin, profile.sic)
     if figures is None:
-        reason = next((g for g in fin.gaps if not g.startswith(("No price", "Share prices"))), "no revenue reported")
+        reason = next(iter(fin.statement_gaps()), "no revenue reported")
         return PeerGap(ticker=peer.ticker, name=profile.name, reason=reason.rstrip(".")), served
     return figures, served
 
