@@ -95,7 +95,9 @@ def test_kill_9_during_a_report_then_resume_from_failure(tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "consultantos_assets.cli", "report", "AAPL"], env=env,
                                 stdout=fo, stderr=fe, start_new_session=True)
         try:
-            text = _wait_for(out, "research_index       materialized", proc)
+            # the step after research_index: its line means research_index's step has ended (its
+            # materialization's line alone can come before the step's success is recorded)
+            text = _wait_for(out, f"{'blue_ocean':<20} materialized", proc)
         finally:
             os.killpg(proc.pid, signal.SIGKILL)   # the CLI and any helper it started, mid-run
             proc.wait()

@@ -36,7 +36,9 @@ def test_only_the_adapter_imports_dagster_internals():
                for p in _sources()}
     assert {p: m for p, m in private.items() if m} == {
         str(INTERNALS.relative_to(REPO)): ["dagster._core.events",
-                                           "dagster._core.storage.asset_check_execution_record"]}
+                                           "dagster._core.storage.asset_check_execution_record",
+                                           "dagster._core.storage.event_log", "dagster._core.storage.runs",
+                                           "dagster._core.storage.sql", "dagster._core.storage.sqlite"]}
     # nor private members of dagster-gcp's IO manager: the GCS store is written on google-cloud-storage
     text = "\n".join(p.read_text(encoding="utf-8") for p in _sources())
     for member in ("_uri_for_path", "_get_paths_for_partitions", "_base_path", "dagster_gcp.gcs.io_manager"):
@@ -50,6 +52,20 @@ def test_the_adapter_is_checked_against_the_installed_dagster():
     assert dg.__version__ == CHECKED_WITH_DAGSTER
     assert unexpected_termination().failure_reason.value == "UNEXPECTED_TERMINATION"
     assert {s.name for s in CheckStatus} >= {"PLANNED", "SUCCEEDED", "FAILED"}
+    # what the engine-reusing storages override or read of Dagster's SQLite storages
+    import inspect
+
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+    from dagster._core.storage.runs import SqliteRunStorage
+
+    assert list(inspect.signature(SqliteEventLogStorage._connect).parameters) == ["self", "shard"]
+    assert list(inspect.signature(SqliteEventLogStorage._initdb).parameters)[:2] == ["self", "engine"]
+    assert list(inspect.signature(SqliteRunStorage.connect).parameters) == ["self"]
+    assert list(inspect.signature(SqliteRunStorage.from_local).parameters) == ["base_dir", "inst_data"]
+    source = inspect.getsource(SqliteEventLogStorage)
+    for used in ("self._initialized_dbs", "self._db_lock", "def conn_string_for_shard", "def has_table"):
+        assert used in source, used
+    assert "self._conn_string" in inspect.getsource(SqliteRunStorage)
 
 
 def test_sources_never_read_the_profile():
