@@ -12,7 +12,7 @@ checked against, so an upgrade re-checks them.
   SQLAlchemy engine for every query, and with it an empty statement cache, so every query is compiled
   again; and they open the index database to ask whether a table exists before each partition lookup.
   These keep one engine per database file (connections are still opened per use and closed after,
-  as Dagster's are) and remember the tables found. A one-company report issues thousands of queries.
+  as Dagster's are) and remember the tables found.
 
 This module is loaded by the instance before any definitions, so it imports nothing of the project.
 """
