@@ -88,11 +88,12 @@ def test_engines_are_reused_and_bounded(tmp_path, monkeypatch):
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage
         runs = [_materialize(instance, f"T{i}").run_id for i in range(OPEN_RUN_DATABASES + 3)]
-        assert "index" in storage._engines
-        assert len(storage._engines) <= OPEN_RUN_DATABASES + 1
-        engine = storage._engines["index"]
+        engines = storage._own_engines()
+        assert "index" in engines and len(engines) <= OPEN_RUN_DATABASES + 1
+        engine = engines["index"]
         instance.get_dynamic_partitions("companies")
-        assert storage._engines["index"] is engine  # the same engine for the next query
+        assert storage._own_engines()["index"] is engine  # the same engine for the next query
+        assert engine.pool.checkedin() >= 1  # its connection stayed open for the next query
         first = instance.all_logs(runs[0], of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
         assert [e.dagster_event.asset_key.to_user_string() for e in first] == ["upstream", "downstream"]
         assert storage.has_table("dynamic_partitions") and "dynamic_partitions" in storage._tables_found
@@ -100,7 +101,7 @@ def test_engines_are_reused_and_bounded(tmp_path, monkeypatch):
         storage.wipe()
         assert instance.all_logs(runs[-1]) == []
         assert _materialize(instance, "AFTER").success
-    assert storage._engines == {}  # disposed with the instance
+    assert storage._own_engines() == {}  # disposed with the instance
 
 
 def test_an_instance_from_a_config_folder_keeps_its_storage_there(tmp_path, monkeypatch):
@@ -120,3 +121,27 @@ def test_an_explicit_base_dir_is_used(tmp_path):
     finally:
         storage.dispose()
     shutil.rmtree(tmp_path / "events")
+
+
+def test_a_forked_child_opens_its_own_connections(tmp_path, monkeypatch):
+    """The child of a fork never uses its parent's open SQLite connections; both keep working."""
+    import os
+
+    _home(tmp_path, monkeypatch, ours=True)
+    with dg.DagsterInstance.get() as instance:
+        parent_run = _materialize(instance, "AAPL").run_id
+        inherited = instance.event_log_storage._own_engines()["index"]
+        pid = os.fork()
+        if pid == 0:  # the child: new engines, its own run recorded
+            code = 1
+            try:
+                engines = instance.event_log_storage._own_engines()
+                ok = "index" not in engines and _materialize(instance, "CHILD").success
+                code = 0 if ok and instance.event_log_storage._own_engines()["index"] is not inherited else 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert instance.event_log_storage._own_engines()["index"] is inherited
+        assert len(instance.get_runs()) == 2 and instance.get_run_by_id(parent_run) is not None
+        assert "CHILD" in instance.get_dynamic_partitions("companies")

@@ -9,10 +9,13 @@ checked against, so an upgrade re-checks them.
   `get_asset_check_partition_info` reports it.
 - `EngineReusingRunStorage` and `EngineReusingEventLogStorage`: Dagster's SQLite run and event-log
   storages (the same files, schema and locking), configured in dagster.yaml. Dagster's own build a new
-  SQLAlchemy engine for every query, and with it an empty statement cache, so every query is compiled
-  again; and they open the index database to ask whether a table exists before each partition lookup.
-  These keep one engine per database file (connections are still opened per use and closed after,
-  as Dagster's are) and remember the tables found.
+  SQLAlchemy engine for every query, with an empty statement cache and no pool, so every query is
+  compiled again and opens the database file, reads its schema and closes it; and they open the index
+  database to ask whether a table exists before each partition lookup. These keep one engine per
+  database file whose connections stay open between queries (SQLAlchemy's QueuePool, its default for
+  a file database; every query is still its own transaction, and in WAL mode an idle connection holds
+  no lock), and remember the tables found. A forked child makes its own engines; `wipe()`, which
+  deletes the run databases, closes their connections first.
 
 This module is loaded by the instance before any definitions, so it imports nothing of the project.
 """
@@ -32,10 +35,31 @@ from dagster._core.storage.runs import SqliteRunStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
 
 CHECKED_WITH_DAGSTER = "1.13.27"
 OPEN_RUN_DATABASES = 8  # engines kept for run-sharded event databases (the index database's is kept too)
+POOL_SIZE = 2  # connections kept open per database file: the executing thread and the CLI's progress reader
+
+
+def _pooled_engine(conn_string: str, **connect_args) -> Engine:
+    return create_engine(conn_string, pool_size=POOL_SIZE, max_overflow=8, connect_args=connect_args)
+
+
+class _ProcessEngines:
+    """Engines of this process: a forked child drops the ones it inherited (without closing the
+    parent's connections) and makes its own."""
+
+    def _own_engines(self) -> dict[str, Engine]:
+        if self.__dict__.get("_engines_pid") != os.getpid():
+            for engine in self.__dict__.get("_pooled", {}).values():
+                engine.dispose(close=False)
+            self.__dict__["_pooled"], self.__dict__["_engines_pid"] = OrderedDict(), os.getpid()
+        return self.__dict__["_pooled"]
+
+    def _close_engines(self, keep=lambda name: False) -> None:
+        engines = self._own_engines()
+        for name in [n for n in engines if not keep(n)]:
+            engines.pop(name).dispose()
 
 
 def unexpected_termination() -> JobFailureData:
@@ -72,7 +96,7 @@ class _InInstanceDirectory:
         super().register_instance(instance)
 
 
-class EngineReusingRunStorage(_InInstanceDirectory, SqliteRunStorage):
+class EngineReusingRunStorage(_InInstanceDirectory, _ProcessEngines, SqliteRunStorage):
     """SqliteRunStorage with one engine for its database."""
 
     UNDER = ("history",)
@@ -81,30 +105,24 @@ class EngineReusingRunStorage(_InInstanceDirectory, SqliteRunStorage):
     def _ready(cls, directory: str, inst_data):
         return cls.from_local(directory, inst_data=inst_data)
 
-    @property
-    def _engine(self) -> Engine:
-        engine = self.__dict__.get("_reused_engine")
-        if engine is None:
-            engine = self.__dict__["_reused_engine"] = create_engine(self._conn_string, poolclass=NullPool)
-        return engine
-
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with self._engine.connect() as conn, conn.begin():
+        engines = self._own_engines()
+        if "runs" not in engines:
+            engines["runs"] = _pooled_engine(self._conn_string)
+        with engines["runs"].connect() as conn, conn.begin():
             yield conn
 
     def dispose(self) -> None:
         super().dispose()
-        if (engine := self.__dict__.pop("_reused_engine", None)) is not None:
-            engine.dispose()
+        self._close_engines()
 
 
-class EngineReusingEventLogStorage(_InInstanceDirectory, SqliteEventLogStorage):
+class EngineReusingEventLogStorage(_InInstanceDirectory, _ProcessEngines, SqliteEventLogStorage):
     """SqliteEventLogStorage with one engine per database file (the newest OPEN_RUN_DATABASES run
     databases and the index) and the tables it has found remembered."""
 
     def __init__(self, base_dir: str, inst_data=None):
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._tables_found: set[str] = set()
         super().__init__(base_dir, inst_data)
 
@@ -115,14 +133,14 @@ class EngineReusingEventLogStorage(_InInstanceDirectory, SqliteEventLogStorage):
         return cls(directory, inst_data=inst_data)
 
     def _engine_for(self, shard: str) -> Engine:
-        engine = self._engines.pop(shard, None)
+        engines = self._own_engines()
+        engine = engines.pop(shard, None)
         if engine is None:
-            engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
-                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-        self._engines[shard] = engine  # the most recently used last
-        runs = [s for s in self._engines if s != "index"]
+            engine = _pooled_engine(self.conn_string_for_shard(shard), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        engines[shard] = engine  # the most recently used last
+        runs = [s for s in engines if s != "index"]
         for old in runs[:-OPEN_RUN_DATABASES]:
-            self._engines.pop(old).dispose()
+            engines.pop(old).dispose()
         if shard not in self._initialized_dbs:  # emptied again by wipe()
             self._initdb(engine)
             self._initialized_dbs.add(shard)
@@ -142,10 +160,14 @@ class EngineReusingEventLogStorage(_InInstanceDirectory, SqliteEventLogStorage):
             self._tables_found.add(table_name)
         return found
 
+    def wipe(self) -> None:
+        with self._db_lock:  # no connection stays open on a run database about to be deleted
+            self._close_engines(keep=lambda shard: shard == "index")
+        super().wipe()
+
     def dispose(self) -> None:
         super().dispose()
-        while self._engines:
-            self._engines.popitem()[1].dispose()
+        self._close_engines()
 
 
 __all__ = ["CHECKED_WITH_DAGSTER", "CheckStatus", "EngineReusingEventLogStorage", "EngineReusingRunStorage",
