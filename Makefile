@@ -78,7 +78,7 @@ sample: $(STAMP)
 clean:
 	rm -rf $(VENV) .consultantos test-artifacts
 
-# Benchmarks (not tests): prints one table and writes bench/results.json. ~15 minutes; bench-quick ~4.
+# Benchmarks (not tests): prints one table and writes bench/results.json. ~10 minutes; bench-quick ~4.
 bench: $(STAMP_DEV)
 	$(BIN)/python bench/run_all.py
 

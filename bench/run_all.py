@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run_all.py [--quick]
 
---quick skips the 16-company portfolio and the 100k-row index (a few minutes instead of ~30);
+--quick skips the 16-company portfolio and the 100k-row index (a few minutes instead of ~10);
 --table-only prints the table again from the last results files.
 """
 
@@ -68,7 +68,8 @@ def main() -> None:
          f"{llm['input_tokens_per_report']}/{llm['output_tokens_per_report']}/{llm['thinking_tokens_per_report']}",
          "stand-in, characters / 4"),
         ("Gemini analyst, cost per report (USD)", f"{llm['cost_usd_per_report_at_expected_output']}",
-         f"{llm['price_now']}; {llm['cost_usd_per_report_from_2027']} from 2027 at the stand-in's answer sizes"),
+         f"at {llm['price_now']} with the budget estimate's answer sizes; {llm['cost_usd_per_report']} at the "
+         f"stand-in's, {llm['cost_usd_per_report_from_2027']} at the stand-in's from 2027"),
     ]
     for r in render["rows"]:
         rows.append((f"PDF render {r['ticker']}, inputs loaded (s)", f"{r['pdf_median_s']}",
