@@ -75,7 +75,7 @@ def run_with_progress(instance, execute: Callable[[], object], attempt: str, pro
         if run_id is None:
             if not alive:
                 break
-            time.sleep(0.2)
+            worker.join(0.2)
             continue
         connection = instance.get_records_for_run(run_id, cursor=cursor, of_type=wanted)
         cursor = connection.cursor if connection.records else cursor
@@ -83,7 +83,7 @@ def run_with_progress(instance, execute: Callable[[], object], attempt: str, pro
             _print_event(record.event_log_entry.dagster_event, progress, time.monotonic() - start)
         if not alive:
             break
-        time.sleep(0.2)
+        worker.join(0.2)  # the next poll, or at once when the run ends
     if "error" in outcome:
         return False, f"run {run_id or '?'} crashed: {outcome['error']}"
     result = outcome["result"]
