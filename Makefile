@@ -17,9 +17,15 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
 
+# The product's install compiles its bytecode ahead of time (a first report otherwise spends about
+# 13 s compiling what it imports) except the libraries' own test folders, which nothing imports: that
+# keeps `du -sh .venv` at 1.2 GB instead of 1.3 GB. A file that does not compile is compiled (or not)
+# on first import instead.
 $(VENV)/.installed: $(BIN)/uv requirements.lock pyproject.toml
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q -j 0 -x '/tests?/' "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+		> /dev/null || echo "note: some files were not compiled ahead of time; they compile on first import"
 	touch $@
 
 $(STAMP_DEV): $(BIN)/uv requirements-dev.lock pyproject.toml
