@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from ..analysis.metrics import price_stats
 from ..models import CompanyProfile, CompanyResearch, Financials, MarketTrends, Provenance, SourcedProfile
@@ -21,6 +22,7 @@ from .registry import Served, plan_providers, serve
 
 log = logging.getLogger(__name__)
 Serve = Callable[..., Served]  # serve(key, call, last_good=None) -> Served
+Part = Literal["value", "prices"]
 
 
 @dataclass
@@ -32,10 +34,10 @@ class SourceOutcome:
     provider: str
     fault: str | None = None
     breaker: str | None = None
-    part: str = "value"  # the part of the value it served: "value" (its provenance) or "prices"
+    part: Part = "value"  # the part of the value it served: "value" (its provenance) or "prices"
 
     @classmethod
-    def of(cls, source: str, served: Served, part: str = "value") -> SourceOutcome:
+    def of(cls, source: str, served: Served, part: Part = "value") -> SourceOutcome:
         return cls(source, served.served_from, served.provider, served.fault, served.breaker, part)
 
 
