@@ -36,14 +36,12 @@ def _live(sources: SourcesResource) -> bool:
     return settings.mode != "offline" and bool(settings.edgar_identity)
 
 
-@company_asset(
-    group="peers",
-    description="The company's named peers, each with why it was chosen: the user's pinned list "
-    "(`consultantos peers TICKER --set A,B,C`, or the snapshot's peers/<TICKER>.txt), else the same GICS "
-    "sub-industry, then industry, or for companies without GICS the same SIC code.",
-)
+@company_asset(group="peers")
 def peers(context: dg.AssetExecutionContext, sources: SourcesResource,
           company_profile: SourcedProfile) -> dg.Output[PeerSet]:
+    """The company's named peers, each with why it was chosen: the user's pinned list (`consultantos peers
+    TICKER --set A,B,C`, or the snapshot's peers/<TICKER>.txt), else the same GICS sub-industry, then
+    industry, or for companies without GICS the same SIC code."""
     ticker = ticker_of(context)
     settings = sources.settings()
     profile = company_profile.profile
@@ -66,14 +64,12 @@ def peers(context: dg.AssetExecutionContext, sources: SourcesResource,
     })
 
 
-@company_asset(
-    group="peers",
-    description="Each named peer's latest fiscal year and TTM from its SEC facts (growth, gross, operating "
-    "and FCF margin, net debt/EBITDA, and P/E and EV/EBITDA where a price exists); a peer without data is "
-    "listed with the reason. Live figures are reused within the financials' freshness window.",
-)
+@company_asset(group="peers")
 def peer_figures(context: dg.AssetExecutionContext, sources: SourcesResource,
                  io_manager: dg.ResourceParam[StoredValues], peers: PeerSet) -> dg.Output[PeerComparison]:
+    """Each named peer's latest fiscal year and TTM from its SEC facts (growth, gross, operating and FCF
+    margin, net debt/EBITDA, and P/E and EV/EBITDA where a price exists); a peer without data is listed with
+    the reason. Live figures are reused within the financials' freshness window."""
     ticker = ticker_of(context)
     settings = sources.settings()
     stored = last_stored(context, io_manager, PeerComparison)
@@ -104,13 +100,11 @@ def require_gathered(research: CompanyResearch, trends: MarketTrends, fin: Finan
                          + "\n".join(f"- {line}" for line in lines))
 
 
-@company_asset(
-    group="evidence",
-    description="Every fact the analysts may cite (SEC facts and ratios, prices and multiples, search "
-    "interest, filings, documents, and peer medians over at least three named peers), built once per run.",
-)
+@company_asset(group="evidence")
 def evidence(context: dg.AssetExecutionContext, company_research: CompanyResearch, market_trends: MarketTrends,
              financials: Financials, peer_figures: PeerComparison) -> dg.Output[EvidenceSet]:
+    """Every fact the analysts may cite (SEC facts and ratios, prices and multiples, search interest, filings,
+    documents, and peer medians over at least three named peers), built once per run."""
     ticker_of(context)  # refuses a partition key that is not a usable ticker
     require_gathered(company_research, market_trends, financials)
     value = evidence_set(company_research, market_trends, financials, peer_figures)

@@ -20,18 +20,15 @@ from .metadata import ROW_COUNT, URI
 from .resources import IndexResource
 
 
-@company_asset(
-    group="index",
-    kind="lancedb",
-    description="The company's research documents, filing facts and price statistics as embedded chunks "
-    "in LanceDB (content-hash ids; the company's rows replaced in one commit; only new text embedded).",
-)
+@company_asset(group="index", kind="lancedb")
 def research_index(
     context: dg.AssetExecutionContext,
     index: IndexResource,
     company_research: CompanyResearch,
     evidence: EvidenceSet,
 ) -> dg.Output[ResearchIndexSummary]:
+    """The company's research documents, filing facts and price statistics as embedded chunks in LanceDB
+    (content-hash ids; the company's rows replaced in one commit; only new text embedded)."""
     ticker = ticker_of(context)
     return _index_company(context, index, ticker, research_chunks(company_research, evidence.items), "research")
 
@@ -103,13 +100,7 @@ def _index_locally(context: dg.AssetExecutionContext, store, ticker: str, chunks
     return local, local.replace_company(ticker, chunks, scope=scope), gap
 
 
-@company_asset(
-    group="index",
-    kind="lancedb",
-    description="The company's framework and synthesis points as `framework_point` chunks in the same "
-    "LanceDB table, so the portfolio's conclusions are searchable. Downstream of the frameworks (which "
-    "retrieve from research_index), so the graph has no cycle; replaces only this company's points.",
-)
+@company_asset(group="index", kind="lancedb")
 def insight_index(
     context: dg.AssetExecutionContext,
     index: IndexResource,
@@ -119,6 +110,9 @@ def insight_index(
     blue_ocean: BlueOcean,
     synthesis: Synthesis,
 ) -> dg.Output[ResearchIndexSummary]:
+    """The company's framework and synthesis points as `framework_point` chunks in the same LanceDB table, so
+    the portfolio's conclusions are searchable. Downstream of the frameworks (which retrieve from
+    research_index), so the graph has no cycle; replaces only this company's points."""
     ticker = ticker_of(context)
     chunks = insight_chunks(porter_five_forces, swot, pestel, blue_ocean, synthesis)
     return _index_company(context, index, ticker, chunks, "insight")

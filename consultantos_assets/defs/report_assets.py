@@ -25,8 +25,6 @@ from .resources import ReportStore
 @company_asset(
     group="report",
     kind="pdf",
-    description="The consulting report as PDF, with Markdown, JSON, a slide deck (.pptx) and a workbook (.xlsx) "
-    "beside it. Identical inputs give byte-identical files.",
     check_specs=[company_check("report_complete", "report_pdf",
                                description="The PDF opens, has every section and names the company.")],
 )
@@ -44,6 +42,8 @@ def report_pdf(
     blue_ocean: BlueOcean,
     synthesis: Synthesis,
 ):
+    """The consulting report as PDF, with Markdown, JSON, a slide deck (.pptx) and a workbook (.xlsx) beside
+    it. Identical inputs give byte-identical files."""
     ticker = ticker_of(context)
     versions = [
         AssetVersion(asset=name, data_version=latest_data_version(context, name, ticker), provider=provider)

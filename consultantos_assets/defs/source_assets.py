@@ -142,14 +142,12 @@ class _Refresh:
         })
 
 
-@company_asset(
-    group="sources",
-    description="The company as the SEC company directory knows it (name, CIK, classification, fiscal "
-    "year end, exchanges, search keywords), looked up once per run and read by the other sources and "
-    "the peers; the last good profile is kept when a live lookup fails.",
-)
+@company_asset(group="sources")
 def company_profile(context: dg.AssetExecutionContext, sources: SourcesResource,
                     io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[SourcedProfile]:
+    """The company as the SEC company directory knows it (name, CIK, classification, fiscal year end,
+    exchanges, search keywords), looked up once per run and read by the other sources and the peers; the
+    last good profile is kept when a live lookup fails."""
     ticker = ticker_of(context)
     stored = last_stored(context, io_manager, SourcedProfile)
     outcomes: list[collect.SourceOutcome] = []
@@ -172,14 +170,11 @@ def company_profile(context: dg.AssetExecutionContext, sources: SourcesResource,
     })
 
 
-@company_asset(
-    group="sources",
-    pool=POOLS["company_research"],
-    description="Documents about the company: profile and filing history written from SEC facts, "
-    "the user's own documents, and web research when live.",
-)
+@company_asset(group="sources", pool=POOLS["company_research"])
 def company_research(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                      io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[CompanyResearch]:
+    """Documents about the company: profile and filing history written from SEC facts, the user's own
+    documents, and web research when live."""
     refresh = _Refresh.start(context, sources, io_manager, CompanyResearch, company_profile)
     research, n_filings = refresh.gather(collect.research)
     for warning in research.warnings:
@@ -195,13 +190,10 @@ def company_research(context: dg.AssetExecutionContext, sources: SourcesResource
     })
 
 
-@company_asset(
-    group="sources",
-    pool=POOLS["market_trends"],
-    description="Weekly search interest for the company's keywords with 12- vs 52-week momentum.",
-)
+@company_asset(group="sources", pool=POOLS["market_trends"])
 def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                   io_manager: dg.ResourceParam[StoredValues]) -> dg.Output[MarketTrends]:
+    """Weekly search interest for the company's keywords with 12- vs 52-week momentum."""
     refresh = _Refresh.start(context, sources, io_manager, MarketTrends, company_profile)
     trends = refresh.gather(collect.trends)
     best = max((s for s in trends.series if s.momentum is not None), key=lambda s: s.momentum, default=None)
@@ -217,14 +209,14 @@ def market_trends(context: dg.AssetExecutionContext, sources: SourcesResource, c
 @company_asset(
     group="sources",
     pool=POOLS["financials"],
-    description="Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and "
-    "accessions, plus price statistics from daily closes.",
     check_specs=[company_check("fiscal_periods_sane", "financials", blocking=True,
                                description="One value per metric and year, annual durations of "
                                "350-380 days, quarters of 80-100 days, years in order.")],
 )
 def financials(context: dg.AssetExecutionContext, sources: SourcesResource, company_profile: SourcedProfile,
                io_manager: dg.ResourceParam[StoredValues]):
+    """Annual and quarterly SEC XBRL facts (USD, shares, USD/share) with fiscal periods and accessions, plus
+    price statistics from daily closes."""
     refresh = _Refresh.start(context, sources, io_manager, Financials, company_profile)
     fin = refresh.gather(collect.financials)
     for gap in fin.gaps:
