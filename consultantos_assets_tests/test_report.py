@@ -114,6 +114,38 @@ def test_pdf_has_every_section_company_and_scaled_figures(apple_pdf):
     assert "Apple Inc. (AAPL)" in pages[5]
 
 
+def _page_index(reader: PdfReader, destination) -> int:
+    """The page a destination array ([page ref, fit, ...]) opens, by the page's object number."""
+    numbers = [page.indirect_reference.idnum for page in reader.pages]
+    return numbers.index(destination[0].idnum)
+
+
+def test_outline_and_contents_links_open_the_page_of_each_section(apple_pdf):
+    """A reader's sidebar (the PDF outline) and the clickable contents page go to the page where each
+    section starts, read from the PDF's own objects (not the renderer's)."""
+    result, pages = apple_pdf
+    reader = PdfReader(str(result.path))
+    catalog = reader.trailer["/Root"]
+    outline: dict[str, int] = {}
+    node = catalog["/Outlines"]["/First"]
+    while True:
+        outline[node["/Title"]] = _page_index(reader, node["/Dest"])
+        if "/Next" not in node:
+            break
+        node = node["/Next"]
+    titles = [SECTIONS[k] for k in section_keys(apple_report())]
+    assert list(outline) == titles
+    for title, index in outline.items():
+        assert index > 1, f"the outline's {title!r} opens page {index + 1}"
+        assert squash(title) in squash(pages[index]), f"page {index + 1} does not start {title!r}"
+    assert sorted(outline.values()) == list(outline.values())
+    # the contents page's links (its title and its page number, each a link) go to the same pages
+    links = [annot.get_object() for annot in reader.pages[1].get("/Annots", [])]
+    targets = [_page_index(reader, link["/Dest"]) for link in links if link.get("/Subtype") == "/Link"]
+    assert sorted(set(targets)) == sorted(set(outline.values())), "the contents page links elsewhere"
+    assert len(targets) == 2 * len(outline)
+
+
 def test_pdf_points_show_evidence_and_confidence(apple_pdf):
     _, pages = apple_pdf
     text = squash("\n".join(pages))
@@ -140,6 +172,35 @@ def test_what_changed_section(apple_pdf):
     assert "What changed" in text
     assert "Points removed" in text and "Component shortages constrain supply." in text
     assert "Competitive rivalry" in text and "3.5" in text
+
+
+def test_the_read_back_check_finds_sections_on_the_pages_the_outline_opens(apple_pdf, tmp_path):
+    """report_complete's check (report.verify_pdf): a sound PDF passes; one whose outline opens the cover
+    for every section, one without an outline, and a cut-off file are each refused with the reason."""
+    from pypdf import PdfWriter
+
+    result, pages = apple_pdf
+    assert rpt.verify_pdf(result.path, "Apple Inc.") == []
+    titles = [title for key, title in SECTIONS.items() if key != "changes"]  # every report has these
+
+    wrong, bare = PdfWriter(), PdfWriter()
+    for writer in (wrong, bare):
+        writer.append(str(result.path), import_outline=False)
+    for title in titles:
+        wrong.add_outline_item(title=title, page_number=0)
+    wrong.write(tmp_path / "wrong.pdf")
+    bare.write(tmp_path / "bare.pdf")
+    off_cover = [t for t in titles if t not in " ".join(pages[0].split())]  # the cover names a few
+    assert len(off_cover) >= len(titles) - 3
+    assert rpt.verify_pdf(tmp_path / "wrong.pdf", "Apple Inc.") == [
+        f"section '{t}' is not on page 1, which its outline entry opens" for t in off_cover]
+    assert rpt.verify_pdf(tmp_path / "bare.pdf", "Apple Inc.") == [
+        f"section '{t}' not in the PDF outline" for t in titles]
+    assert rpt.verify_pdf(result.path, "Banana Corp.") == ["company name 'Banana Corp.' not found"]
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(result.path.read_bytes()[:4000])
+    (problem,) = rpt.verify_pdf(cut, "Apple Inc.")
+    assert "cannot be read as a PDF" in problem
 
 
 def test_render_result_matches_file_and_write_is_atomic(tmp_path):

@@ -36,16 +36,24 @@ def canvas_class(report: ReportInput, holder: dict):
     stamp = report.as_of.strftime("D:%Y%m%d000000+00'00'")
 
     class ReportCanvas(Canvas):
-        """Defers pages so every footer can say 'page n of N'; fixes the PDF dates."""
+        """Defers pages so every footer can say 'page n of N'; fixes the PDF dates.
+
+        A bookmark (the outline's and the contents page's link targets) names the page being written
+        when it is made, so the bookmarks of a deferred page are made when that page is written."""
 
         def __init__(self, *args, **kwargs):
             kwargs["invariant"] = 1
             super().__init__(*args, **kwargs)
             self.setDateFormatter(lambda *_args: stamp)
             self._pages: list[dict] = []
+            self._page_bookmarks: list[tuple[str, dict]] = []
+
+        def bookmarkPage(self, key, **kwargs):
+            self._page_bookmarks.append((key, kwargs))
 
         def showPage(self):
             self._pages.append(dict(self.__dict__))
+            self._page_bookmarks = []
             self._startPage()
 
         def save(self):
@@ -53,6 +61,8 @@ def canvas_class(report: ReportInput, holder: dict):
             holder["pages"] = total
             for state in self._pages:
                 self.__dict__.update(state)
+                for key, kwargs in self._page_bookmarks:
+                    super().bookmarkPage(key, **kwargs)
                 if self._pageNumber > 1:
                     self._decorate(total)
                 super().showPage()
