@@ -2,8 +2,9 @@
 
 The fork server imports this module once, so every worker is forked with the renderers, the PDF
 reader and LanceDB's dependencies (pyarrow's datasets, pandas) already loaded. LanceDB itself starts
-a background thread when imported, and a process with threads is not forked safely: each worker
-imports it after the fork, in `load_in_worker`, while the calling process is still starting.
+a background thread when imported, and a process with threads is not forked safely: the index
+lane's worker (the one that writes the index) imports it after the fork, in `load_in_worker`, while
+the calling process is still starting.
 """
 
 import pyarrow.dataset  # noqa: F401
@@ -15,5 +16,5 @@ from consultantos_assets.report import deck, exports, pdf, verify, workbook  # n
 
 
 def load_in_worker() -> None:
-    """The initializer of each worker (after the fork)."""
+    """The index lane's worker, after the fork."""
     index_tables.lancedb_module()

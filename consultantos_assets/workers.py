@@ -3,9 +3,15 @@
 Rendering the PDF, the slide deck and the workbook, reading the PDF back, and writing the LanceDB
 index are plain functions of their arguments. Where a pool is started (`warm`), they run in worker
 processes, the PDF beside the deck and the workbook, and their libraries (reportlab, python-pptx,
-XlsxWriter, pypdf, LanceDB: about 2 s of imports) are loaded once, in a fork server, on the other
+XlsxWriter, pypdf, pyarrow: about 2 s of imports) are loaded once, in a fork server, on the other
 core while the calling process runs the first steps (the CLI starts the pool before a run that
-builds a step using it). Where no pool is started (the Dagster
+builds a step using it).
+
+Calls go to one of two lanes. The "index" lane has one worker, the only one that loads LanceDB
+(about 0.6 s of imports more, after the fork): the index writes and the PDF. The "office" lane has
+the other workers: the deck, the workbook and the PDF read-back. So a report loads LanceDB once,
+and the PDF still renders beside the deck and the workbook. With one worker, both lanes are that
+worker. Where no pool is started (the Dagster
 UI's run workers, the tests, ``CONSULTANTOS_WORKERS=0``) the same functions run in the calling
 process: same code, same bytes.
 
@@ -34,7 +40,8 @@ log = logging.getLogger(__name__)
 ENV = "CONSULTANTOS_WORKERS"
 # imported once in the fork server, so every worker starts with them loaded; then each worker's initializer
 PRELOAD = "consultantos_assets.worker_modules"
-_pool: ProcessPoolExecutor | None = None
+LANES = ("index", "office")
+_pools: dict[str, ProcessPoolExecutor] = {}
 _broken = False
 
 
@@ -44,11 +51,13 @@ def _watch(pid: int, started: str) -> None:
     os._exit(0)
 
 
-def _initialize(caller: int, started: str) -> None:
-    """Each worker: load LanceDB, and end when the process that started the pool is gone (a worker of
-    a killed `consultantos` would otherwise wait for work forever, and keep the fork server alive)."""
+def _initialize(caller: int, started: str, lancedb: bool) -> None:
+    """Each worker: end when the process that started the pool is gone (a worker of a killed
+    `consultantos` would otherwise wait for work forever, and keep the fork server alive); the index
+    lane's worker loads LanceDB."""
     threading.Thread(target=_watch, args=(caller, started), name="consultantos-workers-watch", daemon=True).start()
-    importlib.import_module(PRELOAD).load_in_worker()
+    if lancedb:
+        importlib.import_module(PRELOAD).load_in_worker()
 
 
 def default_workers() -> int:
@@ -67,20 +76,27 @@ def default_workers() -> int:
 
 def warm(workers: int | None = None) -> bool:
     """Start the pool (idempotent) and its workers now, without waiting for them; True when a pool runs."""
-    global _pool
-    if _pool is not None:
+    if _pools:
         return True
     n = default_workers() if workers is None else workers
     if n <= 0 or "forkserver" not in multiprocessing.get_all_start_methods():
         return False
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([PRELOAD])
-    _pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_initialize,
-                                       initargs=(os.getpid(), process_start(os.getpid())))
+    owner = (os.getpid(), process_start(os.getpid()))
+
+    def pool(size: int, lancedb: bool) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_initialize,
+                                   initargs=(*owner, lancedb))
+
+    index = pool(1, True)
+    _pools.update(index=index, office=pool(n - 1, False) if n > 1 else index)
+    sizes = [(index, 1)] + ([(_pools["office"], n - 1)] if n > 1 else [])
 
     def start() -> None:  # workers start on demand, each start waiting for the fork server's imports
-        for _ in range(n):
-            pool.submit(os.getpid)
+        for executor, size in sizes:
+            for _ in range(size):
+                executor.submit(os.getpid)
 
     threading.Thread(target=start, name="consultantos-workers-start", daemon=True).start()
     atexit.register(shutdown)
@@ -88,15 +104,15 @@ def warm(workers: int | None = None) -> bool:
 
 
 def active() -> bool:
-    return _pool is not None and not _broken
+    return bool(_pools) and not _broken
 
 
 def shutdown() -> None:
     """Stop the workers (at exit, or to start afresh); calls then run in this process."""
-    global _pool, _broken
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
+    global _broken
+    for executor in {id(e): e for e in _pools.values()}.values():
+        executor.shutdown(wait=True, cancel_futures=True)
+    _pools.clear()
     _broken = False
 
 
@@ -142,11 +158,15 @@ class _Call:
             return _run(self._fn, self._args, self._kwargs)
 
 
-def submit(fn: Callable | str, *args: Any, **kwargs: Any) -> _Call:
-    """Start `fn(*args, **kwargs)` in a worker (or here, now, without a pool); `.result()` waits for it.
+def submit(fn: Callable | str, *args: Any, lane: str = "office", **kwargs: Any) -> _Call:
+    """Start `fn(*args, **kwargs)` in a worker of `lane` (or here, now, without a pool); `.result()`
+    waits for it.
 
     `fn` is a module-level function or "package.module:function" (then the module is imported only
-    where the call runs); the arguments and the result must be picklable."""
+    where the call runs); the arguments and the result must be picklable. A call that uses LanceDB
+    goes to the "index" lane, where it is loaded."""
+    if lane not in LANES:
+        raise ValueError(f"no worker lane {lane!r} (lanes: {', '.join(LANES)})")
     if not active():
         try:
             future = _done(_run(fn, args, kwargs))
@@ -154,11 +174,11 @@ def submit(fn: Callable | str, *args: Any, **kwargs: Any) -> _Call:
             future = _failed(exc)
         return _Call(fn, args, kwargs, future)
     try:
-        return _Call(fn, args, kwargs, _pool.submit(_run, fn, args, kwargs))
+        return _Call(fn, args, kwargs, _pools[lane].submit(_run, fn, args, kwargs))
     except BrokenProcessPool:
         return _Call(fn, args, kwargs, _failed(BrokenProcessPool("the worker pool is broken")))
 
 
-def call(fn: Callable | str, *args: Any, **kwargs: Any) -> Any:
-    """`fn(*args, **kwargs)` in a worker, waiting for its result."""
-    return submit(fn, *args, **kwargs).result()
+def call(fn: Callable | str, *args: Any, lane: str = "office", **kwargs: Any) -> Any:
+    """`fn(*args, **kwargs)` in a worker of `lane`, waiting for its result."""
+    return submit(fn, *args, lane=lane, **kwargs).result()

@@ -79,6 +79,30 @@ def test_the_index_written_in_a_worker_is_the_one_read_here(tmp_path, pool):
     assert dict(zip(here_rows["id"].to_pylist(), here_rows["vector"].to_pylist(), strict=True)) == there_vectors
 
 
+def loaded(module: str) -> bool:
+    """Whether `module` is loaded in the process this runs in (called in workers by name)."""
+    return module in sys.modules
+
+
+def test_only_the_index_lanes_worker_loads_lancedb(pool):
+    here = f"{__name__}:loaded"
+    assert workers.call(here, "lancedb", lane="index")
+    assert not workers.call(here, "lancedb", lane="office")
+    assert workers.call(here, "reportlab.platypus", lane="office")  # the fork server's preload
+    assert workers.call(os.getpid, lane="index") != workers.call(os.getpid, lane="office")
+    with pytest.raises(ValueError, match="no worker lane 'gpu'"):
+        workers.submit(os.getpid, lane="gpu")
+
+
+def test_one_worker_serves_both_lanes():
+    workers.shutdown()
+    try:
+        assert workers.warm(1)
+        assert workers.call(os.getpid, lane="index") == workers.call(os.getpid, lane="office") != os.getpid()
+    finally:
+        workers.shutdown()
+
+
 @pytest.mark.parametrize("value", ["two", "-1"])
 def test_a_bad_worker_count_is_refused_with_the_setting_named(monkeypatch, value):
     monkeypatch.setenv(workers.ENV, value)

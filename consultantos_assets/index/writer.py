@@ -20,5 +20,6 @@ def replace_company_anywhere(store, ticker: str, chunks: list[Chunk], scope: str
 
     # local embedders compute where they are held (Gemini's calls the service: no gain in a worker)
     if getattr(store.embedder, "kind", "") in {*LOCAL_KINDS, "lexical"} and workers.active():
-        return workers.call(f"{__name__}:replace_company", store.uri, store.embedder, ticker, chunks, scope)
+        return workers.call(f"{__name__}:replace_company", store.uri, store.embedder, ticker, chunks, scope,
+                            lane="index")
     return store.replace_company(ticker, chunks, scope=scope)

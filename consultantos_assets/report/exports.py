@@ -60,9 +60,9 @@ def write_exports(report: ReportInput, directory: Path | str, stem: str) -> Expo
         raise ValueError(f"export stem {stem!r} must be a plain file name without directories")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    # the PDF in one worker, the deck then the workbook in the other, the text exports here meanwhile
-    # (by name: the renderers' libraries are loaded where they run)
-    pdf_call = workers.submit(f"{__package__}.pdf:render_pdf", report, directory / f"{stem}.pdf")
+    # the PDF in the index lane's worker, the deck then the workbook in the office lane, the text
+    # exports here meanwhile (by name: the renderers' libraries are loaded where they run)
+    pdf_call = workers.submit(f"{__package__}.pdf:render_pdf", report, directory / f"{stem}.pdf", lane="index")
     pptx_call = workers.submit(f"{__package__}.deck:render_pptx", report, directory / f"{stem}.pptx")
     xlsx_call = workers.submit(f"{__package__}.workbook:render_xlsx", report, directory / f"{stem}.xlsx")
     markdown = render_markdown(report)
