@@ -4,16 +4,17 @@ Rendering the PDF, the slide deck and the workbook, reading the PDF back, and wr
 index are plain functions of their arguments. Where a pool is started (`warm`), they run in worker
 processes, the PDF beside the deck and the workbook, and their libraries (reportlab, python-pptx,
 XlsxWriter, pypdf, pyarrow: about 2 s of imports) are loaded once, in a fork server, on the other
-core while the calling process runs the first steps (the CLI starts the pool before a run that
-builds a step using it).
+core while the calling process starts (the CLI starts the pool before it loads Dagster when a
+report will surely be rendered, else before a run that builds a step using it).
 
 Calls go to one of two lanes. The "index" lane has one worker, the only one that loads LanceDB
-(about 0.6 s of imports more, after the fork): the index writes and the PDF. The "office" lane has
-the other workers: the deck, the workbook and the PDF read-back. So a report loads LanceDB once,
-and the PDF still renders beside the deck and the workbook. With one worker, both lanes are that
-worker. Where no pool is started (the Dagster
-UI's run workers, the tests, ``CONSULTANTOS_WORKERS=0``) the same functions run in the calling
-process: same code, same bytes.
+(about 0.6 s of imports more, after the fork): the index writes, the PDF and its read-back. The
+"office" lane has the other workers: the deck and the workbook. So a report loads LanceDB once,
+the PDF renders beside the deck and the workbook, and the read-back waits for the PDF alone. With
+one worker, both lanes are that worker.
+
+Where no pool is started (the Dagster UI's run workers, the tests, ``CONSULTANTOS_WORKERS=0``) the
+same functions run in the calling process: same code, same bytes.
 
 A worker that dies (killed, out of memory) breaks the pool: the call is then made in the calling
 process and the pool is not used again by this process, so a report never fails for want of a

@@ -36,6 +36,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """One company, or a portfolio: every ticker is validated and looked up before anything runs;
     companies are built one after another in this process (start-up paid once), or by --jobs worker
     processes, each taking every n-th company. A failed company does not stop the others."""
+    _start_workers_early(args)
     profiles = _known_companies(args)
     if args.jobs > 1 and len(profiles) > 1:
         return report_in_workers(args, [p.ticker for p in profiles])
@@ -44,6 +45,32 @@ def cmd_report(args: argparse.Namespace) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {len(profiles)} reports failed: {', '.join(failed)}")
     return 0
+
+
+def _start_workers_early(args: argparse.Namespace) -> None:
+    """Start the render and index workers now, before Dagster loads, when this process will surely
+    render a report: --force, or a company with no stored report yet (local profile). Their imports
+    (about 2 s) then run on the other core while this process loads Dagster, the definitions and the
+    instance. Otherwise they start once the plan has a step that uses them (POOLED), so a re-run with
+    nothing to do never starts them."""
+    from ..settings import ConfigError, ProfileSettings, storage_root
+    from ..value_files import local_value_exists
+
+    if args.jobs > 1 and len(args.tickers) > 1:  # the --jobs processes decide for themselves
+        return
+    try:
+        if ProfileSettings.from_env().production:
+            return
+    except ConfigError:  # said with the setting's name once the resources are built
+        return
+    home = storage_root()
+    if args.force or not all(local_value_exists(home, "report_pdf", t) for t in args.tickers):
+        from .. import workers
+
+        try:
+            workers.warm()
+        except ValueError:  # a bad CONSULTANTOS_WORKERS: refused with its name below
+            return
 
 
 def _known_companies(args: argparse.Namespace) -> list:

@@ -12,21 +12,9 @@ import dagster as dg
 from pydantic import BaseModel
 
 from ..atomic import atomic_write_text
+from ..value_files import value_path
 
 _ALLOWED_PREFIX = "consultantos_assets.models"
-
-
-def value_path(base_dir: str | Path, asset: str, partition: str) -> Path:
-    """The value's file; a partition that is not a valid upper-case ticker never names a file."""
-    from ..models import InvalidTicker, normalize_ticker
-
-    try:
-        ok = partition == "__all__" or normalize_ticker(partition) == partition
-    except InvalidTicker:
-        ok = False
-    if not ok:
-        raise ValueError(f"partition {ascii(partition[:40])} is not an upper-case ticker: no value is stored for it")
-    return Path(base_dir) / asset / f"{partition}.json"
 
 
 def envelope_text(obj: BaseModel) -> str:

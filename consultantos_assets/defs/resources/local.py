@@ -14,6 +14,7 @@ from ...analysis.analyst import Analyst
 from ...analysis.rules import RuleBasedAnalyst
 from ...models import ReportArtifact, ReportInput, content_hash
 from ...settings import storage_root
+from ...value_files import VALUES_DIR
 
 
 class AnalystResource(dg.ConfigurableResource):
@@ -187,8 +188,8 @@ class ReportStore(dg.ConfigurableResource):
         """Problems of the PDF as stored (read back from where `publish` kept it)."""
         from ... import workers
 
-        with self.local_pdf(artifact) as path:  # read back where pypdf is loaded already
-            return workers.call("consultantos_assets.report.verify:verify_pdf", path, company_name)
+        with self.local_pdf(artifact) as path:  # read back where the PDF was rendered, free once it is
+            return workers.call("consultantos_assets.report.verify:verify_pdf", path, company_name, lane="index")
 
 
 
@@ -199,7 +200,7 @@ def local_resources(home: Path, analyst_kind: str, gemini_key) -> dict[str, obje
     from ..io_manager import ModelJsonIOManager
 
     return {
-        "io_manager": ModelJsonIOManager(base_dir=str(home / "assets")),
+        "io_manager": ModelJsonIOManager(base_dir=str(home / VALUES_DIR)),
         "analyst": AnalystResource(kind=analyst_kind, gemini_api_key=gemini_key, home=str(home)),
         "reports": ReportStore(directory=str(home / "reports")),
         "inputs": InputsResource.under(home),

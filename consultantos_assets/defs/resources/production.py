@@ -34,8 +34,9 @@ from pydantic import PrivateAttr
 
 from ...models import ReportArtifact
 from ...settings import ConfigError, ProfileSettings
+from ...value_files import value_path
 from ..inputs import DESTINATIONS, InputsResource, RequestFile, unique_name
-from ..io_manager import JsonEnvelopeIOManager, value_path
+from ..io_manager import JsonEnvelopeIOManager
 from .common import optional_env
 from .local import AnalystResource, ReportStore
 
