@@ -26,7 +26,8 @@ from .resources import ReportStore
     group="report",
     kind="pdf",
     check_specs=[company_check("report_complete", "report_pdf",
-                               description="The PDF opens, has every section and names the company.")],
+                               description="The PDF opens, every section is on the page its outline entry "
+                               "opens, and the company is named.")],
 )
 def report_pdf(
     context: dg.AssetExecutionContext,
