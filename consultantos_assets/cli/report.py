@@ -36,8 +36,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """One company, or a portfolio: every ticker is validated and looked up before anything runs;
     companies are built one after another in this process (start-up paid once), or by --jobs worker
     processes, each taking every n-th company. A failed company does not stop the others."""
-    _start_workers_early(args)
     profiles = _known_companies(args)
+    _start_workers_early(args, [p.ticker for p in profiles])
     if args.jobs > 1 and len(profiles) > 1:
         return report_in_workers(args, [p.ticker for p in profiles])
     session = _open_session([p.ticker for p in profiles])
@@ -47,30 +47,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_workers_early(args: argparse.Namespace) -> None:
+def _start_workers_early(args: argparse.Namespace, tickers: list[str]) -> None:
     """Start the render and index workers now, before Dagster loads, when this process will surely
     render a report: --force, or a company with no stored report yet (local profile). Their imports
     (about 2 s) then run on the other core while this process loads Dagster, the definitions and the
     instance. Otherwise they start once the plan has a step that uses them (POOLED), so a re-run with
-    nothing to do never starts them."""
-    from ..settings import ConfigError, ProfileSettings, storage_root
+    nothing to do never starts them. Called once every ticker is known, so a mistyped or unknown one
+    is refused at once, not after the workers' start."""
+    from ..settings import ProfileSettings, storage_root
     from ..value_files import local_value_exists
 
-    if args.jobs > 1 and len(args.tickers) > 1:  # the --jobs processes decide for themselves
+    if args.jobs > 1 and len(tickers) > 1:  # the --jobs processes decide for themselves
         return
-    try:
-        if ProfileSettings.from_env().production:
-            return
-    except ConfigError:  # said with the setting's name once the resources are built
+    if ProfileSettings.from_env().production:  # (a bad profile was refused with the companies)
         return
     home = storage_root()
-    if args.force or not all(local_value_exists(home, "report_pdf", t) for t in args.tickers):
+    if args.force or not all(local_value_exists(home, "report_pdf", t) for t in tickers):
         from .. import workers
 
-        try:
-            workers.warm()
-        except ValueError:  # a bad CONSULTANTOS_WORKERS: refused with its name below
-            return
+        workers.warm()  # (a bad CONSULTANTOS_WORKERS was refused with the companies)
 
 
 def _known_companies(args: argparse.Namespace) -> list:
