@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 ENV = "CONSULTANTOS_WORKERS"
 # imported once in the fork server, so every worker starts with them loaded; then each worker's initializer
 PRELOAD = "consultantos_assets.worker_modules"
-NICENESS = 10  # the workers' scheduling priority below the calling process's (see worker_modules)
 LANES = ("index", "office")
 _pools: dict[str, ProcessPoolExecutor] = {}
 _broken = False
