@@ -1,25 +1,40 @@
-"""What the workers of `consultantos_assets.workers` load before their first task.
+"""What the workers of `consultantos_assets.workers` load.
 
-The fork server imports this module once (it is `workers.PRELOAD`), so every worker is forked with
-the renderers, the PDF reader and LanceDB's dependencies (pyarrow's datasets, pandas) already
-loaded. LanceDB itself starts a background thread when imported, and a process with threads is not
-forked safely: the index lane's worker (the one that writes the index) imports it after the fork, in
-`load_in_worker`, while the calling process is still starting.
-
-The workers keep the calling process's scheduling priority. A lower one (niceness 10) was tried: on
-a quiet machine it made no difference once the workers start after the companies are known, and
-while two other processes kept both cores busy the command waited for its starved workers
-(research_index 3.2-11.5 s in three cold reports; 0.5-0.7 s on a quiet machine).
+The fork server imports this module once (it is `workers.PRELOAD`): only what the index write needs
+besides LanceDB (pyarrow's datasets, which load pandas, and the local embedders), so the index lane's
+worker is forked as early as possible. LanceDB itself starts a background thread when imported, and
+a process with threads is not forked safely: the index lane's worker imports it after the fork, in
+`load_in_worker`, then the PDF's libraries (reportlab's page layout, pypdf) in the background while
+it waits for work. The office lane's worker imports the deck's and the workbook's (python-pptx,
+XlsxWriter). So each library loads once, in the worker that uses it, and the index is never kept
+waiting for the renderers' imports.
 """
 
+import threading
+
 import pyarrow.dataset  # noqa: F401
-import pypdf  # noqa: F401
 
 from consultantos_assets.index import local_embedders  # noqa: F401
 from consultantos_assets.index import tables as index_tables
-from consultantos_assets.report import deck, exports, pdf, verify, workbook  # noqa: F401
+
+INDEX_LANE_LATER = ("consultantos_assets.report.pdf", "consultantos_assets.report.verify", "pypdf")
+OFFICE_LANE = ("consultantos_assets.report.deck", "consultantos_assets.report.workbook",
+               "consultantos_assets.report.exports")
 
 
-def load_in_worker() -> None:
-    """The index lane's worker, after the fork."""
-    index_tables.lancedb_module()
+def _import(names: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in names:
+        importlib.import_module(name)
+
+
+def load_in_worker(lane: str) -> None:
+    """A worker's start, after the fork: the index lane loads LanceDB now and the PDF's libraries in
+    a thread (a call that needs them waits on the import lock); the office lane loads its renderers."""
+    if lane == "index":
+        index_tables.lancedb_module()
+        threading.Thread(target=_import, args=(INDEX_LANE_LATER,), name="consultantos-pdf-imports",
+                         daemon=True).start()
+    else:
+        _import(OFFICE_LANE)

@@ -2,16 +2,16 @@
 
 Rendering the PDF, the slide deck and the workbook, reading the PDF back, and writing the LanceDB
 index are plain functions of their arguments. Where a pool is started (`warm`), they run in worker
-processes, the PDF beside the deck and the workbook, and their libraries (reportlab, python-pptx,
-XlsxWriter, pypdf, pyarrow: about 2 s of imports) are loaded once, in a fork server, on the other
+processes, the PDF beside the deck and the workbook, and their libraries load there, on the other
 core while the calling process starts (the CLI starts the pool before it loads Dagster when a
 report will surely be rendered, else before a run that builds a step using it).
 
-Calls go to one of two lanes. The "index" lane has one worker, the only one that loads LanceDB
-(about 0.6 s of imports more, after the fork): the index writes, the PDF and its read-back. The
-"office" lane has the other workers: the deck and the workbook. So a report loads LanceDB once,
-the PDF renders beside the deck and the workbook, and the read-back waits for the PDF alone. With
-one worker, both lanes are that worker.
+Calls go to one of two lanes. The "index" lane has one worker, the only one that loads LanceDB and
+the PDF's libraries: the index writes, the PDF and its read-back. The "office" lane has the other
+workers, which load python-pptx and XlsxWriter: the deck and the workbook. The workers fork from a
+server that has loaded only what the index write needs besides LanceDB (`worker_modules`), so the
+index lane is ready early; the PDF renders beside the deck and the workbook, and the read-back
+waits for the PDF alone. With one worker, both lanes are that worker.
 
 Where no pool is started (the Dagster UI's run workers, the tests, ``CONSULTANTOS_WORKERS=0``) the
 same functions run in the calling process: same code, same bytes.
@@ -52,13 +52,12 @@ def _watch(pid: int, started: str) -> None:
     os._exit(0)
 
 
-def _initialize(caller: int, started: str, lancedb: bool) -> None:
+def _initialize(caller: int, started: str, lane: str) -> None:
     """Each worker: end when the process that started the pool is gone (a worker of a killed
-    `consultantos` would otherwise wait for work forever, and keep the fork server alive); the index
-    lane's worker loads LanceDB."""
+    `consultantos` would otherwise wait for work forever, and keep the fork server alive); load what
+    its lane uses (`worker_modules.load_in_worker`)."""
     threading.Thread(target=_watch, args=(caller, started), name="consultantos-workers-watch", daemon=True).start()
-    if lancedb:
-        importlib.import_module(PRELOAD).load_in_worker()
+    importlib.import_module(PRELOAD).load_in_worker(lane)
 
 
 def default_workers() -> int:
@@ -86,12 +85,12 @@ def warm(workers: int | None = None) -> bool:
     context.set_forkserver_preload([PRELOAD])
     owner = (os.getpid(), process_start(os.getpid()))
 
-    def pool(size: int, lancedb: bool) -> ProcessPoolExecutor:
+    def pool(size: int, lane: str) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_initialize,
-                                   initargs=(*owner, lancedb))
+                                   initargs=(*owner, lane))
 
-    index = pool(1, True)
-    _pools.update(index=index, office=pool(n - 1, False) if n > 1 else index)
+    index = pool(1, "index")
+    _pools.update(index=index, office=pool(n - 1, "office") if n > 1 else index)
     sizes = [(index, 1)] + ([(_pools["office"], n - 1)] if n > 1 else [])
 
     def start() -> None:  # workers start on demand, each start waiting for the fork server's imports
