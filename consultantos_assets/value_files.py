@@ -1,6 +1,6 @@
 """Where the local profile keeps each asset value: ``<storage root>/assets/<asset>/<TICKER>.json``.
 
-No dagster here, so the CLI can look for a stored value before it loads Dagster."""
+No dagster here: the local and the production IO managers share the layout."""
 
 from __future__ import annotations
 
@@ -20,14 +20,3 @@ def value_path(base_dir: str | Path, asset: str, partition: str) -> Path:
     if not ok:
         raise ValueError(f"partition {ascii(partition[:40])} is not an upper-case ticker: no value is stored for it")
     return Path(base_dir) / asset / f"{partition}.json"
-
-
-def local_value_exists(home: Path, asset: str, ticker: str) -> bool:
-    """Whether the local profile under storage root `home` holds a value of `asset` for the company
-    (`ticker` as typed; False for one that is not a ticker)."""
-    from .models import InvalidTicker, normalize_ticker
-
-    try:
-        return value_path(home / VALUES_DIR, asset, normalize_ticker(ticker)).is_file()
-    except (InvalidTicker, ValueError):
-        return False

@@ -3,8 +3,8 @@
 Rendering the PDF, the slide deck and the workbook, reading the PDF back, and writing the LanceDB
 index are plain functions of their arguments. Where a pool is started (`warm`), they run in worker
 processes, the PDF beside the deck and the workbook, and their libraries load there, on the other
-core while the calling process starts (the CLI starts the pool before it loads Dagster when a
-report will surely be rendered, else before a run that builds a step using it).
+core while the calling process runs the first steps (the CLI starts the pool before a run that
+builds a step using it).
 
 Calls go to one of two lanes. The "index" lane has one worker, the only one that loads LanceDB and
 the PDF's libraries: the index writes, the PDF and its read-back. The "office" lane has the other

@@ -104,48 +104,6 @@ def test_one_worker_serves_both_lanes():
         workers.shutdown()
 
 
-@pytest.mark.parametrize(("tickers", "flags", "env", "early"), [
-    (["AAPL"], [], {}, True),                                 # no report yet: it will surely render
-    (["MSFT"], [], {}, False),                                # a stored report: the plan decides
-    (["MSFT"], ["--force"], {}, True),
-    (["MSFT", "AAPL"], [], {}, True),                         # one of them has none
-    (["MSFT", "AAPL"], ["--jobs", "2"], {}, False),           # the --jobs processes decide
-    (["AAPL"], [], {"CONSULTANTOS_PROFILE": "production", "CONSULTANTOS_GCS_BUCKET": "reports"}, False),
-])
-def test_the_cli_starts_its_workers_before_dagster_only_when_a_report_will_render(
-        offline_env, monkeypatch, tickers, flags, env, early):
-    from consultantos_assets.cli.parser import build_parser
-    from consultantos_assets.cli.report import _start_workers_early
-    from consultantos_assets.value_files import VALUES_DIR
-
-    stored = offline_env / VALUES_DIR / "report_pdf" / "MSFT.json"
-    stored.parent.mkdir(parents=True)
-    stored.write_text("{}")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    started = []
-    monkeypatch.setattr(workers, "warm", lambda *a: started.append(a) or True)
-    _start_workers_early(build_parser().parse_args(["report", *tickers, *flags]), tickers)
-    assert bool(started) is early
-
-
-def test_an_unknown_company_is_refused_without_starting_the_workers(offline_env):
-    """The workers start after the companies are known: a mistyped ticker fails at once."""
-    code = textwrap.dedent("""
-        import sys
-        from consultantos_assets import workers
-        from consultantos_assets.cli.main import main
-
-        started = []
-        workers.warm = lambda *a: started.append(a) or False
-        code = main(["report", "ZZZZQ"])
-        print("exit", code, "started", len(started))
-    """)
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert "exit 2 started 0" in out.stdout, out.stdout + out.stderr[-2000:]
-    assert "ZZZZQ" in out.stderr
-
-
 @pytest.mark.parametrize("value", ["two", "-1"])
 def test_a_bad_worker_count_is_refused_with_the_setting_named(monkeypatch, value):
     monkeypatch.setenv(workers.ENV, value)

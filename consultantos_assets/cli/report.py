@@ -37,7 +37,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     companies are built one after another in this process (start-up paid once), or by --jobs worker
     processes, each taking every n-th company. A failed company does not stop the others."""
     profiles = _known_companies(args)
-    _start_workers_early(args, [p.ticker for p in profiles])
     if args.jobs > 1 and len(profiles) > 1:
         return report_in_workers(args, [p.ticker for p in profiles])
     session = _open_session([p.ticker for p in profiles])
@@ -45,27 +44,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {len(profiles)} reports failed: {', '.join(failed)}")
     return 0
-
-
-def _start_workers_early(args: argparse.Namespace, tickers: list[str]) -> None:
-    """Start the render and index workers now, before Dagster loads, when this process will surely
-    render a report: --force, or a company with no stored report yet (local profile). Their imports
-    (about 2 s) then run on the other core while this process loads Dagster, the definitions and the
-    instance. Otherwise they start once the plan has a step that uses them (POOLED), so a re-run with
-    nothing to do never starts them. Called once every ticker is known, so a mistyped or unknown one
-    is refused at once, not after the workers' start."""
-    from ..settings import ProfileSettings, storage_root
-    from ..value_files import local_value_exists
-
-    if args.jobs > 1 and len(tickers) > 1:  # the --jobs processes decide for themselves
-        return
-    if ProfileSettings.from_env().production:  # (a bad profile was refused with the companies)
-        return
-    home = storage_root()
-    if args.force or not all(local_value_exists(home, "report_pdf", t) for t in tickers):
-        from .. import workers
-
-        workers.warm()  # (a bad CONSULTANTOS_WORKERS was refused with the companies)
 
 
 def _known_companies(args: argparse.Namespace) -> list:
