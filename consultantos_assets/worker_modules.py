@@ -10,6 +10,7 @@ XlsxWriter). So each library loads once, in the worker that uses it, and the ind
 waiting for the renderers' imports.
 """
 
+import importlib
 import threading
 
 import pyarrow.dataset  # noqa: F401
@@ -18,13 +19,10 @@ from consultantos_assets.index import local_embedders  # noqa: F401
 from consultantos_assets.index import tables as index_tables
 
 INDEX_LANE_LATER = ("consultantos_assets.report.pdf", "consultantos_assets.report.verify", "pypdf")
-OFFICE_LANE = ("consultantos_assets.report.deck", "consultantos_assets.report.workbook",
-               "consultantos_assets.report.exports")
+OFFICE_LANE = ("consultantos_assets.report.deck", "consultantos_assets.report.workbook")
 
 
 def _import(names: tuple[str, ...]) -> None:
-    import importlib
-
     for name in names:
         importlib.import_module(name)
 

@@ -39,7 +39,7 @@ from .processes import process_alive, process_start
 
 log = logging.getLogger(__name__)
 ENV = "CONSULTANTOS_WORKERS"
-# imported once in the fork server, so every worker starts with them loaded; then each worker's initializer
+# imported once in the fork server, so every worker starts with it loaded; then each worker loads its lane's
 PRELOAD = "consultantos_assets.worker_modules"
 LANES = ("index", "office")
 _pools: dict[str, ProcessPoolExecutor] = {}
@@ -89,12 +89,11 @@ def warm(workers: int | None = None) -> bool:
         return ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_initialize,
                                    initargs=(*owner, lane))
 
-    index = pool(1, "index")
-    _pools.update(index=index, office=pool(n - 1, "office") if n > 1 else index)
-    sizes = [(index, 1)] + ([(_pools["office"], n - 1)] if n > 1 else [])
+    sized = [(pool(1, "index"), 1)] + ([(pool(n - 1, "office"), n - 1)] if n > 1 else [])
+    _pools.update(index=sized[0][0], office=sized[-1][0])
 
     def start() -> None:  # workers start on demand, each start waiting for the fork server's imports
-        for executor, size in sizes:
+        for executor, size in sized:
             for _ in range(size):
                 executor.submit(os.getpid)
 
