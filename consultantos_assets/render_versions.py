@@ -6,5 +6,5 @@ sections, wording, exports), and PORTFOLIO_RENDERER_VERSION for the portfolio pa
 of its asset's Dagster code_version, so the UI marks exactly those assets as changed code.
 """
 
-RENDERER_VERSION = "report-v3"  # v3: the PDF outline and contents links open each section's page
+RENDERER_VERSION = "report-v4"  # v4: the PDF is laid out once; each contents row is one link
 PORTFOLIO_RENDERER_VERSION = "portfolio-v1"

@@ -269,7 +269,7 @@ def test_code_versions_follow_what_makes_each_asset():
     changed = lambda **kw: {a for a, v in code_versions(**kw).items() if v != base[a]}  # noqa: E731
     assert changed(prompt="llm-v3") == set(ANALYSIS_ASSETS)
     assert changed(rules="rule-based v3") == set(ANALYSIS_ASSETS)
-    assert changed(renderer="report-v4") == {"report_pdf"}
+    assert changed(renderer="report-v5") == {"report_pdf"}
     assert changed(portfolio_renderer="portfolio-v2") == {"portfolio"}
     for name in ANALYSIS_ASSETS:
         assert "gemini" in graph.get(dg.AssetKey(name)).kinds

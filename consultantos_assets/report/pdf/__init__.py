@@ -17,7 +17,6 @@ from reportlab.platypus import (
     PageTemplate,
     Spacer,
 )
-from reportlab.platypus.tableofcontents import TableOfContents
 
 from consultantos_assets.models import ReportInput
 
@@ -30,7 +29,7 @@ from ..theme import FRAME_H, FRAME_W, MARGIN_B, MARGIN_L, MARGIN_R, MARGIN_T, PA
 from . import company_sections as company
 from . import framework_sections as frameworks
 from . import record_sections as record
-from .flowables import Rule, markup, para, section_start
+from .flowables import Contents, Rule, markup, para, section_start
 from .pages import Cover, ReportDoc, canvas_class
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,8 @@ _BUILDERS = {
 
 def _story(report: ReportInput) -> list[Flowable]:
     story: list[Flowable] = [NextPageTemplate("content"), Cover(report), PageBreak()]
-    toc = TableOfContents(levelStyles=[Styles.toc0], dotsMinLevel=0)
+    keys = content.section_keys(report)
+    toc = Contents([(f"sec-{key}", content.SECTIONS[key]) for key in keys])
     story += [markup("Contents", Styles.h1), Rule(), Spacer(1, 10), toc, Spacer(1, 24)]
     story.append(para(
         "How to read this report: statements carry the ids of the evidence they rest on in small type, "
@@ -72,7 +72,7 @@ def _story(report: ReportInput) -> list[Flowable]:
         "series, followed by a confidence between 0 and 1.",
         Styles.small,
     ))
-    for number, key in enumerate(content.section_keys(report), 1):
+    for number, key in enumerate(keys, 1):
         build, headline = _BUILDERS[key]
         story.append(PageBreak())
         story += section_start(number, key, headline(report))
@@ -104,7 +104,7 @@ def build_pdf_bytes(report: ReportInput) -> tuple[bytes, int]:
                  bottomPadding=0, id="body")
     doc.addPageTemplates([PageTemplate("cover", [cover]), PageTemplate("content", [body])])
     holder: dict = {}
-    doc.multiBuild(_story(report), canvasmaker=canvas_class(report, holder), maxPasses=6)
+    doc.build(_story(report), canvasmaker=canvas_class(report, holder))
     data = buf.getvalue()
     log.debug("rendered %s: %d pages, %d bytes in %.3fs", report.ticker, holder.get("pages", 0), len(data),
               time.perf_counter() - started)

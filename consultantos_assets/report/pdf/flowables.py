@@ -3,6 +3,7 @@ section headings, each in the report's theme."""
 
 from __future__ import annotations
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -151,6 +152,36 @@ class SectionHeading(Paragraph):
         super().__init__(text, Styles.h1)
         self.toc_title = title
         self.toc_key = key
+
+
+class Contents(Flowable):
+    """The contents page's list of sections: each row (title, dot leader, page number) is one link to
+    its section. The titles are known before layout, so the list's height is too, and the canvas
+    writes each page number once the page is known: one layout pass, not reportlab's two."""
+
+    def __init__(self, entries: list[tuple[str, str]], style=Styles.toc0):
+        super().__init__()
+        self.entries, self.style = entries, style  # (outline key, title)
+
+    def wrap(self, aw, ah):
+        self.width, self.height = aw, self.style.leading * len(self.entries)
+        return self.width, self.height
+
+    def draw(self):
+        c, st = self.canv, self.style
+        dot_w = stringWidth(" .", st.fontName, st.fontSize)
+        last_dot = self.width - stringWidth("000", st.fontName, st.fontSize) - 2  # numbers right-aligned, up to 3 digits
+        c.saveState()
+        c.setFont(st.fontName, st.fontSize)
+        c.setFillColor(st.textColor)
+        for i, (key, title) in enumerate(self.entries):
+            top = self.height - i * st.leading
+            base = top - st.leading + (st.leading - st.fontSize) / 2 + 2
+            dots = int((last_dot - stringWidth(title, st.fontName, st.fontSize)) // dot_w) - 1
+            c.drawString(0, base, title + " ." * max(0, dots))
+            c.contents_page_number(key, self.width, base)
+            c.linkRect("", key, (0, top - st.leading, self.width, top), relative=1)
+        c.restoreState()
 
 
 class Rule(Flowable):

@@ -27,7 +27,6 @@ class ReportDoc(BaseDocTemplate):
             key = f"sec-{flowable.toc_key}"
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(flowable.toc_title, key, level=0, closed=False)
-            self.notify("TOCEntry", (0, esc(flowable.toc_title), self.page, key))
 
 
 def canvas_class(report: ReportInput, holder: dict):
@@ -36,7 +35,8 @@ def canvas_class(report: ReportInput, holder: dict):
     stamp = report.as_of.strftime("D:%Y%m%d000000+00'00'")
 
     class ReportCanvas(Canvas):
-        """Defers pages so every footer can say 'page n of N'; fixes the PDF dates.
+        """Defers pages so every footer can say 'page n of N' and the contents page can give each
+        section's page; fixes the PDF dates.
 
         A bookmark (the outline's and the contents page's link targets) names the page being written
         when it is made, so the bookmarks of a deferred page are made when that page is written."""
@@ -47,26 +47,50 @@ def canvas_class(report: ReportInput, holder: dict):
             self.setDateFormatter(lambda *_args: stamp)
             self._pages: list[dict] = []
             self._page_bookmarks: list[tuple[str, dict]] = []
+            self._page_numbers: list[tuple[str, float, float, tuple]] = []
 
         def bookmarkPage(self, key, **kwargs):
             self._page_bookmarks.append((key, kwargs))
 
+        def contents_page_number(self, key: str, x: float, y: float) -> None:
+            """Mark where the page of bookmark ``key`` goes: right-aligned at (x, y), in the current font
+            and colour. The number is written at this point of the page's drawing (so it reads after
+            its title) once every page is known."""
+            self._page_numbers.append((len(self._code), key, x, y, (self._fontname, self._fontsize,
+                                                                    self._fillColorObj)))
+
         def showPage(self):
             self._pages.append(dict(self.__dict__))
             self._page_bookmarks = []
+            self._page_numbers = []
             self._startPage()
 
         def save(self):
             total = len(self._pages)
             holder["pages"] = total
+            page_of = {key: state["_pageNumber"] for state in self._pages for key, _ in state["_page_bookmarks"]}
             for state in self._pages:
                 self.__dict__.update(state)
                 for key, kwargs in self._page_bookmarks:
                     super().bookmarkPage(key, **kwargs)
+                for at, key, x, y, style in reversed(self._page_numbers):  # later marks first: `at` holds
+                    self._code[at:at] = self._drawn(lambda: self.drawRightString(x, y, str(page_of[key])), style)
                 if self._pageNumber > 1:
                     self._decorate(total)
                 super().showPage()
             super().save()
+
+        def _drawn(self, draw, style: tuple) -> list[str]:
+            """The page operators that ``draw`` writes in font and colour ``style``, kept apart."""
+            code, self._code = self._code, []
+            font, size, colour = style
+            self.saveState()
+            self.setFont(font, size)
+            self.setFillColor(colour)
+            draw()
+            self.restoreState()
+            drawn, self._code = self._code, code
+            return drawn
 
         def _decorate(self, total: int) -> None:
             self.saveState()
