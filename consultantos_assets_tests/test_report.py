@@ -319,7 +319,12 @@ def test_json_export_carries_key_figures():
     assert latest["eps_diluted"]["display"] == "$6.08"
     assert payload["report"]["ticker"] == "AAPL"
     assert "raise" in payload["report"]["blue_ocean"]
-    assert rpt.render_json(apple_report()) == rpt.render_json(apple_report())
+    text = rpt.render_json(apple_report())
+    assert text == rpt.render_json(apple_report())
+    # plain two-space JSON, key figures first, non-ASCII as itself: what json.dumps writes for it
+    assert text == json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    assert list(payload) == ["key_figures", "report"]
+    assert payload["report"] == json.loads(apple_report().model_dump_json())
 
 
 def test_write_exports(tmp_path):

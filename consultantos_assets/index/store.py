@@ -30,7 +30,6 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import pyarrow as pa
 from filelock import FileLock
 
 from ..models import Chunk
@@ -153,6 +152,8 @@ class ChunkStore:
 
         Only chunks whose text has no stored vector in this embedder's space are embedded.
         """
+        import pyarrow as pa  # where the index is written (a worker); a reader of names need not load it
+
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}")
         ticker = ticker.upper()

@@ -13,10 +13,12 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from .embedders import Embedder
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ def sql_quote(value: str) -> str:
 
 
 def schema_for(embedder: Embedder) -> pa.Schema:
+    import pyarrow as pa  # where the index is written: the run's process only reads the store's names
+
     return pa.schema(
         [
             pa.field("id", pa.string(), nullable=False),

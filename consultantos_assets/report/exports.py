@@ -18,12 +18,12 @@ log = logging.getLogger(__name__)
 
 
 def render_json(report: ReportInput) -> str:
-    """The report bundle as JSON, with the headline figures under ``key_figures``."""
-    payload = {
-        "key_figures": key_figures(report),
-        "report": json.loads(report.model_dump_json()),
-    }
-    return json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    """The report bundle as JSON, with the headline figures under ``key_figures``: the bundle is written
+    by pydantic's serializer, indented one level deeper, instead of being parsed back into Python and
+    encoded again."""
+    head = json.dumps({"key_figures": key_figures(report)}, indent=2, ensure_ascii=False)
+    body = report.model_dump_json(indent=2).replace("\n", "\n  ")
+    return f'{head[:-2]},\n  "report": {body}\n}}\n'
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@ styling every chart slide shares."""
 
 from __future__ import annotations
 
+from lxml import etree
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from consultantos_assets.models import FrameworkPoint, ReportInput
@@ -70,13 +72,25 @@ def box(slide, x, y, w, h, value: object, size: float = 12, colour: str = "INK",
 
 def add_run(paragraph, value: object, size: float, colour: str, *, bold: bool = False, italic: bool = False,
          max_len: int | None = None):
+    """A run of `value` (python-pptx sets and escapes the text) in the given size, weight and colour.
+
+    The run's properties are written as the one element DrawingML defines for them (`a:rPr` with its
+    `a:solidFill`), which is what python-pptx's font setters write one attribute lookup at a time; a
+    deck has hundreds of runs, and those lookups were most of its render time."""
     r = paragraph.add_run()
     r.text = text(value, max_len)
-    r.font.size = Pt(size)
-    r.font.bold = bold
-    r.font.italic = italic
-    r.font.color.rgb = rgb(colour)
+    rpr = r._r.get_or_add_rPr()
+    rpr.set("sz", str(round(size * 100)))  # hundredths of a point
+    rpr.set("b", "1" if bold else "0")
+    rpr.set("i", "1" if italic else "0")
+    _solid_fill(rpr, colour)
     return r
+
+
+def _solid_fill(parent, colour: str) -> None:
+    """`parent`'s fill as one colour (a new, empty `a:rPr` or `a:tcPr`, where the fill comes first)."""
+    fill = etree.SubElement(parent, qn("a:solidFill"))
+    etree.SubElement(fill, qn("a:srgbClr")).set("val", PALETTE.get(colour, colour))
 
 
 def points_box(slide, x, y, w, h, title: str, points: list[FrameworkPoint], colour: str = "NAVY", *,
@@ -113,19 +127,20 @@ def table(slide, x, y, w, header: list[str], rows: list[list[str]], widths: list
     total = sum(widths)
     for i, frac in enumerate(widths):
         tbl.columns[i].width = Emu(int(w * frac / total))
-    for r, values in enumerate([header, *rows]):
-        tbl.rows[r].height = Emu(row_h)
-        for c, value in enumerate(values):
-            cell = tbl.cell(r, c)
-            cell.margin_left = cell.margin_right = Inches(0.06)
-            cell.margin_top = cell.margin_bottom = Inches(0.03)
-            cell.fill.solid()
-            cell.fill.fore_color.rgb = rgb("NAVY" if r == 0 else ("PANEL" if r % 2 == 0 else "WHITE"))
-            tf = cell.text_frame
-            tf.word_wrap = True
-            p = tf.paragraphs[0]
+    side, top = str(Inches(0.06)), str(Inches(0.03))
+    for r, (row, values) in enumerate(zip(tbl.rows, [header, *rows])):
+        row._tr.set("h", str(row_h))  # the frame was made n_rows * row_h high: row.height would re-add them
+        for c, (cell, value) in enumerate(zip(row.cells, values)):
+            # margins, fill, wrapping and alignment as cell.margin_*, cell.fill, text_frame.word_wrap
+            # and paragraph.alignment write them, set on the elements directly (see add_run)
+            tcpr = cell._tc.get_or_add_tcPr()
+            for name, margin in (("marL", side), ("marR", side), ("marT", top), ("marB", top)):
+                tcpr.set(name, margin)
+            _solid_fill(tcpr, "NAVY" if r == 0 else ("PANEL" if r % 2 == 0 else "WHITE"))
+            cell._tc.txBody.bodyPr.set("wrap", "square")
+            p = cell.text_frame.paragraphs[0]
             numeric = numeric_from is not None and c >= numeric_from and (text_from is None or c < text_from)
-            p.alignment = PP_ALIGN.RIGHT if numeric else PP_ALIGN.LEFT
+            p._p.get_or_add_pPr().set("algn", "r" if numeric else "l")
             add_run(p, value, size, "WHITE" if r == 0 else "INK", bold=r == 0, max_len=POINT_LEN)
     return tbl
 
