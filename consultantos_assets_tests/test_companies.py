@@ -142,6 +142,23 @@ def test_own_table_wins_and_keywords_come_from_it(tmp_path: Path) -> None:
     assert p.keywords == ["Acme", "Acme widgets"]
 
 
+def test_the_tables_are_read_once_per_process_until_a_table_file_changes(tmp_path: Path) -> None:
+    root = _write_snapshot(tmp_path)
+    first = SnapshotDirectory(root)
+    assert first.profile("BETA").name.startswith("Beta")
+    again = SnapshotDirectory(root)  # e.g. the run's sources after the command's own check
+    assert again._index() is first._index()
+    meta = root / "company_metadata"
+    (meta / "tickers.csv").write_text("ticker,cik,name\nACME,999,ACME WIDGETS\nGAMMA,789,Gamma Foods Inc\n")
+    changed = SnapshotDirectory(root)
+    assert changed.profile("GAMMA").cik == 789
+    (meta / "more.csv").write_text("Symbol,Security,GICS Sector\nDELTA,Delta Air,Industrials\n")  # a new table
+    assert SnapshotDirectory(root).profile("DELTA").sector == "Industrials"
+    (meta / "more.csv").unlink()
+    with pytest.raises(UnknownCompany):
+        SnapshotDirectory(root).profile("DELTA")
+
+
 def test_submissions_found_and_malformed_rows_skipped(tmp_path: Path) -> None:
     d = SnapshotDirectory(_write_snapshot(tmp_path))
     p = d.profile("BETA")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,10 @@ def _pick(row: dict[str, str], columns: Iterable[str]) -> str | None:
     return None
 
 
+_INDEXES: dict[Path, tuple[tuple, dict[str, list[_Record]]]] = {}  # snapshot dir -> (tables' stamp, index)
+_INDEX_LOCK = threading.Lock()
+
+
 class SnapshotDirectory:
     """Company profiles and filings from a snapshot directory (no network)."""
 
@@ -96,13 +101,36 @@ class SnapshotDirectory:
         return self.snapshot_dir / "sec_edgar" / "submissions"
 
     def _index(self) -> dict[str, list[_Record]]:
+        """Every table's records by ticker. Built once per process for the same table files (the CLI's
+        check of the tickers and the run's assets read the same snapshot): a changed, added or removed
+        table file builds it afresh. Callers only read it."""
         if self._records is None:
-            records: dict[str, list[_Record]] = {}
-            for origin, ticker, values in self._iter_tables():
-                records.setdefault(ticker, []).append(_Record(origin, values))
-            self._records = records
-            log.debug("company index for %s: %d tickers", self.snapshot_dir, len(records))
+            stamp = self._tables_stamp()
+            with _INDEX_LOCK:
+                cached = _INDEXES.get(self.snapshot_dir)
+                if cached is None or cached[0] != stamp:
+                    records: dict[str, list[_Record]] = {}
+                    for origin, ticker, values in self._iter_tables():
+                        records.setdefault(ticker, []).append(_Record(origin, values))
+                    cached = _INDEXES[self.snapshot_dir] = (stamp, records)
+                    log.debug("company index for %s: %d tickers", self.snapshot_dir, len(records))
+            self._records = cached[1]
         return self._records
+
+    def _tables_stamp(self) -> tuple:
+        """What the index is read from: each table file's name, size and modification time."""
+        paths = [self._metadata_dir / "companies.csv", self._metadata_dir / "tickers.csv",
+                 self.snapshot_dir / "sec_edgar" / "reference" / "company_tickers.json"]
+        if self._metadata_dir.is_dir():
+            paths += sorted(self._metadata_dir.glob("*.csv"))
+        stamp = []
+        for path in paths:
+            try:
+                st = path.stat()
+                stamp.append((str(path), st.st_size, st.st_mtime_ns))
+            except OSError:
+                stamp.append((str(path), None, None))
+        return tuple(stamp)
 
     def _iter_tables(self) -> Iterator[tuple[str, str, dict[str, str]]]:
         own = self._metadata_dir / "companies.csv"
