@@ -497,12 +497,14 @@ def test_exports_and_store_write_every_output_and_history_reaches_them(tmp_path)
 
     store = ReportStore(directory=str(tmp_path / "reports"))
     first = apple_report(with_previous=False)
-    artifact, _ = store.publish(first)
+    published = store.publish(first, "Apple Inc.")
+    artifact = published.artifact
+    assert published.problems == []  # read back where it was written, as soon as it was
     assert set(artifact.outputs) == {"pdf", "md", "json", "pptx", "xlsx"}
     assert all(Path(p).is_file() for p in artifact.outputs.values())
     assert "What changed" not in openpyxl.load_workbook(artifact.outputs["xlsx"]).sheetnames
     later = apple_report(with_previous=False, as_of=first.as_of.replace(year=first.as_of.year + 1))
-    changed, _ = store.publish(later)
+    changed = store.publish(later, "Apple Inc.").artifact
     assert changed.compared_with is not None
     assert "What changed" in openpyxl.load_workbook(changed.outputs["xlsx"]).sheetnames
     assert any(t.startswith("What changed") for t in titles(Presentation(changed.outputs["pptx"])))

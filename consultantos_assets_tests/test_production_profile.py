@@ -530,7 +530,9 @@ def test_reports_and_their_history_live_in_the_bucket(gcs_env, tmp_path, monkeyp
     try:
         store = GCSReportStore(gcs=GCSResource(project="test"), gcs_bucket=BUCKET, directory="store-test/reports")
         first = apple_report(with_previous=False)
-        artifact, markdown = store.publish(first)
+        published = store.publish(first, "Apple Inc.")
+        artifact, markdown = published.artifact, published.markdown
+        assert published.problems == []  # read back from the bucket
         base = f"gs://{BUCKET}/store-test/reports/AAPL"
         assert (artifact.path, artifact.markdown_path, artifact.json_path) == (
             f"{base}/AAPL_report.pdf", f"{base}/AAPL_report.md", f"{base}/AAPL_report.json")
@@ -545,10 +547,11 @@ def test_reports_and_their_history_live_in_the_bucket(gcs_env, tmp_path, monkeyp
         assert gcs_env.blob(f"store-test/reports/AAPL/history/{content_hash(first)}.json").exists()
 
         # the same inputs again: nothing to compare with; changed inputs: compared with the first
-        again, _ = store.publish(first)
+        again = store.publish(first, "Apple Inc.").artifact
         assert again.compared_with is None and again.sha256 == artifact.sha256
         later = apple_report(with_previous=False, as_of=first.as_of.replace(year=first.as_of.year + 1))
-        changed, markdown = store.publish(later)
+        published = store.publish(later, "Apple Inc.")
+        changed, markdown = published.artifact, published.markdown
         assert changed.compared_with == content_hash(first) and "What changed" in markdown
         pdf = gcs_env.blob("store-test/reports/AAPL/AAPL_report.pdf").download_as_bytes()
         assert pdf.startswith(b"%PDF") and len(pdf) == changed.bytes

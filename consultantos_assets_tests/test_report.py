@@ -337,8 +337,16 @@ def test_write_exports(tmp_path):
     assert paths["md"].read_text(encoding="utf-8").startswith("# Apple Inc. (AAPL)")
     json.loads(paths["json"].read_text(encoding="utf-8"))
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == sorted(p.name for p in paths.values())
+    assert exports.pdf_problems is None  # not read back unless asked
     with pytest.raises(ValueError):
         rpt.write_exports(apple_report(), tmp_path, "../escape")
+
+
+def test_exports_read_the_pdf_back_as_it_is_written(tmp_path):
+    read_back = rpt.write_exports(apple_report(), tmp_path / "ok", "AAPL_report", read_back_as="Apple Inc.")
+    assert read_back.pdf_problems == []
+    wrong = rpt.write_exports(apple_report(), tmp_path / "wrong", "AAPL_report", read_back_as="Banana Corp")
+    assert [p for p in wrong.pdf_problems if "Banana Corp" in p], wrong.pdf_problems
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed")

@@ -66,8 +66,8 @@ def report_pdf(
     frameworks = Frameworks(porter=porter_five_forces, swot=swot, pestel=pestel, blue_ocean=blue_ocean)
     company_research, market_trends, financials = _with_refresh_notes(company_research, market_trends, financials)
     bundle = report_input(company_research, market_trends, financials, frameworks, synthesis, versions, evidence=evidence)
-    artifact, markdown = reports.publish(bundle)
-    problems = reports.verify(artifact, company_research.profile.name)
+    published = reports.publish(bundle, company_research.profile.name)
+    artifact, problems = published.artifact, published.problems
     from ..analysis.llm import fallbacks
     from ..report.changes import report_changes
 
@@ -94,7 +94,7 @@ def report_pdf(
         "confidence": float(synthesis.confidence),
         # measured changes against the previous report; the material_changes sensor applies thresholds
         "changes": dg.MetadataValue.json(changes.model_dump(mode="json") if changes else {}),
-        "preview": dg.MetadataValue.md(markdown),
+        "preview": dg.MetadataValue.md(published.markdown),
     })
     yield dg.AssetCheckResult(
         check_name="report_complete", passed=not problems,

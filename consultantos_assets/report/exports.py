@@ -44,6 +44,7 @@ class Exports:
     markdown: str
     pptx_path: Path
     xlsx_path: Path
+    pdf_problems: list[str] | None = None  # the PDF read back where written (None: not asked for)
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -52,23 +53,38 @@ class Exports:
                 "xlsx": self.xlsx_path}
 
 
-def write_exports(report: ReportInput, directory: Path | str, stem: str) -> Exports:
+def render_and_read_back(report: ReportInput, path: Path, company_name: str) -> tuple[RenderResult, list[str]]:
+    """Render the PDF to `path`, then read the written file back (`verify.verify_pdf`)."""
+    from .pdf import render_pdf
+    from .verify import verify_pdf
+
+    result = render_pdf(report, path)
+    return result, verify_pdf(path, company_name)
+
+
+def write_exports(report: ReportInput, directory: Path | str, stem: str, *,
+                  read_back_as: str | None = None) -> Exports:
     """Write ``<stem>.pdf``, ``.md``, ``.json``, ``.pptx`` (slide deck) and ``.xlsx`` (workbook) into
     ``directory``, each atomically; the PDF, deck and workbook in worker processes when a pool runs
-    (`consultantos_assets.workers`)."""
+    (`consultantos_assets.workers`). With `read_back_as` (the company's name), the PDF is also read back
+    as soon as it is written, while the deck and workbook are still being made (`pdf_problems`)."""
     if not stem or "/" in stem or "\\" in stem or stem in (".", ".."):
         raise ValueError(f"export stem {stem!r} must be a plain file name without directories")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     # the PDF in the index lane's worker, the deck then the workbook in the office lane, the text
     # exports here meanwhile (by name: the renderers' libraries are loaded where they run)
-    pdf_call = workers.submit(f"{__package__}.pdf:render_pdf", report, directory / f"{stem}.pdf", lane="index")
+    pdf_path = directory / f"{stem}.pdf"
+    pdf_call = (workers.submit(f"{__name__}:render_and_read_back", report, pdf_path, read_back_as, lane="index")
+                if read_back_as is not None else
+                workers.submit(f"{__package__}.pdf:render_pdf", report, pdf_path, lane="index"))
     pptx_call = workers.submit(f"{__package__}.deck:render_pptx", report, directory / f"{stem}.pptx")
     xlsx_call = workers.submit(f"{__package__}.workbook:render_xlsx", report, directory / f"{stem}.xlsx")
     markdown = render_markdown(report)
     md_path = atomic_write_text(directory / f"{stem}.md", markdown)
     json_path = atomic_write_text(directory / f"{stem}.json", render_json(report))
     pdf, pptx_path, xlsx_path = pdf_call.result(), pptx_call.result(), xlsx_call.result()
+    pdf, problems = pdf if read_back_as is not None else (pdf, None)
     log.info("wrote report exports for %s to %s", report.ticker, directory)
     return Exports(pdf=pdf, markdown_path=md_path, json_path=json_path, markdown=markdown, pptx_path=pptx_path,
-                   xlsx_path=xlsx_path)
+                   xlsx_path=xlsx_path, pdf_problems=problems)

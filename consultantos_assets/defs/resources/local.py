@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 
@@ -79,6 +81,16 @@ class AnalystResource(dg.ConfigurableResource):
 PORTFOLIO_DIR = "portfolio"  # lower case: never a company's (upper-case ticker) folder
 
 
+@dataclass(frozen=True)
+class Published:
+    """A report as `ReportStore.publish` kept it: the artifact, its Markdown, and what reading the
+    stored PDF back found wrong (nothing: an empty list)."""
+
+    artifact: ReportArtifact
+    markdown: str
+    problems: list[str]
+
+
 class ReportStore(dg.ConfigurableResource):
     """Where PDFs, their exports (Markdown, JSON, slide deck, workbook) and the history of report inputs are
     written: files under `directory`, one folder per company.
@@ -91,9 +103,11 @@ class ReportStore(dg.ConfigurableResource):
         history(ticker)                     the archived inputs, newest first
         archive(ticker, inputs_hash, text)  keep these inputs once
         local_pdf(artifact)                 the stored PDF as a local file (a context manager)
+        kept_where_rendered                 True when `keep` leaves the files where they were rendered
     """
 
     directory: str
+    kept_where_rendered: ClassVar[bool] = True
 
     # ---- the storage interface (local files) ---------------------------------------------------------
     @contextmanager
@@ -139,16 +153,19 @@ class ReportStore(dg.ConfigurableResource):
                 continue
         return None, None
 
-    def publish(self, bundle: ReportInput) -> tuple[ReportArtifact, str]:
-        """Render every output beside each other; archive the inputs for 'what changed' (which the PDF,
-        Markdown, deck and workbook all show when an earlier report exists)."""
+    def publish(self, bundle: ReportInput, company_name: str) -> Published:
+        """Render every output beside each other and read the stored PDF back (`verify`); archive the
+        inputs for 'what changed' (which the PDF, Markdown, deck and workbook all show when an earlier
+        report exists). Where the files are kept as rendered, the PDF is read back as soon as it is
+        written, while the deck and the workbook are still being made."""
         from ...report import write_exports
 
         current = content_hash(bundle)
         previous, previous_id = self._previous(bundle.ticker, current)
         full = bundle.model_copy(update={"previous": previous}) if previous else bundle
         with self.render_dir(bundle.ticker) as directory:
-            out = write_exports(full, directory, f"{bundle.ticker}_report")
+            out = write_exports(full, directory, f"{bundle.ticker}_report",
+                                read_back_as=company_name if self.kept_where_rendered else None)
             kept = self.keep(bundle.ticker, out.paths)
         self.archive(bundle.ticker, current, bundle.model_dump_json())
         artifact = ReportArtifact(
@@ -156,7 +173,8 @@ class ReportStore(dg.ConfigurableResource):
             sha256=out.pdf.sha256, markdown_path=kept["md"], json_path=kept["json"], outputs=kept,
             generated_for=bundle.as_of, inputs_hash=current, compared_with=previous_id,
         )
-        return artifact, out.markdown
+        problems = out.pdf_problems if out.pdf_problems is not None else self.verify(artifact, company_name)
+        return Published(artifact, out.markdown, problems)
 
     def previous_inputs(self, ticker: str, inputs_hash: str | None) -> ReportInput | None:
         """The inputs of the report before the one with `inputs_hash` (what 'what changed' compares with)."""

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 from dagster_gcp.gcs import GCSResource
@@ -123,6 +123,8 @@ class GCSReportStore(_InBucket, ReportStore):
     workbook) are then uploaded, and the report's paths are gs:// URIs. The inputs history is read from and
     written to the bucket.
     """
+
+    kept_where_rendered: ClassVar[bool] = False  # uploaded: the PDF is read back from the bucket
 
     def _name(self, ticker: str, *parts: str) -> str:
         return "/".join([self.directory.strip("/"), ticker, *parts])
