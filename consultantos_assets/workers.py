@@ -127,7 +127,7 @@ def _failed(exc: BaseException) -> Future:
     return f
 
 
-def _resolve(target: Callable | str) -> Callable:
+def resolve(target: Callable | str) -> Callable:
     """A callable, or "package.module:function" (imported where it runs, so the caller need not load it)."""
     if callable(target):
         return target
@@ -136,7 +136,7 @@ def _resolve(target: Callable | str) -> Callable:
 
 
 def _run(target: Callable | str, args: tuple, kwargs: dict) -> Any:
-    return _resolve(target)(*args, **kwargs)
+    return resolve(target)(*args, **kwargs)
 
 
 class _Call:

@@ -62,6 +62,13 @@ def render_and_read_back(report: ReportInput, path: Path, company_name: str) -> 
     return result, verify_pdf(path, company_name)
 
 
+def render_from_json(target: str, report_json: str, *args: object) -> object:
+    """`target(report, *args)` ("module:function") for a report sent to a worker as its JSON: pydantic
+    writes the JSON once for every renderer and reads it back several times faster than pickle copies
+    the same model (AAPL: about 5 ms and 15 ms against 30 ms and 15-90 ms)."""
+    return workers.resolve(target)(ReportInput.model_validate_json(report_json), *args)
+
+
 def write_exports(report: ReportInput, directory: Path | str, stem: str, *,
                   read_back_as: str | None = None) -> Exports:
     """Write ``<stem>.pdf``, ``.md``, ``.json``, ``.pptx`` (slide deck) and ``.xlsx`` (workbook) into
@@ -74,12 +81,18 @@ def write_exports(report: ReportInput, directory: Path | str, stem: str, *,
     directory.mkdir(parents=True, exist_ok=True)
     # the PDF in the index lane's worker, the deck then the workbook in the office lane, the text
     # exports here meanwhile (by name: the renderers' libraries are loaded where they run)
+    report_json = report.model_dump_json() if workers.active() else None
+
+    def render(target: str, *args: object, lane: str = "office"):
+        if report_json is None:  # no workers: the calls are made here, on the report itself
+            return workers.submit(target, report, *args, lane=lane)
+        return workers.submit(f"{__name__}:render_from_json", target, report_json, *args, lane=lane)
+
     pdf_path = directory / f"{stem}.pdf"
-    pdf_call = (workers.submit(f"{__name__}:render_and_read_back", report, pdf_path, read_back_as, lane="index")
-                if read_back_as is not None else
-                workers.submit(f"{__package__}.pdf:render_pdf", report, pdf_path, lane="index"))
-    pptx_call = workers.submit(f"{__package__}.deck:render_pptx", report, directory / f"{stem}.pptx")
-    xlsx_call = workers.submit(f"{__package__}.workbook:render_xlsx", report, directory / f"{stem}.xlsx")
+    pdf_call = (render(f"{__name__}:render_and_read_back", pdf_path, read_back_as, lane="index")
+                if read_back_as is not None else render(f"{__package__}.pdf:render_pdf", pdf_path, lane="index"))
+    pptx_call = render(f"{__package__}.deck:render_pptx", directory / f"{stem}.pptx")
+    xlsx_call = render(f"{__package__}.workbook:render_xlsx", directory / f"{stem}.xlsx")
     markdown = render_markdown(report)
     md_path = atomic_write_text(directory / f"{stem}.md", markdown)
     json_path = atomic_write_text(directory / f"{stem}.json", render_json(report))
