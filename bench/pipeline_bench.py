@@ -172,7 +172,7 @@ def main() -> None:
             cold_report_s=round(cold, 2), cold_report_runs=[round(x, 2) for x in colds],
             cold_over_floor=round(cold / floor, 2), cold_over_deps_only_floor=round(cold / deps_floor, 2),
             cold_first_step_s=round(cold_start, 2), first_step_over_floor_s=round(cold_start - floor_start, 2),
-            first_step_over_floor_runs=[round(c - f, 2) for c, f in zip(cold_starts, floor_starts)],
+            first_step_over_floor_runs=[round(c - f, 2) for c, f in zip(cold_starts, floor_starts, strict=True)],
             rerun_report_s=round(warm, 2), rerun_over_floor=round(warm / floor_again, 2),
             rerun_up_to_date=warm_out.count("up to date"), assets=len(asset_order()),
             rerun_model_calls=llm_calls(home), peak_rss_mb=round(max(cold_rss, warm_rss) / 1024, 1),

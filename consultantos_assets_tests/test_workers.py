@@ -119,8 +119,8 @@ def test_no_pool_when_set_to_zero_and_the_calls_run_here(monkeypatch):
 
 
 def test_the_calling_process_never_loads_the_renderers_or_lancedb(tmp_path):
-    """What a `consultantos report` process gains: reportlab's page layout, python-pptx, XlsxWriter, pypdf
-    and LanceDB load in the workers only."""
+    """What a `consultantos report` process gains: reportlab, python-pptx, XlsxWriter, pypdf, LanceDB and
+    pyarrow load in the workers only (the Markdown, the JSON and the run's metadata need none of them)."""
     code = textwrap.dedent(f"""
         import sys
         from consultantos_assets import workers
@@ -135,10 +135,14 @@ def test_the_calling_process_never_loads_the_renderers_or_lancedb(tmp_path):
         if __name__ == "__main__":
             assert workers.warm(2)
             write_exports(apple_report(), {str(tmp_path)!r}, "AAPL_report")
+            published = ReportStore(directory={str(tmp_path / "reports")!r}).publish(apple_report(), "Apple Inc.")
+            assert published.problems == [], published.problems  # read back in the worker
             replace_company_anywhere(ChunkStore({str(tmp_path / "index")!r}, StaticEmbedder()), "AAPL", corpus(),
                                      "research")
+            from consultantos_assets.defs.company_graph import md_escape
+            md_escape("Apple | Inc.")  # the run's metadata
             from consultantos_assets.report.verify import verify_pdf  # light: pypdf loads on use
-            heavy = ("reportlab.platypus", "pptx", "xlsxwriter", "pypdf", "lancedb")  # (markup's font table is light)
+            heavy = ("reportlab", "pptx", "xlsxwriter", "pypdf", "lancedb", "pyarrow")
             loaded = sorted(m for m in heavy if m in sys.modules)
             print("loaded:", ",".join(loaded) or "none")
     """)

@@ -48,7 +48,7 @@ def company_check(name: str, asset: str, description: str, blocking: bool = Fals
 
 def md_escape(text: str) -> str:
     """Data text (company names, document names, provider messages) made inert for Markdown metadata."""
-    from ..report.markup import md
+    from ..report.text import md
 
     return md(text)
 

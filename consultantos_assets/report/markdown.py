@@ -7,7 +7,7 @@ from consultantos_assets.models import FORCE_LABELS, PESTEL_FACTORS, FrameworkPo
 from . import content
 from .content import SECTIONS
 from .formatting import fmt_conf, fmt_date, fmt_num
-from .markup import md
+from .text import md
 
 MAX_CELL = 400
 

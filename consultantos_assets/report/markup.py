@@ -14,13 +14,14 @@ import os
 import shutil
 import subprocess
 import threading
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
+from .text import clean, invisible, md, xml_escape  # noqa: F401  (md: re-exported for the renderers)
 
 log = logging.getLogger(__name__)
 
@@ -171,11 +172,6 @@ def _is_base(ch: str) -> bool:
     return True
 
 
-def _invisible(ch: str) -> bool:
-    cat = unicodedata.category(ch)
-    return cat in ("Cc", "Cs", "Co", "Cn") or (cat == "Cf") or 0xFE00 <= ord(ch) <= 0xFE0F
-
-
 @lru_cache(maxsize=8192)
 def _font_for(ch: str) -> str | None:
     """'' for the base font, a fallback font name, or None when nothing has the glyph."""
@@ -194,28 +190,6 @@ def _font_for(ch: str) -> str | None:
 def has_glyph(ch: str) -> bool:
     """True when the report can print ``ch`` itself (not as '?')."""
     return _font_for(ch) is not None
-
-
-def clean(value: object, max_len: int | None = None) -> str:
-    """Text with control characters removed, whitespace normalised and length capped."""
-    if value is None:
-        return ""
-    s = value if isinstance(value, str) else str(value)
-    s = unicodedata.normalize("NFC", s)
-    out = []
-    for ch in s:
-        if ch in "\r\n\t\f\v":
-            out.append(" ")
-        elif not _invisible(ch):
-            out.append(ch)
-    s = "".join(out)
-    if max_len is not None and len(s) > max_len:
-        s = s[: max(1, max_len - 1)].rstrip() + "\u2026"
-    return s
-
-
-def _xml(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def esc(value: object, max_len: int | None = None) -> str:
@@ -246,7 +220,7 @@ def esc(value: object, max_len: int | None = None) -> str:
 
 
 def _wrap(font: str, text: str) -> str:
-    text = _xml(text)
+    text = xml_escape(text)
     return f'<font face="{font}">{text}</font>' if font else text
 
 
@@ -277,12 +251,3 @@ def plain(value: object, font: str = BASE_FONT, max_len: int | None = None) -> s
     if ff is None:
         return "".join(ch if _is_base(ch) else "?" for ch in s)
     return "".join(ch if (ff.has(ch) and ord(ch) <= 0xFFFF) or ch == " " else "?" for ch in s)
-
-
-def md(value: object, max_len: int | None = None) -> str:
-    """Escape a data string for markdown (tables included): HTML and table syntax neutralised."""
-    s = clean(value, max_len)
-    s = _xml(s)
-    for ch in ("\\", "|", "*", "_", "`", "[", "]", "#"):
-        s = s.replace(ch, "\\" + ch)
-    return s

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
-from .markup import clean
+from .text import clean
 from .theme import COLOURS, SERIES_COLOURS
 
 log = logging.getLogger(__name__)

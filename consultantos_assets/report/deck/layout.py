@@ -128,9 +128,9 @@ def table(slide, x, y, w, header: list[str], rows: list[list[str]], widths: list
     for i, frac in enumerate(widths):
         tbl.columns[i].width = Emu(int(w * frac / total))
     side, top = str(Inches(0.06)), str(Inches(0.03))
-    for r, (row, values) in enumerate(zip(tbl.rows, [header, *rows])):
+    for r, (row, values) in enumerate(zip(tbl.rows, [header, *rows], strict=True)):
         row._tr.set("h", str(row_h))  # the frame was made n_rows * row_h high: row.height would re-add them
-        for c, (cell, value) in enumerate(zip(row.cells, values)):
+        for c, (cell, value) in enumerate(zip(row.cells, values, strict=False)):  # a short row: empty cells
             # margins, fill, wrapping and alignment as cell.margin_*, cell.fill, text_frame.word_wrap
             # and paragraph.alignment write them, set on the elements directly (see add_run)
             tcpr = cell._tc.get_or_add_tcPr()

@@ -74,20 +74,20 @@ def canvas_class(report: ReportInput, holder: dict):
                 for key, kwargs in self._page_bookmarks:
                     super().bookmarkPage(key, **kwargs)
                 for at, key, x, y, style in reversed(self._page_numbers):  # later marks first: `at` holds
-                    self._code[at:at] = self._drawn(lambda: self.drawRightString(x, y, str(page_of[key])), style)
+                    self._code[at:at] = self._drawn(style, self.drawRightString, x, y, str(page_of[key]))
                 if self._pageNumber > 1:
                     self._decorate(total)
                 super().showPage()
             super().save()
 
-        def _drawn(self, draw, style: tuple) -> list[str]:
-            """The page operators that ``draw`` writes in font and colour ``style``, kept apart."""
+        def _drawn(self, style: tuple, draw, *args) -> list[str]:
+            """The page operators that ``draw(*args)`` writes in font and colour ``style``, kept apart."""
             code, self._code = self._code, []
             font, size, colour = style
             self.saveState()
             self.setFont(font, size)
             self.setFillColor(colour)
-            draw()
+            draw(*args)
             self.restoreState()
             drawn, self._code = self._code, code
             return drawn
