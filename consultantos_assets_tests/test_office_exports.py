@@ -27,7 +27,7 @@ from consultantos_assets.analysis.evidence import build_evidence
 from consultantos_assets.analysis.valuation import multiples
 from consultantos_assets.models import CompanyProfile
 from consultantos_assets.report import content
-from consultantos_assets.report.markup import clean
+from consultantos_assets.report.text import clean
 from consultantos_assets.sources.sec import SnapshotFinancials
 from consultantos_assets_tests.report_fixtures import (
     HOSTILE_NAME,

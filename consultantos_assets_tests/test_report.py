@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from consultantos_assets import report as rpt
 from consultantos_assets.report import markup
+from consultantos_assets.report import text as report_text
 from consultantos_assets.report.content import SECTIONS, cited_ids, section_keys
 from consultantos_assets.report.formatting import fmt_pct, fmt_value
 from consultantos_assets_tests.report_fixtures import (
@@ -70,7 +71,7 @@ def test_escape_helper_neutralises_markup_and_controls():
     assert markup.esc("a\x00b\x07c\nd") == "abc d"
     assert markup.esc(None) == ""
     assert markup.esc("x" * 50, max_len=10).endswith("\u2026")
-    assert markup.md("a|b <i>") == "a\\|b &lt;i&gt;"
+    assert report_text.md("a|b <i>") == "a\\|b &lt;i&gt;"
 
 
 def test_characters_no_font_has_become_question_marks(monkeypatch):

@@ -96,8 +96,8 @@ def write_exports(report: ReportInput, directory: Path | str, stem: str, *,
     markdown = render_markdown(report)
     md_path = atomic_write_text(directory / f"{stem}.md", markdown)
     json_path = atomic_write_text(directory / f"{stem}.json", render_json(report))
-    pdf, pptx_path, xlsx_path = pdf_call.result(), pptx_call.result(), xlsx_call.result()
-    pdf, problems = pdf if read_back_as is not None else (pdf, None)
+    pdf, problems = pdf_call.result() if read_back_as is not None else (pdf_call.result(), None)
+    pptx_path, xlsx_path = pptx_call.result(), xlsx_call.result()
     log.info("wrote report exports for %s to %s", report.ticker, directory)
     return Exports(pdf=pdf, markdown_path=md_path, json_path=json_path, markdown=markdown, pptx_path=pptx_path,
                    xlsx_path=xlsx_path, pdf_problems=problems)

@@ -21,7 +21,7 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from .text import clean, invisible, md, xml_escape  # noqa: F401  (md: re-exported for the renderers)
+from .text import clean, xml_escape
 
 log = logging.getLogger(__name__)
 

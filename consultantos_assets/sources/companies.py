@@ -117,14 +117,18 @@ class SnapshotDirectory:
             self._records = cached[1]
         return self._records
 
+    def _tables(self) -> list[tuple[str, Path]]:
+        """The files the index is read from, in the order their records are merged: (kind, path)."""
+        meta = self._metadata_dir
+        others = sorted(p for p in meta.glob("*.csv") if p.name not in {"companies.csv", "tickers.csv"}) \
+            if meta.is_dir() else []
+        return [("own", meta / "companies.csv"), *(("metadata", p) for p in others), ("sec-csv", meta / "tickers.csv"),
+                ("sec-json", self.snapshot_dir / "sec_edgar" / "reference" / "company_tickers.json")]
+
     def _tables_stamp(self) -> tuple:
         """What the index is read from: each table file's name, size and modification time."""
-        paths = [self._metadata_dir / "companies.csv", self._metadata_dir / "tickers.csv",
-                 self.snapshot_dir / "sec_edgar" / "reference" / "company_tickers.json"]
-        if self._metadata_dir.is_dir():
-            paths += sorted(self._metadata_dir.glob("*.csv"))
         stamp = []
-        for path in paths:
+        for _, path in self._tables():
             try:
                 st = path.stat()
                 stamp.append((str(path), st.st_size, st.st_mtime_ns))
@@ -133,14 +137,13 @@ class SnapshotDirectory:
         return tuple(stamp)
 
     def _iter_tables(self) -> Iterator[tuple[str, str, dict[str, str]]]:
-        own = self._metadata_dir / "companies.csv"
-        yield from self._read_metadata_csv(own, own_table=True)
-        if self._metadata_dir.is_dir():
-            for path in sorted(self._metadata_dir.glob("*.csv")):
-                if path.name not in {"companies.csv", "tickers.csv"}:
-                    yield from self._read_metadata_csv(path, own_table=False)
-        yield from self._read_ticker_csv(self._metadata_dir / "tickers.csv")
-        yield from self._read_sec_ticker_map(self.snapshot_dir / "sec_edgar" / "reference" / "company_tickers.json")
+        for kind, path in self._tables():
+            if kind == "sec-csv":
+                yield from self._read_ticker_csv(path)
+            elif kind == "sec-json":
+                yield from self._read_sec_ticker_map(path)
+            else:
+                yield from self._read_metadata_csv(path, own_table=kind == "own")
 
     def _read_metadata_csv(self, path: Path, own_table: bool) -> Iterator[tuple[str, str, dict[str, str]]]:
         for row in _read_csv(path):

@@ -29,7 +29,7 @@ from ..theme import FRAME_H, FRAME_W, MARGIN_B, MARGIN_L, MARGIN_R, MARGIN_T, PA
 from . import company_sections as company
 from . import framework_sections as frameworks
 from . import record_sections as record
-from .flowables import Contents, Rule, markup, para, section_start
+from .flowables import Contents, Rule, markup, para, section_bookmark, section_start
 from .pages import Cover, ReportDoc, canvas_class
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ _BUILDERS = {
 def _story(report: ReportInput) -> list[Flowable]:
     story: list[Flowable] = [NextPageTemplate("content"), Cover(report), PageBreak()]
     keys = content.section_keys(report)
-    toc = Contents([(f"sec-{key}", content.SECTIONS[key]) for key in keys])
+    toc = Contents([(section_bookmark(key), content.SECTIONS[key]) for key in keys])
     story += [markup("Contents", Styles.h1), Rule(), Spacer(1, 10), toc, Spacer(1, 24)]
     story.append(para(
         "How to read this report: statements carry the ids of the evidence they rest on in small type, "

@@ -144,8 +144,13 @@ def hexcolor(colour) -> str:
     return "#" + colour.hexval()[2:]
 
 
+def section_bookmark(key: str) -> str:
+    """The PDF destination of section `key`: where its outline entry and its contents row go."""
+    return f"sec-{key}"
+
+
 class SectionHeading(Paragraph):
-    """A section title that also feeds the table of contents and the PDF outline."""
+    """A section title that also marks the section's page for the PDF outline and the contents page."""
 
     def __init__(self, number: int, title: str, key: str):
         text = f'<font color="{hexcolor(Palette.TEAL)}">{number:02d}</font>&nbsp;&nbsp;{esc(title)}'

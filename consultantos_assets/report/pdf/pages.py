@@ -18,13 +18,13 @@ from .. import charts, content
 from ..formatting import fmt_conf
 from ..markup import BASE_FONT, BASE_FONT_BOLD, esc, pick_font, plain
 from ..theme import FRAME_W, MARGIN_B, MARGIN_L, MARGIN_R, MARGIN_T, PAGE_H, PAGE_W, Palette, Styles
-from .flowables import MAX_TITLE_CHARS, SectionHeading, data_table, markup, para
+from .flowables import MAX_TITLE_CHARS, SectionHeading, data_table, markup, para, section_bookmark
 
 
 class ReportDoc(BaseDocTemplate):
     def afterFlowable(self, flowable):
         if isinstance(flowable, SectionHeading):
-            key = f"sec-{flowable.toc_key}"
+            key = section_bookmark(flowable.toc_key)
             self.canv.bookmarkPage(key)
             self.canv.addOutlineEntry(flowable.toc_title, key, level=0, closed=False)
 
