@@ -195,3 +195,31 @@ def test_workers_of_a_killed_process_end_with_it(tmp_path):
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [p for p in pids if alive(p)]
+
+
+def test_the_cli_starts_its_workers_early_only_for_a_report_it_will_build(offline_env, monkeypatch):
+    """`consultantos report` starts the workers as soon as the companies are known when a report is
+    surely built (none stored, or --force), so their libraries load while the instance opens; when a
+    report is stored, the run's plan decides (a re-run that builds nothing starts no worker)."""
+    import argparse
+
+    from consultantos_assets.cli import report as cli_report
+
+    started: list[bool] = []
+    monkeypatch.setattr(workers, "warm", lambda *a, **k: started.append(True) or True)
+
+    def warms(tickers: list[str], force: bool = False) -> bool:
+        started.clear()
+        cli_report._warm_if_building(argparse.Namespace(force=force), tickers)
+        return bool(started)
+
+    assert warms(["AAPL"])  # nothing stored
+    stored = offline_env / "assets" / "report_pdf" / "AAPL.json"
+    stored.parent.mkdir(parents=True)
+    stored.write_text("{}")
+    assert not warms(["AAPL"])
+    assert warms(["AAPL"], force=True)
+    assert warms(["AAPL", "MSFT"])  # one of them has no report yet
+    monkeypatch.setenv("CONSULTANTOS_PROFILE", "production")
+    monkeypatch.setenv("CONSULTANTOS_GCS_BUCKET", "reports-bucket")
+    assert not warms(["MSFT"])  # values live in the bucket: the plan decides

@@ -39,11 +39,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     profiles = _known_companies(args)
     if args.jobs > 1 and len(profiles) > 1:
         return report_in_workers(args, [p.ticker for p in profiles])
+    _warm_if_building(args, [p.ticker for p in profiles])
     session = _open_session([p.ticker for p in profiles])
     failed = _report_each(args, profiles, session)
     if failed:
         raise CliError(f"{len(failed)} of {len(profiles)} reports failed: {', '.join(failed)}")
     return 0
+
+
+def _warm_if_building(args: argparse.Namespace, tickers: list[str]) -> None:
+    """Start the workers as soon as the companies are known, when this command will surely build a
+    report (--force, or a company with no stored report in the local profile): their libraries
+    (LanceDB, the renderers) then load on the other core while this process opens the instance, plans
+    and runs the first steps, instead of keeping research_index waiting. Otherwise the run's plan
+    decides, as for every run (`_Build`)."""
+    from .. import workers
+    from ..settings import ProfileSettings
+    from ..value_files import VALUES_DIR, value_path
+
+    settings = ProfileSettings.from_env()
+    if settings.production:  # stored values are objects in the bucket: the plan decides
+        return
+    if args.force or any(not value_path(settings.home / VALUES_DIR, "report_pdf", t).is_file() for t in tickers):
+        workers.warm()
 
 
 def _known_companies(args: argparse.Namespace) -> list:
