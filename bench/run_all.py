@@ -59,7 +59,10 @@ def main() -> None:
              f"one `consultantos report` of every ticker, one process; {p['portfolio_serial_over_floor']}x the "
              f"no-op graph of the same shape for the same companies ({p['portfolio_floor_s']} s)"),
             (f"portfolio of {p['portfolio_companies']}, 2 at a time (s)", f"{p['portfolio_parallel2_s']}",
-             f"speed-up {p['portfolio_speedup']}x on 2 cores"),
+             f"speed-up {p['portfolio_speedup']}x on {p['cores']} cores; the serial command keeps "
+             f"{p['portfolio_serial_cores_busy']} cores busy ({p['portfolio_serial_cpu_s']} CPU s), two at a time "
+             f"{p['portfolio_parallel2_cores_busy']} ({p['portfolio_parallel2_cpu_s']} CPU s), so "
+             f"{p['portfolio_speedup_ceiling']}x is the most this machine allows"),
         ]
     rows += [
         (f"Gemini analyst, model calls per report ({llm['model']})", f"{llm['valid_calls_per_report']}",
