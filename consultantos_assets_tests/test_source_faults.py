@@ -274,9 +274,29 @@ def test_sec_without_identity_is_missing_key() -> None:
 
 
 def test_sec_requests_carry_identity_and_respect_the_rate_limit() -> None:
+    """SEC allows 10 requests per second (https://www.sec.gov/os/accessing-edgar-data). The limiter
+    releases each request at its own slot, 1/rate apart: its schedule is checked exactly on its own
+    clock, since the moments the threads wake up and reach the transport carry the machine's
+    scheduling delay (a thread woken late shortens the gap after it, never the schedule)."""
     import httpx
 
     from consultantos_assets.sources.sec_http import RateLimiter, SecClient
+
+    class RecordingLimiter(RateLimiter):
+        """Records each acquisition's slot: the time it is released at, on the limiter's clock."""
+
+        def __init__(self, per_second: float) -> None:
+            super().__init__(per_second, clock=self._read_clock, sleep=self._sleep_until_slot)
+            self.slots: list[float] = []
+            self._read = threading.local()  # the clock reading each thread's slot was computed from
+
+        def _read_clock(self) -> float:
+            self._read.now = time.monotonic()
+            return self._read.now
+
+        def _sleep_until_slot(self, seconds: float) -> None:
+            self.slots.append(self._read.now + seconds)
+            time.sleep(seconds)
 
     stamps: list[float] = []
     agents: set[str] = set()
@@ -286,7 +306,8 @@ def test_sec_requests_carry_identity_and_respect_the_rate_limit() -> None:
         agents.add(request.headers["User-Agent"])
         return httpx.Response(200, json={"filings": {"recent": {}}})
 
-    client = SecClient("Jane Doe jane@example.com", Guard("SEC EDGAR"), RateLimiter(10), httpx.MockTransport(answer))
+    limiter = RecordingLimiter(10)
+    client = SecClient("Jane Doe jane@example.com", Guard("SEC EDGAR"), limiter, httpx.MockTransport(answer))
     threads = [threading.Thread(target=client.submissions, args=(320193,)) for _ in range(12)]
     for t in threads:
         t.start()
@@ -294,9 +315,13 @@ def test_sec_requests_carry_identity_and_respect_the_rate_limit() -> None:
         t.join()
     stamps.sort()
     assert agents == {"Jane Doe jane@example.com"} and len(stamps) == 12
-    # at most 10 in any one-second window, and never two closer than the spacing (5% clock slack)
-    assert all(b - a >= 0.095 for a, b in zip(stamps, stamps[1:], strict=False))
-    assert all(stamps[i + 10] - stamps[i] >= 0.95 for i in range(len(stamps) - 10))
+    # every request but the first waited for its slot; the slots are 0.1 s apart, so at most 10 fall
+    # in any one-second window
+    slots = sorted(limiter.slots)
+    assert len(slots) == 11
+    assert all(abs((b - a) - 0.1) < 1e-9 for a, b in zip(slots, slots[1:], strict=False))
+    # and the requests really waited: the last cannot reach the server before its slot
+    assert stamps[-1] >= slots[-1] and stamps[-1] - stamps[0] >= 1.0
 
 
 def test_sec_rate_limit_setting_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
