@@ -1,13 +1,14 @@
 """What the workers of `consultantos_assets.workers` load.
 
 The fork server imports this module once (it is `workers.PRELOAD`): only what the index write needs
-besides LanceDB (pyarrow's datasets, which load pandas, and the local embedders), so the index lane's
-worker is forked as early as possible. LanceDB itself starts a background thread when imported, and
-a process with threads is not forked safely: the index lane's worker imports it after the fork, in
-`load_in_worker`, then the PDF's libraries (reportlab's page layout, pypdf) in the background while
-it waits for work. The office lane's worker imports the deck's and the workbook's (python-pptx,
-XlsxWriter). So each library loads once, in the worker that uses it, and the index is never kept
-waiting for the renderers' imports.
+besides LanceDB (pyarrow's datasets, which load pandas, and the local embedders, with the static
+model's vectors and tokenizer when the index will embed with it), so the index lane's worker is
+forked as early as possible and its first write does not read the model. LanceDB itself starts a
+background thread when imported, and a process with threads is not forked safely: the index lane's
+worker imports it after the fork, in `load_in_worker`, then the PDF's libraries (reportlab's page
+layout, pypdf) in the background while it waits for work. The office lane's worker imports the
+deck's and the workbook's (python-pptx, XlsxWriter). So each library loads once, in the worker that
+uses it, and the index is never kept waiting for the renderers' imports.
 """
 
 import importlib
@@ -15,8 +16,12 @@ import threading
 
 import pyarrow.dataset  # noqa: F401
 
-from consultantos_assets.index import local_embedders  # noqa: F401
+from consultantos_assets.index import embedders, local_embedders
 from consultantos_assets.index import tables as index_tables
+
+# read before any thread exists (tokenizers starts its threads only when it first encodes)
+if embedders.expected_kind() == "static":
+    local_embedders.StaticEmbedder().load()
 
 INDEX_LANE_LATER = ("consultantos_assets.report.pdf", "consultantos_assets.report.verify", "pypdf")
 OFFICE_LANE = ("consultantos_assets.report.deck", "consultantos_assets.report.workbook")

@@ -22,6 +22,7 @@ from consultantos_assets.index.embedders import (
     LexicalHashEmbedder,
     OnnxMiniLMEmbedder,
     StaticEmbedder,
+    expected_kind,
     make_embedder,
     resolve_kind,
 )
@@ -171,21 +172,25 @@ def test_local_vectors_have_their_dimension_unit_length_and_are_identical_across
 def test_make_embedder_choice(monkeypatch, gemini_server):
     for key in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "CONSULTANTOS_EMBEDDER", "CONSULTANTOS_MODE"):
         monkeypatch.delenv(key, raising=False)
-    assert resolve_kind("auto") == "static"
+    assert resolve_kind("auto") == "static" == expected_kind()
     assert isinstance(make_embedder("auto"), StaticEmbedder)
     monkeypatch.setenv("CONSULTANTOS_EMBEDDER", "minilm")
     assert isinstance(make_embedder("auto"), OnnxMiniLMEmbedder)
+    assert expected_kind() == "minilm"
     monkeypatch.setenv("CONSULTANTOS_EMBEDDER", "lexical")
     emb = make_embedder("auto")
     assert isinstance(emb, LexicalHashEmbedder) and "lexical" in emb.name
     monkeypatch.delenv("CONSULTANTOS_EMBEDDER")
     monkeypatch.setenv("GEMINI_API_KEY", "test-key")  # gemini_server set GOOGLE_GEMINI_BASE_URL: reachable
     assert isinstance(make_embedder("auto"), GeminiEmbedder)
+    assert expected_kind() is None  # that depends on whether the host answers: not known without asking
     monkeypatch.setenv("CONSULTANTOS_MODE", "offline")
-    assert resolve_kind("auto") == "static"
+    assert resolve_kind("auto") == "static" == expected_kind()
     assert resolve_kind("gemini") == "gemini"
     with pytest.raises(EmbedderError, match="unknown embedder"):
         make_embedder("word2vec")
+    monkeypatch.setenv("CONSULTANTOS_EMBEDDER", "word2vec")
+    assert expected_kind() is None  # resolving refuses it, with its reason
 
 
 def semantic_vector(text: str, dim: int) -> list[float]:

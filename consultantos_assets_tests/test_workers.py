@@ -223,3 +223,31 @@ def test_the_cli_starts_its_workers_early_only_for_a_report_it_will_build(offlin
     monkeypatch.setenv("CONSULTANTOS_PROFILE", "production")
     monkeypatch.setenv("CONSULTANTOS_GCS_BUCKET", "reports-bucket")
     assert not warms(["MSFT"])  # values live in the bucket: the plan decides
+
+
+
+def test_the_index_worker_starts_with_the_static_model_read(tmp_path):
+    """The fork server reads the static model's vectors and tokenizer when the index will embed with
+    it, so the first index write of a run does not; with another embedder configured it reads none.
+    (A process has one fork server, started with the environment of the first pool: one process per case.)"""
+    script = tmp_path / "probe.py"
+    script.write_text(textwrap.dedent("""
+        from consultantos_assets import workers
+
+
+        def reads() -> int:
+            from consultantos_assets.index import local_embedders
+
+            return local_embedders._static_table.cache_info().currsize
+
+
+        if __name__ == "__main__":
+            assert workers.warm(2)
+            print("static models read:", workers.call(reads, lane="index"))
+    """))
+    for embedder, expected in (("", 1), ("lexical", 0)):
+        env = {**os.environ, "CONSULTANTOS_MODE": "offline", "CONSULTANTOS_EMBEDDER": embedder}
+        out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert f"static models read: {expected}" in out.stdout

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 # the classes are handed out here too: callers name an embedder by this module
 __all__ = ["KINDS", "Embedder", "EmbedderError", "GeminiEmbedder", "LexicalHashEmbedder", "MiniLMTorchEmbedder",
-           "OnnxMiniLMEmbedder", "StaticEmbedder", "local_embedder", "make_embedder", "onnx_available",
+           "OnnxMiniLMEmbedder", "StaticEmbedder", "expected_kind", "local_embedder", "make_embedder", "onnx_available",
            "resolve_kind", "static_available", "torch_minilm_available"]
 
 KINDS = ("auto", "minilm", "static", "minilm-torch", "gemini", "lexical")
@@ -57,29 +57,54 @@ KINDS = ("auto", "minilm", "static", "minilm-torch", "gemini", "lexical")
 _LOCAL_ORDER = (("static", static_available), ("minilm", onnx_available))  # fastest first
 
 
-def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
-    """Which embedder `kind` means here and now (auto resolved; CONSULTANTOS_EMBEDDER honoured)."""
+def _requested(kind: str | None) -> str:
     requested = (kind or "auto").strip().lower()
     if requested == "auto":
         requested = (os.environ.get("CONSULTANTOS_EMBEDDER") or "auto").strip().lower()
     if requested not in KINDS:
         raise EmbedderError(f"unknown embedder {requested!r}: use one of {', '.join(KINDS)}")
+    return requested
+
+
+def _gemini_possible(api_key: str | None = None) -> bool:
+    """A key is set and the mode is not offline: auto then asks whether Gemini's host answers."""
+    offline = (os.environ.get("CONSULTANTOS_MODE") or "auto").strip().lower() == "offline"
+    return bool(api_key or gemini_key()) and not offline
+
+
+def _first_local() -> str:
+    return next((kind for kind, available in _LOCAL_ORDER if available()), "lexical")
+
+
+def resolve_kind(kind: str | None = "auto", api_key: str | None = None) -> str:
+    """Which embedder `kind` means here and now (auto resolved; CONSULTANTOS_EMBEDDER honoured)."""
+    requested = _requested(kind)
     if requested != "auto":
         return requested
-    offline = (os.environ.get("CONSULTANTOS_MODE") or "auto").strip().lower() == "offline"
-    if (api_key or gemini_key()) and not offline:
+    if _gemini_possible(api_key):
         from ..sources.registry import reachable
 
         host, port = gemini_host()
         if reachable(host, port):
             return "gemini"
         log.warning("a Gemini key is set but %s:%s does not answer; embedding locally", host, port)
-    for kind, available in _LOCAL_ORDER:
-        if available():
-            return kind
-    log.warning("tokenizers/safetensors and the shipped static model are not installed: using the LEXICAL "
-                "fallback embedder (matches words, not meaning); run `make install`")
-    return "lexical"
+    resolved = _first_local()
+    if resolved == "lexical":
+        log.warning("tokenizers/safetensors and the shipped static model are not installed: using the LEXICAL "
+                    "fallback embedder (matches words, not meaning); run `make install`")
+    return resolved
+
+
+def expected_kind() -> str | None:
+    """The kind `resolve_kind("auto")` will resolve to, decided without the network; None when that
+    depends on whether Gemini's host answers (or the configuration is refused: resolving says why)."""
+    try:
+        requested = _requested("auto")
+    except EmbedderError:
+        return None
+    if requested != "auto":
+        return requested
+    return None if _gemini_possible() else _first_local()
 
 
 def local_embedder() -> Embedder:

@@ -145,13 +145,18 @@ class StaticEmbedder:
         self.max_length = int(config.get("max_length") or 512)
         self.name = f"static-{MINILM_MODEL}-{self.dimension}"
 
+    def load(self):
+        """(token vectors, tokenizer), read once per process: the first embed reads them, and a worker
+        process can read them before its first call (`consultantos_assets.worker_modules`)."""
+        return (_static_table(str(self.model_dir / "model.safetensors")),
+                _tokenizer(str(self.model_dir / "tokenizer.json"), self.max_length, False))
+
     def embed(self, texts: list[str]) -> list[list[float]]:
         import numpy as np
 
         if not texts:
             return []
-        table = _static_table(str(self.model_dir / "model.safetensors"))
-        tok = _tokenizer(str(self.model_dir / "tokenizer.json"), self.max_length, False)
+        table, tok = self.load()
         unk = tok.token_to_id("[UNK]")
         out = np.zeros((len(texts), self.dimension), dtype="float32")
         for row, enc in enumerate(tok.encode_batch(list(texts), add_special_tokens=False)):
