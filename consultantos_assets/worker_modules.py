@@ -19,9 +19,18 @@ import pyarrow.dataset  # noqa: F401
 from consultantos_assets.index import embedders, local_embedders
 from consultantos_assets.index import tables as index_tables
 
-# read before any thread exists (tokenizers starts its threads only when it first encodes)
-if embedders.expected_kind() == "static":
-    local_embedders.StaticEmbedder().load()
+
+def _read_static_model() -> None:
+    """Before any thread exists (tokenizers starts its threads only when it first encodes). A model
+    that cannot be read is left to the index write, which says why in its run."""
+    if embedders.expected_kind() == "static":
+        try:
+            local_embedders.StaticEmbedder().load()
+        except Exception:  # noqa: BLE001 - the fork server must start whatever the model's state
+            pass
+
+
+_read_static_model()
 
 INDEX_LANE_LATER = ("consultantos_assets.report.pdf", "consultantos_assets.report.verify", "pypdf")
 OFFICE_LANE = ("consultantos_assets.report.deck", "consultantos_assets.report.workbook")
