@@ -225,7 +225,6 @@ def test_the_cli_starts_its_workers_early_only_for_a_report_it_will_build(offlin
     assert not warms(["MSFT"])  # values live in the bucket: the plan decides
 
 
-
 def test_the_index_worker_starts_with_the_static_model_read(tmp_path):
     """The fork server reads the static model's vectors and tokenizer when the index will embed with
     it, so the first index write of a run does not; with another embedder configured it reads none.

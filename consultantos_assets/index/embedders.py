@@ -109,10 +109,7 @@ def expected_kind() -> str | None:
 
 def local_embedder() -> Embedder:
     """The best embedder that needs no service: what research_index switches to when Gemini fails."""
-    for kind, available in _LOCAL_ORDER:
-        if available():
-            return make_embedder(kind)
-    return LexicalHashEmbedder()
+    return make_embedder(_first_local())
 
 
 def make_embedder(kind: str | None = "auto", api_key: str | None = None) -> Embedder:
