@@ -77,7 +77,8 @@ def _sample_memory(child: subprocess.Popen) -> None:
         time.sleep(0.2)
 
 
-def timed(cmd: list[str], home: Path, sample_memory: bool = False) -> tuple[float, int, str]:
+def timed(cmd: list[str], home: Path, sample_memory: bool = False,
+          env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Wall seconds and peak RSS (KB) of one child process; with `sample_memory`, the peak PSS of its
     process tree too (PEAK_PSS_KB), read from /proc every 0.2 s, which costs CPU: timed runs do not."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -85,7 +86,7 @@ def timed(cmd: list[str], home: Path, sample_memory: bool = False) -> tuple[floa
     start = time.perf_counter()
     # output to files, not pipes: Dagster's compute-log `tail` helpers can outlive the CLI
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(cmd, env=_env(home), cwd=REPO, stdout=out, stderr=err, text=True)
+        child = subprocess.Popen(cmd, env={**_env(home), **(env or {})}, cwd=REPO, stdout=out, stderr=err, text=True)
         sampler = threading.Thread(target=_sample_memory, args=(child,), daemon=True)
         if sample_memory:
             sampler.start()
@@ -102,8 +103,9 @@ def timed(cmd: list[str], home: Path, sample_memory: bool = False) -> tuple[floa
     return wall, max(peak, before), proc.stdout
 
 
-def report(home: Path, *tickers: str, sample_memory: bool = False) -> tuple[float, int, str]:
-    return timed([PY, "-m", "consultantos_assets.cli", "report", *tickers], home, sample_memory)
+def report(home: Path, *tickers: str, sample_memory: bool = False,
+           env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    return timed([PY, "-m", "consultantos_assets.cli", "report", *tickers], home, sample_memory, env)
 
 
 def busy_cpu_s() -> float:
@@ -115,11 +117,28 @@ def busy_cpu_s() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def report_cpu(home: Path, *args: str) -> tuple[float, float]:
+def report_cpu(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[float, float]:
     """(wall seconds, busy CPU seconds of the machine) of one `consultantos report`."""
     before = busy_cpu_s()
-    wall = report(home, *args)[0]
+    wall = report(home, *args, env=env)[0]
     return wall, busy_cpu_s() - before
+
+
+SPIN = "s = 0\nfor i in range(25_000_000):\n    s += i * i\n"
+
+
+def two_process_throughput(rounds: int = 3) -> float:
+    """How much more work two processes get done at once than one alone on this machine: a pure-Python
+    loop that touches no memory beyond its own, run alone and then twice at the same time (median of
+    `rounds`). 2.0 would be two cores that do not slow each other down; on a shared virtual machine
+    they do, and no two-process command can scale better than this."""
+    def spin(n: int) -> float:
+        start = time.perf_counter()
+        procs = [subprocess.Popen([PY, "-c", SPIN]) for _ in range(n)]
+        if any(p.wait() for p in procs):
+            raise SystemExit("the CPU loop failed")
+        return time.perf_counter() - start
+    return statistics.median(2 * spin(1) / spin(2) for _ in range(rounds))
 
 
 def first_step_s(home: Path) -> float:
@@ -205,6 +224,12 @@ def main() -> None:
             # one command per portfolio, as a user refreshes one: one process, or two workers
             serial, serial_cpu = report_cpu(serial_home, *tickers)
             parallel, parallel_cpu = report_cpu(par_home, *tickers, "--jobs", "2")
+            # the serial command with its render and index work in its own process, as each of the two
+            # --jobs processes does it on a 2-core machine: what the split into processes alone gains
+            bare_home = tmp / "serial-no-workers"
+            _prepare(bare_home)
+            bare, bare_cpu = report_cpu(bare_home, *tickers, env={"CONSULTANTOS_WORKERS": "0"})
+            spin = two_process_throughput()
             # Dagster's own share: the no-op graph of the same shape for the same companies, one process
             floor_many_home = tmp / "floor-portfolio"
             _prepare(floor_many_home)
@@ -220,6 +245,9 @@ def main() -> None:
                         portfolio_parallel2_cpu_s=round(parallel_cpu, 1),
                         portfolio_parallel2_cores_busy=round(parallel_cpu / parallel, 2),
                         portfolio_speedup_ceiling=round(serial / (parallel_cpu / (os.cpu_count() or 1)), 2),
+                        portfolio_serial_no_workers_s=round(bare, 1), portfolio_serial_no_workers_cpu_s=round(bare_cpu, 1),
+                        portfolio_speedup_over_no_workers=round(bare / parallel, 2),
+                        machine_two_process_throughput=round(spin, 2),
                         portfolio_serial_over_floor=round(serial / floor_many, 2))
     width = max(len(k) for k in rows)
     for k, v in rows.items():
