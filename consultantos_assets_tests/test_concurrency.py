@@ -57,6 +57,41 @@ def test_threads_replacing_the_same_and_other_companies_lose_and_duplicate_nothi
     assert sum(r.inserted for r, (t, _) in zip(results, jobs, strict=True) if t == "AAPL") == 40
 
 
+class _HeldEmbedder(LexicalHashEmbedder):
+    """Lexical vectors, but each embedding waits until the test lets it go (a slow remote embedder)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding, self.go = threading.Event(), threading.Event()
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.embedding.set()
+        assert self.go.wait(30), "the test never let the embedding finish"
+        return super().embed(texts)
+
+
+def test_a_slow_embedding_does_not_hold_other_companies_writes(tmp_path):
+    """The lock covers the commit and the index upkeep, not the embedding: while one company's chunks
+    wait on the embedder (Gemini's round trip), another company's write to the same table goes through."""
+    uri = tmp_path / "db"
+    ChunkStore(uri, LexicalHashEmbedder()).replace_company("MSFT", _chunks("MSFT", 5))  # the table exists
+    held = _HeldEmbedder()
+    with ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(ChunkStore(uri, held).replace_company, "AAPL", _chunks("AAPL", 8))
+        assert held.embedding.wait(30)
+        other = pool.submit(ChunkStore(uri, LexicalHashEmbedder()).replace_company, "NVDA", _chunks("NVDA", 6))
+        try:
+            assert other.result(timeout=30).rows == 6   # done while AAPL's embedding is still held
+            assert not slow.done()
+        finally:
+            held.go.set()
+        assert slow.result(timeout=30).rows == 8
+    store = ChunkStore(uri, LexicalHashEmbedder())
+    assert {t: store.count(t) for t in ("AAPL", "NVDA", "MSFT")} == {"AAPL": 8, "NVDA": 6, "MSFT": 5}
+    # the held writer embedded its own chunks only, and found none of them stored
+    assert slow.result().embedded == 8
+
+
 def test_commit_conflicts_are_retried_and_other_errors_are_not():
     calls = []
 

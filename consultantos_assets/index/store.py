@@ -161,27 +161,30 @@ class ChunkStore:
         if wrong:
             raise ValueError(f"chunks for {', '.join(wrong)} passed to replace_company({ticker!r})")
         hashes = {c.id: text_hash(c.text) for c in chunks}
-        with self._lock:
-            db = self._db()
-            table = self._open_or_create(db)
-            cached = self._cached_vectors(table, hashes.values()) if chunks else {}
-            todo: dict[str, str] = {}
-            for c in chunks:
-                h = hashes[c.id]
-                if h not in cached:
-                    todo.setdefault(h, c.text)
-            fresh = dict(zip(todo, self.embedder.embed(list(todo.values())), strict=True))
-            vectors = {**cached, **fresh}
-            data = []
-            for c in chunks:
-                date = c.date.isoformat() if c.date else None
-                row_hash = text_hash("\x1f".join([scope, c.kind, c.source, c.evidence_id, date or "", c.text]))
-                data.append({
-                    "id": c.id, "ticker": ticker, "scope": scope, "kind": c.kind, "source": c.source,
-                    "evidence_id": c.evidence_id, "date": date, "text": c.text, "text_hash": hashes[c.id],
-                    "row_hash": row_hash, "embedder": self.embedder.name, "vector": vectors[hashes[c.id]],
-                })
-            batch = pa.Table.from_pylist(data, schema=schema_for(self.embedder))
+        # the lookup and the embedding (a network call with Gemini) take no lock, so other companies'
+        # writes do not queue behind them: the vectors found are read from a version of the table,
+        # which writers only extend; at worst two writers of the same text both embed it
+        existing = self._existing() if chunks else None
+        cached = self._cached_vectors(existing, hashes.values()) if existing is not None else {}
+        todo: dict[str, str] = {}
+        for c in chunks:
+            h = hashes[c.id]
+            if h not in cached:
+                todo.setdefault(h, c.text)
+        fresh = dict(zip(todo, self.embedder.embed(list(todo.values())), strict=True))
+        vectors = {**cached, **fresh}
+        data = []
+        for c in chunks:
+            date = c.date.isoformat() if c.date else None
+            row_hash = text_hash("\x1f".join([scope, c.kind, c.source, c.evidence_id, date or "", c.text]))
+            data.append({
+                "id": c.id, "ticker": ticker, "scope": scope, "kind": c.kind, "source": c.source,
+                "evidence_id": c.evidence_id, "date": date, "text": c.text, "text_hash": hashes[c.id],
+                "row_hash": row_hash, "embedder": self.embedder.name, "vector": vectors[hashes[c.id]],
+            })
+        batch = pa.Table.from_pylist(data, schema=schema_for(self.embedder))
+        with self._lock:  # the commit and the index upkeep, one writer at a time
+            table = self._open_or_create(self._db())
             result = retry_conflicts(lambda: (
                 table.merge_insert("id")
                 .when_matched_update_all(where="target.row_hash <> source.row_hash")
