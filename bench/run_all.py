@@ -62,13 +62,12 @@ def main() -> None:
              f"speed-up {p['portfolio_speedup']}x on {p['cores']} cores; the serial command keeps "
              f"{p['portfolio_serial_cores_busy']} cores busy ({p['portfolio_serial_cpu_s']} CPU s), two at a time "
              f"{p['portfolio_parallel2_cores_busy']} ({p['portfolio_parallel2_cpu_s']} CPU s), so "
-             f"{p['portfolio_speedup_ceiling']}x is the most this machine allows"),
+             f"{p['portfolio_speedup_ceiling']}x is the most this machine allows for that work, and "
+             f"{p['portfolio_speedup_bound']}x ({p['cores']} / {p['portfolio_serial_cores_busy']}) for no more work "
+             f"than the serial command's"),
             (f"portfolio of {p['portfolio_companies']}, serial, no workers (s)", f"{p['portfolio_serial_no_workers_s']}",
              f"CONSULTANTOS_WORKERS=0: everything in the one process, as in each of the two at a time; 2 at a time "
              f"is {p['portfolio_speedup_over_no_workers']}x faster than this"),
-            ("two processes' throughput on this machine (x one alone)", f"{p['machine_two_process_throughput']}",
-             "a pure-Python CPU loop, alone then twice at once (median of 3): the most any two-at-a-time "
-             "command can gain here"),
         ]
     rows += [
         (f"Gemini analyst, model calls per report ({llm['model']})", f"{llm['valid_calls_per_report']}",
