@@ -216,22 +216,23 @@ def main() -> None:
             floor_many_home = tmp / "floor-portfolio"
             _prepare(floor_many_home)
             floor_many = timed([PY, str(REPO / "bench" / "trivial_graph.py"), *tickers], floor_many_home)[0]
+            cores, serial_busy = os.cpu_count() or 1, serial_cpu / serial
             rows.update(portfolio_companies=len(tickers), portfolio_serial_s=round(serial, 1),
                         portfolio_parallel2_s=round(parallel, 1), portfolio_speedup=round(serial / parallel, 2),
                         portfolio_floor_s=round(floor_many, 1),
                         # what bounds the speed-up: the serial command already keeps its render and index
                         # workers busy on the second core, and two at a time do at least as much work, so
                         # on `cores` cores --jobs 2 is at best serial wall / (its CPU / cores) faster
-                        cores=os.cpu_count(), portfolio_serial_cpu_s=round(serial_cpu, 1),
-                        portfolio_serial_cores_busy=round(serial_cpu / serial, 2),
+                        cores=cores, portfolio_serial_cpu_s=round(serial_cpu, 1),
+                        portfolio_serial_cores_busy=round(serial_busy, 2),
                         portfolio_parallel2_cpu_s=round(parallel_cpu, 1),
                         portfolio_parallel2_cores_busy=round(parallel_cpu / parallel, 2),
-                        portfolio_speedup_ceiling=round(serial / (parallel_cpu / (os.cpu_count() or 1)), 2),
+                        portfolio_speedup_ceiling=round(serial / (parallel_cpu / cores), 2),
                         portfolio_serial_no_workers_s=round(bare, 1), portfolio_serial_no_workers_cpu_s=round(bare_cpu, 1),
                         portfolio_speedup_over_no_workers=round(bare / parallel, 2),
                         # even with no CPU beyond the serial command's and no core ever idle, two at a
                         # time cannot beat the serial command by more than the cores it leaves free
-                        portfolio_speedup_bound=round((os.cpu_count() or 1) / (serial_cpu / serial), 2),
+                        portfolio_speedup_bound=round(cores / serial_busy, 2),
                         portfolio_serial_over_floor=round(serial / floor_many, 2))
     width = max(len(k) for k in rows)
     for k, v in rows.items():

@@ -164,7 +164,8 @@ class ChunkStore:
         # the lookup and the embedding (a network call with Gemini) take no lock, so other companies'
         # writes do not queue behind them: the vectors found are read from a version of the table,
         # which writers only extend; at worst two writers of the same text both embed it
-        existing = self._existing() if chunks else None
+        db = self._db()
+        existing = self._existing(db) if chunks else None
         cached = self._cached_vectors(existing, hashes.values()) if existing is not None else {}
         todo: dict[str, str] = {}
         for c in chunks:
@@ -184,7 +185,7 @@ class ChunkStore:
             })
         batch = pa.Table.from_pylist(data, schema=schema_for(self.embedder))
         with self._lock:  # the commit and the index upkeep, one writer at a time
-            table = self._open_or_create(self._db())
+            table = self._open_or_create(db)
             result = retry_conflicts(lambda: (
                 table.merge_insert("id")
                 .when_matched_update_all(where="target.row_hash <> source.row_hash")
